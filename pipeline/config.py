@@ -1,0 +1,281 @@
+"""Read config.toml into frozen dataclasses. Every bad key or value is a ConfigError naming its path.
+
+The defaults below are the documented ones: config.toml and the README repeat them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pipeline.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """One outlet: ``name`` is the display name used for attribution; ``url`` is http(s) or a path."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutputConfig:
+    """Where the outputs go and what the output feed says about itself."""
+
+    rss: Path
+    atom: Path
+    report: Path
+    title: str = "syndedup"
+    link: str = "http://localhost/"
+    description: str = "Deduplicated news: one item per story, credited to its original outlet."
+    # 100 items keeps the feed file small for readers polling often; the report lists every story.
+    max_items: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StateConfig:
+    """The SQLite file that remembers feeds, articles, signatures and stories between runs."""
+
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """HTTP politeness. 20 s is long enough for a slow news site and short enough for a 15-min cron."""
+
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Detection tunables.
+
+    num_perm=128: the standard error of a Jaccard estimate is sqrt(J(1-J)/128), at most 0.044; the
+        estimate only picks candidates, which are then verified exactly, so more permutations buy little.
+    seed=1: datasketch's default; changing it (or any signature parameter) makes old state unusable.
+    shingle_size=4: word 4-grams. Long enough that common phrases ("said on Monday") do not make
+        unrelated articles look alike, short enough that one edited word ("said" -> "says") removes
+        only 4 shingles and a 25-word teaser still has 22.
+    lead_tokens=40: the lead signature covers an article's first 40 words, so a 25-60 word teaser
+        and its original's lead overlap with Jaccard >= 0.55 and meet in the lead LSH index.
+    lsh_threshold=0.3: LSH candidate threshold (bands/rows are derived from it); well below the
+        verification thresholds so that copies are not lost before verification.
+    copy_threshold=0.5: exact Jaccard of shingle sets for a copy; light edits keep copies above 0.7,
+        different reports of one event stay below 0.2.
+    teaser_containment=0.7: share of the shorter text's shingles found in the longer text's lead;
+        a truncated last word and an added dateline still leave a 25-word teaser above 0.8.
+    teaser_max_ratio=0.6: a teaser has at most 60% of the shingles of its original; longer
+        texts must match as copies.
+    min_tokens=8: texts with fewer words are never merged (one-line entries like "Photos of the
+        day" would otherwise collide across outlets).
+    boilerplate_min_entries=3: a line seen in this many entries of one feed is site boilerplate
+        (footer, share line) and is left out of the signature.
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+    shingle_size: int = 4
+    lead_tokens: int = 40
+    lsh_threshold: float = 0.3
+    copy_threshold: float = 0.5
+    teaser_containment: float = 0.7
+    teaser_max_ratio: float = 0.6
+    min_tokens: int = 8
+    boilerplate_min_entries: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionConfig:
+    """``aliases`` maps an outlet's one name to the other names credit lines use for it."""
+
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration of one run. Paths are absolute (resolved against the config's folder)."""
+
+    path: Path
+    feeds: tuple[FeedConfig, ...]
+    output: OutputConfig
+    state: StateConfig
+    fetch: FetchConfig = FetchConfig()
+    dedup: DedupConfig = DedupConfig()
+    attribution: AttributionConfig = AttributionConfig()
+
+
+TOP_LEVEL_KEYS = ("feeds", "output", "state", "fetch", "dedup", "attribution")
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise ConfigError naming the file and the key on any problem."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (pass --config PATH or create ./config.toml)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path.resolve())
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate an already-parsed TOML document; ``path`` locates relative paths and error messages."""
+    base = path.parent
+    _reject_unknown(data, TOP_LEVEL_KEYS, "", path)
+    feeds = _parse_feeds(data.get("feeds"), base, path)
+    output = _parse_output(_table(data, "output", path, required=True), base, path)
+    state_table = _table(data, "state", path, required=True)
+    _reject_unknown(state_table, ("path",), "state.", path)
+    state = StateConfig(path=_path(state_table, "path", "state.", base, path))
+    fetch = _parse_flat(FetchConfig, _table(data, "fetch", path), "fetch.", path)
+    dedup = _parse_flat(DedupConfig, _table(data, "dedup", path), "dedup.", path)
+    _check_dedup(dedup, path)
+    attribution = _parse_attribution(_table(data, "attribution", path), path)
+    return Config(path, feeds, output, state, fetch, dedup, attribution)
+
+
+def _fail(path: Path, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{path}: {key}: {problem}")
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, path: Path) -> None:
+    for key in table:
+        if key not in allowed:
+            raise _fail(path, prefix + key, f"unknown key (allowed here: {', '.join(allowed)})")
+
+
+def _table(data: Mapping[str, Any], key: str, path: Path, required: bool = False) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(path, f"[{key}]", "missing table")
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(path, key, f"must be a table [{key}], got {type(value).__name__}")
+    return value
+
+
+def _string(table: Mapping[str, Any], key: str, prefix: str, path: Path) -> str:
+    if key not in table:
+        raise _fail(path, prefix + key, "missing (required)")
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, prefix + key, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _path(table: Mapping[str, Any], key: str, prefix: str, base: Path, path: Path) -> Path:
+    value = Path(_string(table, key, prefix, path)).expanduser()
+    return value if value.is_absolute() else (base / value)
+
+
+def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
+    if value is None:
+        raise _fail(path, "[[feeds]]", "no feeds configured (add at least one [[feeds]] table)")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _fail(path, "feeds", "must be an array of tables written [[feeds]]")
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for index, table in enumerate(value):
+        prefix = f"feeds[{index}]."
+        _reject_unknown(table, ("name", "url"), prefix, path)
+        name = _string(table, "name", prefix, path)
+        if name in seen:
+            raise _fail(path, prefix + "name", f"duplicate feed name {name!r} (names must be unique)")
+        seen.add(name)
+        feeds.append(FeedConfig(name=name, url=_feed_url(_string(table, "url", prefix, path), base)))
+    return tuple(feeds)
+
+
+def _feed_url(url: str, base: Path) -> str:
+    """Keep http(s) and file URLs; turn a plain path into an absolute file path."""
+    scheme = urlparse(url).scheme.lower()
+    if scheme in ("http", "https", "file"):
+        return url
+    candidate = Path(url).expanduser()
+    return str(candidate if candidate.is_absolute() else (base / candidate))
+
+
+def _parse_output(table: Mapping[str, Any], base: Path, path: Path) -> OutputConfig:
+    allowed = tuple(f.name for f in fields(OutputConfig))
+    _reject_unknown(table, allowed, "output.", path)
+    values: dict[str, Any] = {
+        name: _path(table, name, "output.", base, path) for name in ("rss", "atom", "report")
+    }
+    for name in ("title", "link", "description"):
+        if name in table:
+            values[name] = _string(table, name, "output.", path)
+    if "max_items" in table:
+        values["max_items"] = _number(table["max_items"], int, "output.max_items", path, minimum=1)
+    return OutputConfig(**values)
+
+
+def _number(
+    value: Any,
+    kind: type,
+    key: str,
+    path: Path,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(path, key, f"must be a number, got {value!r}")
+    if kind is int and not isinstance(value, int):
+        raise _fail(path, key, f"must be a whole number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise _fail(path, key, f"must be >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise _fail(path, key, f"must be <= {maximum}, got {value!r}")
+    return kind(value)
+
+
+def _parse_flat(cls: type, table: Mapping[str, Any], prefix: str, path: Path) -> Any:
+    """Build a dataclass of numbers from a table, keeping defaults for absent keys."""
+    known = {f.name: f for f in fields(cls)}
+    _reject_unknown(table, tuple(known), prefix, path)
+    values = {}
+    for key, raw in table.items():
+        kind = int if isinstance(getattr(cls(), key), int) else float
+        values[key] = _number(raw, kind, prefix + key, path, minimum=0)
+    return cls(**values)
+
+
+def _check_dedup(dedup: DedupConfig, path: Path) -> None:
+    ranges = {
+        "num_perm": (16, 1024),
+        "shingle_size": (1, 16),
+        "lead_tokens": (8, 1000),
+        "min_tokens": (1, 1000),
+        "boilerplate_min_entries": (2, 1_000_000),
+    }
+    for key, (low, high) in ranges.items():
+        _number(getattr(dedup, key), int, f"dedup.{key}", path, low, high)
+    for key in ("lsh_threshold", "copy_threshold", "teaser_containment", "teaser_max_ratio"):
+        _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
+
+
+def _parse_attribution(table: Mapping[str, Any], path: Path) -> AttributionConfig:
+    _reject_unknown(table, ("aliases",), "attribution.", path)
+    aliases_table = table.get("aliases", {})
+    if not isinstance(aliases_table, dict):
+        raise _fail(path, "attribution.aliases", "must be a table of name = [aliases]")
+    aliases: dict[str, tuple[str, ...]] = {}
+    for name, names in aliases_table.items():
+        key = f"attribution.aliases.{name}"
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise _fail(path, key, f"must be a list of non-empty strings, got {names!r}")
+        aliases[name] = tuple(n.strip() for n in names)
+    return AttributionConfig(aliases=aliases)

@@ -1,0 +1,21 @@
+"""Named exceptions. Library code raises these; only the CLI turns them into messages and exit codes."""
+
+
+class SyndedupError(Exception):
+    """Base class for every error syndedup raises on purpose."""
+
+
+class ConfigError(SyndedupError):
+    """The configuration file is missing, unreadable or has a bad key or value (exit code 2)."""
+
+
+class StateError(SyndedupError):
+    """The state database cannot be used as it is (locked, corrupt, or made with other parameters)."""
+
+
+class OutputError(SyndedupError):
+    """An output file could not be written."""
+
+
+class RunLockedError(SyndedupError):
+    """Another run holds the state's lock; this run did nothing."""

@@ -1,0 +1,150 @@
+"""The records that flow between stages. Stages pass these, never feedparser's dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Relation = Literal["original", "copy", "teaser"]
+
+
+@dataclass(slots=True)
+class Article:
+    """One entry of one feed, enriched stage by stage.
+
+    ingest fills the raw fields; normalize fills ``text``, ``body`` and ``credit``; fingerprint fills
+    ``shingles`` and ``signature``; dedup fills ``story_id`` and ``match``.
+    """
+
+    feed: str
+    entry_key: str
+    guid: str
+    link: str
+    title: str
+    published: datetime
+    raw_html: str
+    dated: bool = True
+    text: str = ""
+    body: str = ""
+    credit: str | None = None
+    truncated: bool = False
+    tokens: list[str] = field(default_factory=list)
+    signature: Signature | None = None
+    story_id: str | None = None
+    match: Match | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureParams:
+    """Everything that gives a signature its meaning; signatures compare only under equal params."""
+
+    num_perm: int
+    seed: int
+    scheme: str
+    shingle_size: int
+    lead_tokens: int
+    hash_function: str
+    normalizer_version: int
+    datasketch_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """MinHash signatures of an article's whole text and of its lead (its first words)."""
+
+    params: SignatureParams
+    full: tuple[int, ...]
+    lead: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why an article joined a story: the verified measure against one earlier member."""
+
+    article_id: int
+    relation: Literal["copy", "teaser"]
+    measure: Literal["jaccard", "lead_containment"]
+    score: float
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the state holds it, for attribution (which re-reads whole stories)."""
+
+    id: int
+    feed: str
+    guid: str
+    link: str
+    title: str
+    published: datetime
+    credit: str | None
+    truncated: bool
+    body: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A story member as the outputs show it."""
+
+    article_id: int
+    feed: str
+    link: str
+    guid: str
+    title: str
+    published: datetime
+    relation: Relation
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One item of the output feed: a canonical article with its republished copies and teasers."""
+
+    id: str
+    canonical: Member
+    credited_source: str | None
+    title: str
+    text: str
+    updated: datetime
+    members: tuple[Member, ...]
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What fetching and parsing one feed gave: its articles, or a clear error. Never raises."""
+
+    feed: str
+    url: str
+    articles: list[Article] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    feed_title: str | None = None
+    feed_link: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Counts of one run, for the log summary and the exit code."""
+
+    feeds_ok: int = 0
+    feeds_failed: int = 0
+    entries_seen: int = 0
+    entries_new: int = 0
+    entries_known: int = 0
+    entries_unsigned: int = 0
+    joined_story: int = 0
+    new_stories: int = 0
+    stories_total: int = 0
+    items_written: int = 0
+    failures: list[str] = field(default_factory=list)

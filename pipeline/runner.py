@@ -1,0 +1,118 @@
+"""Run the stages once, in order, under a lock, with every state change in one transaction.
+
+    ingest -> normalize -> (boilerplate) -> fingerprint -> dedup -> attribute -> emit
+
+Fetching happens before the transaction opens (it is slow and changes nothing); emit happens after
+it commits, from the state alone, so a crash at any point leaves the previous outputs and state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.errors import RunLockedError, StateError
+from pipeline.models import Article, FetchResult, RunReport
+from pipeline.stages.attribute import AliasTable, attribute
+from pipeline.stages.boilerplate import strip_boilerplate
+from pipeline.stages.dedup import Deduplicator
+from pipeline.stages.emit import emit
+from pipeline.stages.fingerprint import Fingerprinter
+from pipeline.stages.ingest import ingest
+from pipeline.stages.normalize import normalize
+from pipeline.state import State, now_utc
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def run_lock(state_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the state file so that overlapping cron runs never both write."""
+    lock_path = state_path.with_name(state_path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StateError(f"{lock_path}: cannot create lock file: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLockedError(f"{lock_path}: another syndedup run is in progress; skipped") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def run(config: Config, now: datetime | None = None) -> RunReport:
+    """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses."""
+    moment = now or now_utc()
+    with run_lock(config.state.path):
+        state = State(config.state.path)
+        try:
+            report = RunReport()
+            results = list(ingest(config.feeds, config.fetch, state.feed_validators, moment))
+            with state.transaction():
+                new_articles = _record_fetches(state, results, report, moment)
+                _detect(state, config, new_articles, report, moment)
+            report.items_written = emit(state, config.output)
+            report.stories_total = len(state.stories())
+        finally:
+            state.close()
+    return report
+
+
+def _record_fetches(
+    state: State, results: list[FetchResult], report: RunReport, moment: datetime
+) -> list[Article]:
+    """Store each feed's health; log its problems; return its entries not seen in earlier runs."""
+    new_articles: list[Article] = []
+    for result in results:
+        state.record_fetch(result, moment)
+        for warning in result.warnings:
+            log.warning("feed %r: %s", result.feed, warning)
+        if not result.ok:
+            report.feeds_failed += 1
+            report.failures.append(f"{result.feed}: {result.error}")
+            log.error("feed %r failed: %s (skipped; other feeds go on)", result.feed, result.error)
+            continue
+        report.feeds_ok += 1
+        known = state.known_entry_keys(result.feed)
+        report.entries_seen += len(result.articles)
+        fresh = [a for a in result.articles if a.entry_key not in known]
+        report.entries_known += len(result.articles) - len(fresh)
+        new_articles.extend(fresh)
+        log.info("feed %r: %d entries, %d new", result.feed, len(result.articles), len(fresh))
+    report.entries_new = len(new_articles)
+    return new_articles
+
+
+def _detect(
+    state: State, config: Config, articles: list[Article], report: RunReport, moment: datetime
+) -> None:
+    """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
+    fingerprinter = Fingerprinter(config.dedup)
+    params_id = state.params_id(fingerprinter.params)
+    incomparable = state.count_signatures_with_other_params(params_id)
+    if incomparable:
+        log.warning(
+            "%d stored signatures were made with other [dedup] parameters or another version; "
+            "new entries are not compared with them",
+            incomparable,
+        )
+    normalized = list(normalize(articles))
+    strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
+    deduplicator = Deduplicator(state, config.dedup, params_id, moment)
+    for article in deduplicator(fingerprinter(normalized)):
+        if article.signature is None:
+            report.entries_unsigned += 1
+    report.joined_story = deduplicator.joined
+    report.new_stories = deduplicator.created
+    aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
+    attribute(state, deduplicator.touched, config.dedup, aliases)

@@ -1,0 +1,115 @@
+"""Attribute: for each story, pick the canonical entry (the original), name the credited source,
+and label every other member a copy or a teaser of it.
+
+* A member is a teaser when it is much shorter than the story's longest member and lies in that
+  member's lead, or when it is shorter and ends like a teaser ("...", "Read more").
+* The credited source is the outlet most members' credit lines name ("Source: Voice of America"),
+  with aliases folded to one name; without a credit line it is the original's feed name.
+* The canonical entry is the earliest-published non-teaser member, preferring members whose
+  feed *is* the credited source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlparse
+
+from pipeline.config import DedupConfig
+from pipeline.stages.dedup import compare, lead_containment
+from pipeline.stages.fingerprint import shingle_hashes, tokenize
+from pipeline.state import State
+
+
+class AliasTable:
+    """Folds the many names of an outlet ("VOA", "voanews.com") to the one name in the config."""
+
+    def __init__(self, aliases: Mapping[str, Iterable[str]], feed_names: Iterable[str]) -> None:
+        self._names: dict[str, str] = {}
+        for name in feed_names:
+            self._names[self.key(name)] = name
+        for name, others in aliases.items():
+            self._names[self.key(name)] = name
+            for other in others:
+                self._names[self.key(other)] = name
+
+    @staticmethod
+    def key(name: str) -> str:
+        """Compare names case-insensitively, ignoring punctuation, "www." and "https://"."""
+        text = name.strip().casefold()
+        if "://" in text:
+            text = urlparse(text).netloc or text
+        text = re.sub(r"^www\.", "", text)
+        return " ".join(re.findall(r"\w+", text))
+
+    def resolve(self, credit: str) -> str:
+        """The one name for a credited outlet; an unknown name is returned as written."""
+        cleaned = credit.strip().strip(".").strip()
+        for variant in (
+            cleaned,
+            re.sub(r"\s*\(.*?\)\s*", " ", cleaned),
+            *re.findall(r"\((.*?)\)", cleaned),
+        ):
+            found = self._names.get(self.key(variant))
+            if found:
+                return found
+        return cleaned
+
+
+def attribute(state: State, story_ids: Iterable[str], dedup: DedupConfig, aliases: AliasTable) -> None:
+    """Recompute canonical entry, credited source and member relations of the given stories."""
+    for story_id in sorted(story_ids):
+        attribute_story(state, story_id, dedup, aliases)
+
+
+def attribute_story(state: State, story_id: str, dedup: DedupConfig, aliases: AliasTable) -> None:
+    """Attribute one story from all its stored members."""
+    members = state.story_members(story_id)  # oldest first
+    tokens = {m.id: tokenize(m.body) for m in members}
+    longest = max(members, key=lambda m: (len(tokens[m.id]), -m.id))
+    teasers = {
+        m.id
+        for m in members
+        if m is not longest and _is_teaser(tokens[m.id], tokens[longest.id], m.truncated, dedup)
+    }
+    credits = [aliases.resolve(m.credit) for m in members if m.credit]
+    credited = Counter(credits).most_common(1)[0][0] if credits else None
+    full_members = [m for m in members if m.id not in teasers]
+    from_credited = [m for m in full_members if credited and aliases.resolve(m.feed) == credited]
+    canonical = (from_credited or full_members)[0]
+    if credited is None:
+        credited = aliases.resolve(canonical.feed)
+    relations: dict[int, tuple[str, float]] = {}
+    for member in members:
+        if member is canonical:
+            relations[member.id] = ("original", 1.0)
+        elif member.id in teasers:
+            relations[member.id] = (
+                "teaser",
+                _containment(tokens[member.id], tokens[canonical.id], dedup),
+            )
+        else:
+            relations[member.id] = (
+                "copy",
+                compare(tokens[member.id], tokens[canonical.id], dedup).score,
+            )
+    updated = max(m.published for m in members)
+    state.set_story(story_id, canonical.id, credited, updated, relations)
+
+
+def _is_teaser(short: list[str], long: list[str], truncated: bool, dedup: DedupConfig) -> bool:
+    if len(short) >= len(long):
+        return False
+    if truncated:
+        return True
+    short_set = shingle_hashes(short, dedup.shingle_size)
+    long_set = shingle_hashes(long, dedup.shingle_size)
+    if short_set.size > dedup.teaser_max_ratio * long_set.size:
+        return False
+    return lead_containment(short, short_set, long, dedup.shingle_size) >= dedup.teaser_containment
+
+
+def _containment(short: list[str], long: list[str], dedup: DedupConfig) -> float:
+    short_set = shingle_hashes(short, dedup.shingle_size)
+    return lead_containment(short, short_set, long, dedup.shingle_size)

@@ -1,0 +1,163 @@
+"""Dedup: put each new article into the story of its best verified match, or start a new story.
+
+Candidates come from two LSH indexes kept in the state (``lsh_buckets``): one over whole-text
+signatures (copies) and one over lead signatures (teasers). Every candidate is verified on exact
+shingle sets before anything is merged:
+
+* copy   -- Jaccard of the two shingle sets >= ``copy_threshold``;
+* teaser -- the shorter text has at most ``teaser_max_ratio`` of the longer one's shingles and
+  at least ``teaser_containment`` of them lie in the longer text's lead (its first words).
+
+An article joins the story of its single best match; stories are never unioned, so a weak link
+or a short teaser cannot chain two stories together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import xxhash
+from datasketch import MinHashLSH
+
+from pipeline.config import DedupConfig
+from pipeline.models import Article, Match, Signature
+from pipeline.stages.fingerprint import shingle_hashes, tokenize
+from pipeline.state import State
+
+MAX_CANDIDATES = 64
+_FULL, _LEAD = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of comparing two texts exactly."""
+
+    relation: str  # "copy" | "teaser" | "different"
+    measure: str  # "jaccard" | "lead_containment"
+    score: float
+    threshold: float
+
+    @property
+    def same_story(self) -> bool:
+        return self.relation != "different"
+
+
+def compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupConfig) -> Verdict:
+    """Decide on exact shingle sets whether two token lists are one story, and how."""
+    size = dedup.shingle_size
+    if min(len(tokens_a), len(tokens_b)) < dedup.min_tokens:
+        return Verdict("different", "jaccard", 0.0, dedup.copy_threshold)
+    set_a, set_b = shingle_hashes(tokens_a, size), shingle_hashes(tokens_b, size)
+    shared = np.intersect1d(set_a, set_b, assume_unique=True).size
+    jaccard = shared / (set_a.size + set_b.size - shared)
+    if jaccard >= dedup.copy_threshold:
+        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold)
+    short_tokens, long_tokens = sorted((tokens_a, tokens_b), key=len)
+    short_set = set_a if short_tokens is tokens_a else set_b
+    long_set = set_b if short_set is set_a else set_a
+    if short_set.size <= dedup.teaser_max_ratio * long_set.size:
+        containment = lead_containment(short_tokens, short_set, long_tokens, size)
+        if containment >= dedup.teaser_containment:
+            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment)
+    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold)
+
+
+def lead_containment(
+    short_tokens: list[str], short_set: np.ndarray, long_tokens: list[str], size: int
+) -> float:
+    """Share of the short text's shingles found in the long text's lead.
+
+    The lead is a little longer than the short text (50% + 10 words of slack) so that a teaser
+    that skips or adds a dateline or a sentence still lines up, while a long quotation that two
+    different articles share in their middles does not count.
+    """
+    lead_length = len(short_tokens) + len(short_tokens) // 2 + 10
+    lead_set = shingle_hashes(long_tokens[:lead_length], size)
+    shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
+    return shared / short_set.size if short_set.size else 0.0
+
+
+def story_id_for(article: Article) -> str:
+    """A story's id is fixed by its first article, so it stays the same across runs."""
+    return hashlib.sha1(f"{article.feed}\n{article.entry_key}".encode()).hexdigest()[:20]
+
+
+class Deduplicator:
+    """Assigns stories to new articles in publication order and stores them with their signatures."""
+
+    def __init__(self, state: State, dedup: DedupConfig, params_id: int, now: datetime) -> None:
+        self.state = state
+        self.dedup = dedup
+        self.params_id = params_id
+        self.now = now
+        lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
+        self._tokens: dict[int, list[str]] = {}
+        self.touched: set[str] = set()
+        self.joined = 0
+        self.created = 0
+
+    def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:
+        ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))
+        for article in ordered:
+            self.assign(article)
+            yield article
+
+    def buckets(self, signature: Signature) -> list[int]:
+        """LSH bucket keys: one per band of each signature, salted with kind and parameter set."""
+        keys = []
+        for kind, values in ((_FULL, signature.full), (_LEAD, signature.lead)):
+            array = np.array(values, dtype=np.uint32)
+            for band in range(self.bands):
+                chunk = array[band * self.rows : (band + 1) * self.rows].tobytes()
+                salt = f"{self.params_id}:{kind}:{band}:".encode()
+                keys.append(xxhash.xxh64_intdigest(salt + chunk) >> 1)
+        return keys
+
+    def assign(self, article: Article) -> None:
+        """Attach ``article`` to the story of its best verified match, or open a new story."""
+        buckets = self.buckets(article.signature) if article.signature else []
+        best: tuple[float, int, str, Verdict] | None = None
+        if buckets:
+            for candidate_id, story_id, verdict in self._verified(article, buckets):
+                rank = (verdict.score + (1.0 if verdict.relation == "copy" else 0.0), -candidate_id)
+                if best is None or rank > (best[0], -best[1]):
+                    best = (rank[0], candidate_id, story_id, verdict)
+        if best is None:
+            article.story_id = story_id_for(article)
+            self.state.add_story(article.story_id)
+            self.created += 1
+        else:
+            _, candidate_id, article.story_id, verdict = best
+            article.match = Match(
+                article_id=candidate_id,
+                relation="teaser" if verdict.relation == "teaser" else "copy",
+                measure="lead_containment" if verdict.measure == "lead_containment" else "jaccard",
+                score=round(verdict.score, 4),
+                threshold=verdict.threshold,
+            )
+            self.joined += 1
+        self.touched.add(article.story_id)
+        article.id = self.state.add_article(article, self.now)
+        if article.signature:
+            self.state.add_signature(article.id, self.params_id, article.signature, buckets)
+            self._tokens[article.id] = article.tokens
+
+    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
+        shared = self.state.bucket_neighbours(buckets)
+        ranked = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
+        rows = self.state.article_bodies(ranked)
+        for candidate_id in ranked:
+            if candidate_id not in rows:
+                continue
+            story_id, body = rows[candidate_id]
+            tokens = self._tokens.get(candidate_id)
+            if tokens is None:
+                tokens = self._tokens[candidate_id] = tokenize(body)
+            verdict = compare(article.tokens, tokens, self.dedup)
+            if verdict.same_story:
+                yield candidate_id, story_id, verdict

@@ -1,0 +1,339 @@
+"""SQLite state: feeds' HTTP validators and health, articles, signatures, the LSH index, stories.
+
+Everything a run changes is written inside one transaction (``State.transaction``), so a crash
+leaves the state as the previous run left it. Article texts are stored zlib-compressed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import StateError
+from pipeline.models import Article, FetchResult, Match, Signature, SignatureParams, StoredArticle
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signature_params (id INTEGER PRIMARY KEY, params TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, link TEXT,
+    etag TEXT, last_modified TEXT, last_attempt TEXT, last_success TEXT, last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0, entries INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY, canonical_id INTEGER, credited_source TEXT, updated TEXT
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY, feed TEXT NOT NULL, entry_key TEXT NOT NULL, guid TEXT NOT NULL,
+    link TEXT NOT NULL, title TEXT NOT NULL, published TEXT NOT NULL, dated INTEGER NOT NULL,
+    first_seen TEXT NOT NULL, credit TEXT, truncated INTEGER NOT NULL, tokens INTEGER NOT NULL,
+    text BLOB NOT NULL, body BLOB NOT NULL, story_id TEXT NOT NULL REFERENCES stories(id),
+    relation TEXT NOT NULL DEFAULT 'original', similarity REAL NOT NULL DEFAULT 1.0,
+    match_article INTEGER, match_relation TEXT, match_measure TEXT, match_score REAL,
+    match_threshold REAL,
+    UNIQUE (feed, entry_key)
+);
+CREATE INDEX IF NOT EXISTS articles_story ON articles (story_id);
+CREATE TABLE IF NOT EXISTS signatures (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id), params_id INTEGER NOT NULL,
+    full BLOB NOT NULL, lead BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lsh_buckets (
+    bucket INTEGER NOT NULL, article_id INTEGER NOT NULL, PRIMARY KEY (bucket, article_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_lines (
+    feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
+) WITHOUT ROWID;
+"""
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, the one date format stored and published."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+class State:
+    """The one place that reads and writes the SQLite state file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: cannot open state database: {exc}") from None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot create state folder: {exc.strerror}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        row = None
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" in tables:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is not None and int(row[0]) != SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path}: state schema version {row[0]} is not {SCHEMA_VERSION}; "
+                "use a new [state] path or the syndedup version that wrote it"
+            )
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (SCHEMA_VERSION,),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- feeds ------------------------------------------------------------------------------------
+
+    def feed_validators(self, name: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified stored for a feed, for a conditional GET."""
+        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE name=?", (name,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def record_fetch(self, result: FetchResult, now: datetime) -> None:
+        """Remember a feed's validators and health after a fetch attempt."""
+        self.db.execute(
+            "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET url=excluded.url",
+            (result.feed, result.url),
+        )
+        if result.ok:
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_success=?, last_error=NULL, consecutive_failures=0,"
+                " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
+                " title=COALESCE(?, title), link=COALESCE(?, link),"
+                " entries=CASE WHEN ? THEN entries ELSE ? END WHERE name=?",
+                (
+                    iso(now),
+                    iso(now),
+                    result.etag,
+                    result.last_modified,
+                    result.feed_title,
+                    result.feed_link,
+                    result.not_modified,
+                    len(result.articles),
+                    result.feed,
+                ),
+            )
+        else:
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_error=?,"
+                " consecutive_failures=consecutive_failures+1 WHERE name=?",
+                (iso(now), result.error, result.feed),
+            )
+
+    def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
+        """name -> (url, title, link, last_success) for every feed ever fetched."""
+        rows = self.db.execute("SELECT name, url, title, link, last_success FROM feeds")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
+        """Add this run's per-paragraph entry counts for a feed; return the totals for those paragraphs."""
+        self.db.executemany(
+            "INSERT INTO feed_lines (feed, line, entries) VALUES (?, ?, ?) "
+            "ON CONFLICT(feed, line) DO UPDATE SET entries = entries + excluded.entries",
+            [(feed, key, n) for key, n in counts.items()],
+        )
+        totals: dict[int, int] = {}
+        for key in counts:
+            row = self.db.execute(
+                "SELECT entries FROM feed_lines WHERE feed=? AND line=?", (feed, key)
+            ).fetchone()
+            totals[key] = row[0]
+        return totals
+
+    # -- articles ---------------------------------------------------------------------------------
+
+    def known_entry_keys(self, feed: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT entry_key FROM articles WHERE feed=?", (feed,))}
+
+    def params_id(self, params: SignatureParams) -> int:
+        """The id of a signature parameter set, added on first use."""
+        text = json.dumps(asdict(params), sort_keys=True)
+        self.db.execute("INSERT OR IGNORE INTO signature_params (params) VALUES (?)", (text,))
+        return int(self.db.execute("SELECT id FROM signature_params WHERE params=?", (text,)).fetchone()[0])
+
+    def count_signatures_with_other_params(self, params_id: int) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM signatures WHERE params_id != ?", (params_id,))
+        return int(row.fetchone()[0])
+
+    def add_story(self, story_id: str) -> None:
+        self.db.execute("INSERT INTO stories (id) VALUES (?)", (story_id,))
+
+    def add_article(self, article: Article, now: datetime) -> int:
+        """Store a new article (its story must exist) and return its id."""
+        match: Match | None = article.match
+        cursor = self.db.execute(
+            "INSERT INTO articles (feed, entry_key, guid, link, title, published, dated, first_seen,"
+            " credit, truncated, tokens, text, body, story_id, match_article, match_relation,"
+            " match_measure, match_score, match_threshold)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.feed,
+                article.entry_key,
+                article.guid,
+                article.link,
+                article.title,
+                iso(article.published),
+                article.dated,
+                iso(now),
+                article.credit,
+                article.truncated,
+                len(article.tokens),
+                _pack(article.text),
+                _pack(article.body),
+                article.story_id,
+                match.article_id if match else None,
+                match.relation if match else None,
+                match.measure if match else None,
+                match.score if match else None,
+                match.threshold if match else None,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def add_signature(
+        self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
+    ) -> None:
+        """Store a signature and its LSH bucket keys."""
+        self.db.execute(
+            "INSERT INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
+            (
+                article_id,
+                params_id,
+                np.array(signature.full, dtype=np.uint32).tobytes(),
+                np.array(signature.lead, dtype=np.uint32).tobytes(),
+            ),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
+            [(bucket, article_id) for bucket in buckets],
+        )
+
+    def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
+        """article id -> number of the given buckets it shares."""
+        shared: dict[int, int] = {}
+        for start in range(0, len(buckets), 500):
+            chunk = buckets[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (article_id,) in self.db.execute(
+                f"SELECT article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
+            ):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        return shared
+
+    def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """id -> (story id, body) for the given articles."""
+        out: dict[int, tuple[str, str]] = {}
+        for article_id in ids:
+            row = self.db.execute("SELECT story_id, body FROM articles WHERE id=?", (article_id,))
+            found = row.fetchone()
+            if found:
+                out[article_id] = (found[0], _unpack(found[1]))
+        return out
+
+    # -- stories ----------------------------------------------------------------------------------
+
+    def story_members(self, story_id: str) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, feed, guid, link, title, published, credit, truncated, body, text"
+            " FROM articles WHERE story_id=? ORDER BY published, id",
+            (story_id,),
+        )
+        return [
+            StoredArticle(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                parse_iso(r[5]),
+                r[6],
+                bool(r[7]),
+                _unpack(r[8]),
+                _unpack(r[9]),
+            )
+            for r in rows
+        ]
+
+    def set_story(
+        self,
+        story_id: str,
+        canonical_id: int,
+        credited_source: str | None,
+        updated: datetime,
+        relations: dict[int, tuple[str, float]],
+    ) -> None:
+        """Record a story's attribution and each member's relation and similarity."""
+        self.db.execute(
+            "UPDATE stories SET canonical_id=?, credited_source=?, updated=? WHERE id=?",
+            (canonical_id, credited_source, iso(updated), story_id),
+        )
+        self.db.executemany(
+            "UPDATE articles SET relation=?, similarity=? WHERE id=?",
+            [(rel, round(sim, 4), aid) for aid, (rel, sim) in relations.items()],
+        )
+
+    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every attributed story."""
+        rows = self.db.execute(
+            "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
+        )
+        return [(r[0], r[1], r[2], parse_iso(r[3])) for r in rows]
+
+    def members_for_output(self) -> dict[str, list[tuple]]:
+        """story id -> member rows (id, feed, link, guid, title, published, relation, similarity)."""
+        out: dict[str, list[tuple]] = {}
+        rows = self.db.execute(
+            "SELECT story_id, id, feed, link, guid, title, published, relation, similarity"
+            " FROM articles ORDER BY published, id"
+        )
+        for row in rows:
+            out.setdefault(row[0], []).append(row[1:])
+        return out
+
+    def article_text(self, article_id: int) -> str:
+        row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
+        return _unpack(row[0]) if row else ""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

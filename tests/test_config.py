@@ -1,0 +1,75 @@
+"""config: every bad key or value is a ConfigError that names the key."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.errors import ConfigError
+
+GOOD = """
+[[feeds]]
+name = "A"
+url = "feeds/a.xml"
+
+[output]
+rss = "out/a.rss"
+atom = "out/a.atom"
+report = "out/a.jsonl"
+
+[state]
+path = "state/s.sqlite"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_config_resolves_paths_and_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.feeds[0].url == str(tmp_path / "feeds/a.xml")
+    assert config.output.rss == tmp_path / "out/a.rss"
+    assert config.output.max_items == 100
+    assert config.dedup.shingle_size == 4
+
+
+def test_http_urls_are_kept(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD.replace("feeds/a.xml", "https://x.test/rss")))
+    assert config.feeds[0].url == "https://x.test/rss"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (GOOD + "\n[extra]\n", "extra: unknown key"),
+        (
+            GOOD.replace('path = "state', 'colour = "red"\npath = "state'),
+            "state.colour: unknown key",
+        ),
+        (GOOD + "\n[dedup]\nshingle_sise = 3\n", "dedup.shingle_sise: unknown key"),
+        (GOOD + "\n[dedup]\ncopy_threshold = 'high'\n", "dedup.copy_threshold: must be a number"),
+        (GOOD + "\n[dedup]\ncopy_threshold = 7\n", "dedup.copy_threshold: must be <= 1.0"),
+        (GOOD.replace('name = "A"\n', ""), "feeds[0].name: missing (required)"),
+        (GOOD.replace("[output]", "[output]\nmax_items = 0"), "output.max_items: must be >= 1"),
+        (GOOD.replace('rss = "out/a.rss"\n', ""), "output.rss: missing (required)"),
+        (
+            GOOD + '\n[[feeds]]\nname = "A"\nurl = "b.xml"\n',
+            "feeds[1].name: duplicate feed name 'A'",
+        ),
+        (GOOD + "\n[attribution.aliases]\nVOA = 'x'\n", "attribution.aliases.VOA: must be a list"),
+        ("[output\n", "invalid TOML"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path: Path, change: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, change))
+    assert message in str(info.value)
+    assert str(tmp_path / "config.toml") in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")

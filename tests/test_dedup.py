@@ -1,0 +1,56 @@
+"""dedup: exact verification of copies and teasers, and the negatives that must stay apart."""
+
+from pipeline.config import DedupConfig
+from pipeline.stages.dedup import compare
+from pipeline.stages.fingerprint import tokenize
+
+ARTICLE = (
+    "Syrian government and opposition delegates gathered Monday in Kazakhstan's capital for peace "
+    "talks backed by Russia and Turkey that rebel sources said would not include direct negotiations. "
+    "The negotiations in Astana were expected to focus on cementing a nation-wide cease-fire mediated "
+    "by Russia, Iran and Turkey in December that has largely held. Previous cease-fire attempts "
+    "involving the United States and United Nations quickly fell apart as the warring sides exchanged "
+    "fire and blame. Prior peace talks, including the last held a year ago, have also made little "
+    "progress in bringing an end to the conflict that began in March 2011. U.N. Special Envoy on Syria "
+    "Staffan de Mistura is participating in the talks that will last at least until Tuesday."
+)
+DEDUP = DedupConfig()
+
+
+def test_lightly_edited_copy_is_a_copy() -> None:
+    edited = ARTICLE.replace(" said ", " say ").replace("Tuesday.", "Wednesday.")
+    verdict = compare(tokenize(ARTICLE), tokenize(edited), DEDUP)
+    assert verdict.relation == "copy"
+    assert verdict.measure == "jaccard"
+    assert verdict.score > 0.8
+
+
+def test_teaser_is_contained_in_the_lead() -> None:
+    teaser = " ".join(ARTICLE.split()[:30])
+    verdict = compare(tokenize(teaser), tokenize(ARTICLE), DEDUP)
+    assert verdict.relation == "teaser"
+    assert verdict.measure == "lead_containment"
+    assert verdict.score >= 0.9
+
+
+def test_passage_from_the_middle_is_not_a_teaser() -> None:
+    words = ARTICLE.split()
+    middle = " ".join(words[60:85])
+    own = "A different outlet wrote its own account and then quoted this passage at length: "
+    verdict = compare(tokenize(own + middle), tokenize(ARTICLE), DEDUP)
+    assert verdict.relation == "different"
+
+
+def test_same_event_different_article_stays_apart() -> None:
+    other = (
+        "Members of the armed opposition arriving in the Kazakh capital on Monday said they had come to "
+        "talk about the truce, not about a political settlement, and that they would pass their proposals "
+        "to the government side through Russian and Turkish officials."
+    )
+    assert compare(tokenize(other), tokenize(ARTICLE), DEDUP).relation == "different"
+
+
+def test_short_texts_are_never_merged() -> None:
+    assert compare(tokenize("Photos of the day"), tokenize("Photos of the day"), DEDUP).relation == (
+        "different"
+    )
