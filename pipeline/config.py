@@ -148,7 +148,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"{path}: {key}: {problem}")
+    return ConfigError(f"{path}: {key}: {problem}", key=key, problem=problem)
 
 
 def _reject_unknown(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, path: Path) -> None:
