@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import tomlkit
@@ -163,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _progress(args: argparse.Namespace) -> Iterator[ProgressCallback]:
     """A progress bar while the run lasts, only for a person at a terminal (not cron, not --quiet)."""
     if args.quiet or args.log_format != "text" or not sys.stderr.isatty():
         yield no_progress
