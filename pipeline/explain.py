@@ -122,7 +122,7 @@ def _credit_origin(credited: str | None, members: list[EntryRow], config: Config
     if not credits:
         return " (no credit line in any member: the original's feed)"
     sources = ", ".join(f'"{m.credit}" in {m.feed}' for m in credits)
-    return f" (credit line {sources})"
+    return f" (named by the credit line: {sources})"
 
 
 def _why_joined(item: Explanation, config: Config) -> list[str]:

@@ -138,4 +138,5 @@ def apply_import(document: tomlkit.TOMLDocument, plan: ImportPlan) -> None:
         table: Table = tomlkit.table()
         table.add("name", feed.name)
         table.add("url", feed.url)
+        table.add(tomlkit.nl())  # a blank line after each table, as people write them
         feeds.append(table)

@@ -27,6 +27,7 @@ class FeedStatus:
     next_fetch: str
     error: str | None
     in_config: bool
+    last_success: str | None = None
 
 
 def feed_statuses(config: Config, view: StateView | None) -> list[FeedStatus]:
@@ -59,6 +60,7 @@ def _status(name: str, feed: FeedHealth | None, in_config: bool) -> FeedStatus:
         next_fetch=next_fetch,
         error=feed.last_error,
         in_config=in_config,
+        last_success=feed.last_success,
     )
 
 
@@ -87,7 +89,9 @@ def format_status(rows: list[FeedStatus]) -> str:
             cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(line)
         ]
         lines.append("  ".join(cells).rstrip())
-    errors = [f"{row.name}: {row.error}" for row in rows if row.error]
+    errors = [
+        f"{row.name} (last success {row.last_success or 'never'}): {row.error}" for row in rows if row.error
+    ]
     if errors:
         lines += ["", "last errors:", *(f"  {line}" for line in errors)]
     return "\n".join(lines)
