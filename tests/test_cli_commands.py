@@ -150,8 +150,8 @@ def test_explain_the_seed_teaser(demo: Path, cli) -> None:
     assert "  feed       News Aggregator" in out
     assert f"  original         {VOA_LINK} (Voice of America, 2017-01-23T09:30:00Z)" in out
     assert (
-        'credited source  Voice of America (named by the credit line: "Voice of America" in Syria News Gazette)'
-        in out
+        'credited source  Voice of America (named by the credit line: "Voice of America" in '
+        "Syria News Gazette)" in out
     )
     assert "this entry is    a teaser of the original: lead containment 1.00" in out
     assert "as a teaser: lead containment" in out
