@@ -133,8 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
-def _say(message: str) -> None:
-    print(f"syndedup: {message}", file=sys.stderr)
+def _say(args: argparse.Namespace, message: str, level: int = logging.ERROR) -> None:
+    """A message of the CLI itself on stderr: a plain line, or a JSON log record with --log-format json
+    (so that a log collector's stream stays one JSON object per line)."""
+    if args.log_format == "json":
+        logging.getLogger("pipeline.cli").log(level, message)
+    else:
+        print(f"syndedup: {message}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -143,13 +148,13 @@ def _run(args: argparse.Namespace) -> int:
         with _progress(args) as progress:
             report = run(config, progress=progress)
     except ConfigError as exc:
-        print(f"syndedup: config error: {exc}", file=sys.stderr)
+        _say(args, f"config error: {exc}")
         return EXIT_USAGE
     except RunLockedError as exc:
-        print(f"syndedup: {exc}", file=sys.stderr)
+        _say(args, str(exc), logging.WARNING)
         return EXIT_OK
     except SyndedupError as exc:
-        print(f"syndedup: run failed, nothing written: {exc}", file=sys.stderr)
+        _say(args, f"run failed, nothing written: {exc}")
         return EXIT_FAILED
     if not args.quiet:
         failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
@@ -187,13 +192,13 @@ def _check(args: argparse.Namespace) -> int:
     if result.config is None:
         problems = sorted(result.problems, key=lambda p: p.line or 0)
         for problem in problems:
-            print(f"syndedup: config error: {problem.describe(args.config)}", file=sys.stderr)
+            _say(args, f"config error: {problem.describe(args.config)}")
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        _say(f"check: {count} in {args.config}; nothing was run")
+        _say(args, f"check: {count} in {args.config}; nothing was run")
         return EXIT_USAGE
     config = result.config
     for name in missing_feed_files(config):
-        _say(f"warning: feed {name!r}: its file does not exist (the run will skip it)")
+        _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
     if not args.quiet:
         print("\n".join(summary(config)))
     return EXIT_OK
@@ -206,15 +211,16 @@ def _explain(args: argparse.Namespace) -> int:
             found = explain(view, args.link)
             texts = [format_explanation(item, config) for item in found]
     except ConfigError as exc:
-        print(f"syndedup: config error: {exc}", file=sys.stderr)
+        _say(args, f"config error: {exc}")
         return EXIT_USAGE
     except StateError as exc:
-        _say(str(exc))
+        _say(args, str(exc))
         return EXIT_FAILED
     if not texts:
         _say(
+            args,
             f"no stored entry has the link or GUID {args.link!r} "
-            f"(links are in {config.output.report.name}; entries are stored when a run reads them)"
+            f"(links are in {config.output.report.name}; entries are stored when a run reads them)",
         )
         return EXIT_FAILED
     print("\n\n".join(texts))
@@ -232,10 +238,10 @@ def _status(args: argparse.Namespace) -> int:
             rows = feed_statuses(config, None)
             note = f"state: {config.state.path} (not created yet: no run so far)"
     except ConfigError as exc:
-        print(f"syndedup: config error: {exc}", file=sys.stderr)
+        _say(args, f"config error: {exc}")
         return EXIT_USAGE
     except StateError as exc:
-        _say(str(exc))
+        _say(args, str(exc))
         return EXIT_FAILED
     print(note)
     print(format_status(rows))
@@ -255,13 +261,13 @@ def _import_opml(args: argparse.Namespace) -> int:
         if plan.added and not args.dry_run:
             write_atomic(path, new_text.encode("utf-8"))
     except TOMLKitError as exc:
-        print(f"syndedup: config error: {path}: invalid TOML: {exc}", file=sys.stderr)
+        _say(args, f"config error: {path}: invalid TOML: {exc}")
         return EXIT_USAGE
     except (ConfigError, OpmlError) as exc:
-        print(f"syndedup: config error: {exc}", file=sys.stderr)
+        _say(args, f"config error: {exc}")
         return EXIT_USAGE
     except SyndedupError as exc:
-        _say(f"import failed, config unchanged: {exc}")
+        _say(args, f"import failed, config unchanged: {exc}")
         return EXIT_FAILED
     verb = "would add" if args.dry_run else "added"
     if not args.quiet:

@@ -331,3 +331,12 @@ def test_progress_bar_on_a_terminal_keeps_log_lines_and_summary(
     assert "3 feeds read, 1 failed" in result.out
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())
     assert "syndedup: ERROR: feed 'Syria News Gazette' failed: file not found" in shown.replace("\n", "")
+
+
+def test_json_log_format_keeps_cli_errors_json(tmp_path: Path, cli) -> None:
+    result = cli("run", "--config", str(tmp_path / "nope.toml"), "--log-format", "json")
+    assert result.code == 2
+    [record] = [json.loads(line) for line in result.err.splitlines()]
+    assert record["level"] == "ERROR"
+    assert record["logger"] == "pipeline.cli"
+    assert record["message"].startswith(f"config error: {tmp_path / 'nope.toml'}: config file not found")
