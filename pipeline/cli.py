@@ -128,15 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
-    _configure_logging(args.verbose, args.quiet, args.log_format)
-    handler: Handler = args.handler
+    # getattr: a subcommand added without the common options still gets the default logging.
+    _configure_logging(
+        getattr(args, "verbose", False), getattr(args, "quiet", False), getattr(args, "log_format", "text")
+    )
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:  # a subcommand registered without set_defaults(handler=...): a bug
+        print(f"syndedup: command {args.command!r} is not implemented", file=sys.stderr)
+        return EXIT_FAILED
     return handler(args)
 
 
 def _say(args: argparse.Namespace, message: str, level: int = logging.ERROR) -> None:
     """A message of the CLI itself on stderr: a plain line, or a JSON log record with --log-format json
     (so that a log collector's stream stays one JSON object per line)."""
-    if args.log_format == "json":
+    if getattr(args, "log_format", "text") == "json":
         logging.getLogger("pipeline.cli").log(level, message)
     else:
         print(f"syndedup: {message}", file=sys.stderr)
