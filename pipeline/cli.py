@@ -30,6 +30,7 @@ from pipeline.state_view import StateView
 from pipeline.status import feed_statuses, format_status
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -162,6 +163,9 @@ def _run(args: argparse.Namespace) -> int:
     except SyndedupError as exc:
         _say(args, f"run failed, nothing written: {exc}")
         return EXIT_FAILED
+    except KeyboardInterrupt:  # the open transaction was rolled back; outputs are whole files
+        _say(args, "interrupted; the state is as the last complete run left it")
+        return EXIT_INTERRUPTED
     if not args.quiet:
         failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
         print(

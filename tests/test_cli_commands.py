@@ -340,3 +340,28 @@ def test_json_log_format_keeps_cli_errors_json(tmp_path: Path, cli) -> None:
     assert record["level"] == "ERROR"
     assert record["logger"] == "pipeline.cli"
     assert record["message"].startswith(f"config error: {tmp_path / 'nope.toml'}: config file not found")
+
+
+def test_interrupted_run_exits_130_and_keeps_the_state(
+    demo: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = str(demo / "config.toml")
+    assert cli("run", "--config", config).code == 0
+    before = (demo / "out/clusters.jsonl").read_bytes()
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pipeline.runner.strip_boilerplate", interrupt)
+    (demo / "feeds/extra.xml").write_bytes((demo / "feeds/world-desk.xml").read_bytes())
+    text = (demo / "config.toml").read_text(encoding="utf-8")
+    (demo / "config.toml").write_text(
+        text.replace("[output]", '[[feeds]]\nname = "Extra"\nurl = "feeds/extra.xml"\n\n[output]'),
+        encoding="utf-8",
+    )
+    result = cli("run", "--config", config)
+    assert result.code == 130
+    assert "interrupted; the state is as the last complete run left it" in result.err
+    assert (demo / "out/clusters.jsonl").read_bytes() == before
+    rows = status_rows(cli("status", "--config", config).out)
+    assert rows["Extra"][:2] == ["never", "not fetched yet"]  # the fetch record was rolled back too
