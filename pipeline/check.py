@@ -166,7 +166,7 @@ def local_feed_path(url: str) -> Path | None:
 def summary(config: Config) -> list[str]:
     """What a valid config will do: feeds (and whether local files exist), outputs, state."""
     lines = [f"{config.path}: ok", f"{len(config.feeds)} feeds:"]
-    width = max(len(feed.name) for feed in config.feeds)
+    width = max((len(feed.name) for feed in config.feeds), default=0)
     for feed in config.feeds:
         local = local_feed_path(feed.url)
         note = "http" if local is None else "file exists" if local.is_file() else "FILE MISSING"

@@ -183,7 +183,7 @@ def _path(table: Mapping[str, Any], key: str, prefix: str, base: Path, path: Pat
 
 
 def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
-    if value is None:
+    if value is None or value == []:
         raise _fail(path, "[[feeds]]", "no feeds configured (add at least one [[feeds]] table)")
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise _fail(path, "feeds", "must be an array of tables written [[feeds]]")
