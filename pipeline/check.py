@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlparse
 import tomlkit
 
 from pipeline.config import Config, load_config, parse_config
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, StateError
+from pipeline.state_view import StateView
 from pipeline.toml_lines import key_lines, line_of
 
 MAX_PROBLEMS = 100
@@ -176,9 +177,19 @@ def summary(config: Config) -> list[str]:
         value = getattr(config.output, item.name)
         if isinstance(value, Path):
             lines.append(f"  {item.name:<6}  {value}")
-    state = config.state.path
-    lines.append(f"state: {state} ({'exists' if state.exists() else 'created by the first run'})")
+    lines.append(f"state: {config.state.path} ({_state_note(config.state.path)})")
     return lines
+
+
+def _state_note(path: Path) -> str:
+    if not path.exists():
+        return "created by the first run"
+    try:
+        with StateView(path) as view:
+            entries, stories = view.counts()
+    except StateError as exc:
+        return f"exists but cannot be read: {exc}"
+    return f"exists: {entries} entries in {stories} stories"
 
 
 def missing_feed_files(config: Config) -> list[str]:

@@ -100,6 +100,12 @@ class StateView:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def counts(self) -> tuple[int, int]:
+        """(entries, stories) the state holds."""
+        entries = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        stories = self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+        return int(entries), int(stories)
+
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
 

@@ -58,6 +58,13 @@ def test_check_accepts_the_demo_and_summarizes_it(demo: Path, cli) -> None:
     assert not (demo / "state").exists()  # check runs nothing and creates nothing
 
 
+def test_check_after_a_run_counts_the_state(demo: Path, cli) -> None:
+    config = str(demo / "config.toml")
+    assert cli("run", "--config", config).code == 0
+    result = cli("check", "--config", config)
+    assert f"state: {demo / 'state/syndedup.sqlite'} (exists: 6 entries in 4 stories)" in result.out
+
+
 def test_check_warns_about_a_missing_feed_file_but_passes(demo: Path, cli) -> None:
     (demo / "feeds/gazette.xml").unlink()
     result = cli("check", "--config", str(demo / "config.toml"))
