@@ -148,7 +148,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"{path}: {key}: {problem}")
+    return ConfigError(f"{path}: {key}: {problem}", key=key, problem=problem)
 
 
 def _reject_unknown(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, path: Path) -> None:
@@ -183,7 +183,7 @@ def _path(table: Mapping[str, Any], key: str, prefix: str, base: Path, path: Pat
 
 
 def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
-    if value is None:
+    if value is None or value == []:
         raise _fail(path, "[[feeds]]", "no feeds configured (add at least one [[feeds]] table)")
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise _fail(path, "feeds", "must be an array of tables written [[feeds]]")

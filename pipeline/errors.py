@@ -6,7 +6,16 @@ class SyndedupError(Exception):
 
 
 class ConfigError(SyndedupError):
-    """The configuration file is missing, unreadable or has a bad key or value (exit code 2)."""
+    """The configuration file is missing, unreadable or has a bad key or value (exit code 2).
+
+    ``key`` is the dotted key path (``output.max_items``, ``feeds[1].name``) when one key is at
+    fault and ``problem`` what is wrong with it, so that ``syndedup check`` can point at the line.
+    """
+
+    def __init__(self, message: str, key: str | None = None, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.problem = problem
 
 
 class StateError(SyndedupError):

@@ -19,6 +19,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
+from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
 from pipeline.stages.attribute import AliasTable, attribute
 from pipeline.stages.boilerplate import strip_boilerplate
 from pipeline.stages.dedup import Deduplicator
@@ -50,22 +51,40 @@ def run_lock(state_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def run(config: Config, now: datetime | None = None) -> RunReport:
-    """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses."""
+def run(config: Config, now: datetime | None = None, progress: ProgressCallback = no_progress) -> RunReport:
+    """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses.
+
+    ``progress`` is called after each feed is fetched, each entry is detected and when emit ends.
+    """
     moment = now or now_utc()
     with run_lock(config.state.path):
         state = State(config.state.path)
         try:
             report = RunReport()
-            results = list(ingest(config.feeds, config.fetch, state.feed_validators, moment))
+            results = _fetch_all(config, state, moment, progress)
             with state.transaction():
                 new_articles = _record_fetches(state, results, report, moment)
-                _detect(state, config, new_articles, report, moment)
+                _detect(state, config, new_articles, report, moment, progress)
+            progress(ProgressEvent("emit", 0, 1))
             report.items_written = emit(state, config.output)
+            progress(ProgressEvent("emit", 1, 1))
             report.stories_total = len(state.stories())
         finally:
             state.close()
     return report
+
+
+def _fetch_all(
+    config: Config, state: State, moment: datetime, progress: ProgressCallback
+) -> list[FetchResult]:
+    """ingest every feed, reporting each one to ``progress`` as it finishes."""
+    total = len(config.feeds)
+    progress(ProgressEvent("fetch", 0, total))
+    results: list[FetchResult] = []
+    for result in ingest(config.feeds, config.fetch, state.feed_validators, moment):
+        results.append(result)
+        progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
+    return results
 
 
 def _record_fetches(
@@ -76,11 +95,16 @@ def _record_fetches(
     for result in results:
         state.record_fetch(result, moment)
         for warning in result.warnings:
-            log.warning("feed %r: %s", result.feed, warning)
+            log.warning("feed %r: %s", result.feed, warning, extra={"feed": result.feed})
         if not result.ok:
             report.feeds_failed += 1
             report.failures.append(f"{result.feed}: {result.error}")
-            log.error("feed %r failed: %s (skipped; other feeds go on)", result.feed, result.error)
+            log.error(
+                "feed %r failed: %s (skipped; other feeds go on)",
+                result.feed,
+                result.error,
+                extra={"feed": result.feed},
+            )
             continue
         report.feeds_ok += 1
         known = state.known_entry_keys(result.feed)
@@ -88,13 +112,24 @@ def _record_fetches(
         fresh = [a for a in result.articles if a.entry_key not in known]
         report.entries_known += len(result.articles) - len(fresh)
         new_articles.extend(fresh)
-        log.info("feed %r: %d entries, %d new", result.feed, len(result.articles), len(fresh))
+        log.info(
+            "feed %r: %d entries, %d new",
+            result.feed,
+            len(result.articles),
+            len(fresh),
+            extra={"feed": result.feed},
+        )
     report.entries_new = len(new_articles)
     return new_articles
 
 
 def _detect(
-    state: State, config: Config, articles: list[Article], report: RunReport, moment: datetime
+    state: State,
+    config: Config,
+    articles: list[Article],
+    report: RunReport,
+    moment: datetime,
+    progress: ProgressCallback = no_progress,
 ) -> None:
     """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
     fingerprinter = Fingerprinter(config.dedup)
@@ -109,9 +144,11 @@ def _detect(
     normalized = list(normalize(articles))
     strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
     deduplicator = Deduplicator(state, config.dedup, params_id, moment)
-    for article in deduplicator(fingerprinter(normalized)):
+    progress(ProgressEvent("detect", 0, len(normalized)))
+    for done, article in enumerate(deduplicator(fingerprinter(normalized)), start=1):
         if article.signature is None:
             report.entries_unsigned += 1
+        progress(ProgressEvent("detect", done, len(normalized), article.feed))
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))

@@ -61,6 +61,7 @@ def test_http_urls_are_kept(tmp_path: Path) -> None:
         ),
         (GOOD + "\n[attribution.aliases]\nVOA = 'x'\n", "attribution.aliases.VOA: must be a list"),
         ("[output\n", "invalid TOML"),
+        ("feeds = []\n" + GOOD[GOOD.index("[output]") :], "[[feeds]]: no feeds configured"),
     ],
 )
 def test_bad_configs_name_the_key(tmp_path: Path, change: str, message: str) -> None:

@@ -1,0 +1,177 @@
+"""Read-only views of the state for ``syndedup status`` and ``syndedup explain``.
+
+The file is opened read-only (SQLite ``mode=ro``), so inspecting never creates, migrates or
+locks it, and works while a run is writing (WAL readers see the last committed run).
+Columns that another version may not have yet (``next_fetch_after``, ``dead``) are read only
+when ``PRAGMA table_info`` shows them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from pipeline.errors import StateError
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """One feed's row of the ``feeds`` table, plus how many of its entries the state keeps."""
+
+    name: str
+    url: str
+    last_attempt: str | None
+    last_success: str | None
+    last_error: str | None
+    consecutive_failures: int
+    entries: int
+    stored: int
+    next_fetch_after: str | None = None
+    dead: bool | None = None
+    has_next_fetch: bool = False
+    has_dead: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """One stored entry with the evidence that put it in its story."""
+
+    id: int
+    feed: str
+    guid: str
+    link: str
+    title: str
+    published: str
+    first_seen: str
+    credit: str | None
+    truncated: bool
+    tokens: int
+    story_id: str
+    relation: str
+    similarity: float
+    signed: bool
+    match_article: int | None
+    match_relation: str | None
+    match_measure: str | None
+    match_score: float | None
+    match_threshold: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    id: str
+    canonical_id: int | None
+    credited_source: str | None
+    updated: str | None
+
+
+_ENTRY_COLUMNS = (
+    "a.id, a.feed, a.guid, a.link, a.title, a.published, a.first_seen, a.credit, a.truncated,"
+    " a.tokens, a.story_id, a.relation, a.similarity, s.article_id IS NOT NULL, a.match_article,"
+    " a.match_relation, a.match_measure, a.match_score, a.match_threshold"
+)
+
+
+class StateView:
+    """Read-only queries over a state file written by ``syndedup run``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            raise StateError(f"{path}: no state file yet (run `syndedup run` first)")
+        try:
+            self.db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: cannot read state database: {exc}") from None
+        missing = {"feeds", "articles", "stories"} - tables
+        if missing:
+            self.db.close()
+            raise StateError(f"{path}: not a syndedup state file (no {', '.join(sorted(missing))} table)")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> StateView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def counts(self) -> tuple[int, int]:
+        """(entries, stories) the state holds."""
+        entries = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        stories = self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+        return int(entries), int(stories)
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+
+    def feeds(self) -> list[FeedHealth]:
+        """Every feed the state has fetched, with its health and stored entry count."""
+        columns = self._columns("feeds")
+        has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
+        extra = (", next_fetch_after" if has_next else ", NULL") + (", dead" if has_dead else ", NULL")
+        rows = self.db.execute(
+            "SELECT f.name, f.url, f.last_attempt, f.last_success, f.last_error,"
+            " f.consecutive_failures, f.entries,"
+            " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + " FROM feeds f"
+        )
+        return [
+            FeedHealth(
+                name=row[0],
+                url=row[1],
+                last_attempt=row[2],
+                last_success=row[3],
+                last_error=row[4],
+                consecutive_failures=int(row[5]),
+                entries=int(row[6]),
+                stored=int(row[7]),
+                next_fetch_after=row[8],
+                dead=None if row[9] is None else bool(row[9]),
+                has_next_fetch=has_next,
+                has_dead=has_dead,
+            )
+            for row in rows
+        ]
+
+    def entries_for(self, link: str) -> list[EntryRow]:
+        """Entries whose link or GUID is ``link`` (one link can be in several feeds)."""
+        rows = self.db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM articles a LEFT JOIN signatures s ON s.article_id = a.id"
+            " WHERE a.link = ? OR a.guid = ? ORDER BY a.published, a.id",
+            (link, link),
+        )
+        return [_entry(row) for row in rows]
+
+    def entry(self, article_id: int) -> EntryRow | None:
+        row = self.db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM articles a LEFT JOIN signatures s ON s.article_id = a.id"
+            " WHERE a.id = ?",
+            (article_id,),
+        ).fetchone()
+        return _entry(row) if row else None
+
+    def members(self, story_id: str) -> list[EntryRow]:
+        """A story's members, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM articles a LEFT JOIN signatures s ON s.article_id = a.id"
+            " WHERE a.story_id = ? ORDER BY a.published, a.id",
+            (story_id,),
+        )
+        return [_entry(row) for row in rows]
+
+    def story(self, story_id: str) -> StoryRow | None:
+        row = self.db.execute(
+            "SELECT id, canonical_id, credited_source, updated FROM stories WHERE id=?", (story_id,)
+        ).fetchone()
+        return StoryRow(*row) if row else None
+
+
+def _entry(row: tuple) -> EntryRow:
+    values = list(row)
+    values[8] = bool(values[8])
+    values[13] = bool(values[13])
+    return EntryRow(*values)
