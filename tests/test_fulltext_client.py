@@ -3,6 +3,7 @@ redirects, robots.txt, conditional GET and the per-host delay."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,10 +54,8 @@ class Site:
                 if route.length:
                     self.send_header("Content-Length", route.headers.get("X-Length", str(len(route.body))))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(route.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *_: object) -> None:
                 pass
@@ -173,7 +172,9 @@ def test_redirect_loop_stops(site: Site) -> None:
 
 
 def test_robots_txt_disallow_is_respected(site: Site) -> None:
-    site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"})
+    site.routes["/robots.txt"] = Route(
+        b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}
+    )
     site.routes["/private/a"] = Route()
     site.routes["/public/a"] = Route()
     with client() as http:
@@ -234,7 +235,9 @@ class FakeClock:
 
 def test_per_host_delay_and_crawl_delay_space_out_requests(sites: Callable[[], Site]) -> None:
     plain, slow = sites(), sites()
-    slow.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 3\n", headers={"Content-Type": "text/plain"})
+    slow.routes["/robots.txt"] = Route(
+        b"User-agent: *\nCrawl-delay: 3\n", headers={"Content-Type": "text/plain"}
+    )
     for server in (plain, slow):
         server.routes["/1"] = Route()
         server.routes["/2"] = Route()
