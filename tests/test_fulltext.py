@@ -174,7 +174,7 @@ def test_pages_that_fail_leave_the_feed_text_and_log_why(
     )
     assert (
         f"feed 'Mirror': full text of {slow} not used (timed out after 0.3 s fetching {slow}); "
-        in "\n".join(w[: len(w) - len("detected on the feed's text")] for w in warnings)
+        "detected on the feed's text" in warnings
     )
     assert any(f"not an HTML page (application/pdf): {doc}" in w for w in warnings)
     # The teaser was still detected on its feed text: a teaser of the wire's story.
