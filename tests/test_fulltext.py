@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -245,6 +245,8 @@ def test_extract_drops_site_chrome_and_resolves_the_canonical_link() -> None:
     assert "Kazakhstan" in text
     for chrome in ("Most read", "Weather for the weekend", "All rights reserved", "Sport"):
         assert chrome not in text
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>' + body.replace(b"<!DOCTYPE html>", b"")
+    assert extract(xhtml, "utf-8", "http://mirror.test/2017/astana") == (canonical, text)
     assert extract(b"", None, "http://x.test/") == (None, None)
     assert extract(b"<html><body><script>app()</script></body></html>", None, "http://x.test/")[1] is None
 
@@ -291,3 +293,25 @@ def test_full_text_and_per_host_delay_config(tmp_path: Path) -> None:
     path.write_text(base.format(extra="") + "[fetch]\nper_host_delay = -1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"fetch\.per_host_delay: must be >= 0"):
         load_config(path)
+
+
+def test_failed_fetch_is_retried_later_only_when_retrying_can_help(tmp_path: Path, wire_and_mirror) -> None:
+    wire, mirror = wire_and_mirror
+    entry = ("m1", TITLE, mirror.url("/2017/astana"), "", "Mon, 23 Jan 2017 14:05:00 GMT")
+    gone = ("m2", "Gone", mirror.url("/gone"), "", "Mon, 23 Jan 2017 15:00:00 GMT")
+    serve_feed(mirror, [entry, gone])
+    mirror.routes["/2017/astana"] = Route(b"busy", 503, {})
+    feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
+    config = load_config(write_config(tmp_path, feeds))
+    run(config, NOW)
+    assert mirror.paths().count("/2017/astana") == 1 and mirror.paths().count("/gone") == 1
+    # Both links come back under new guids: within the hour nothing is asked again; later only the 503.
+    mirror.routes["/2017/astana"] = Route(page(TITLE, voa_paragraphs(), "Mirror Daily"))
+    serve_feed(mirror, [entry, gone, ("m3", *entry[1:]), ("m4", *gone[1:])])
+    run(config, NOW + timedelta(minutes=30))
+    assert mirror.paths().count("/2017/astana") == 1
+    serve_feed(mirror, [("m5", *entry[1:]), ("m6", *gone[1:])])
+    run(config, NOW + timedelta(hours=2))
+    assert mirror.paths().count("/2017/astana") == 2 and mirror.paths().count("/gone") == 1
+    [story] = [s for s in read_report(tmp_path / "out/clusters.jsonl") if len(s["members"]) > 1]
+    assert {m["guid"]: m["relation"] for m in story["members"]} == {"w1": "original", "m5": "copy"}

@@ -44,15 +44,19 @@ SHORT_WORDS = 120
 RETRY_AFTER = timedelta(hours=1)
 
 
+def may_fetch(feed: FeedConfig) -> bool:
+    """Whether any entry of this feed may have its page fetched."""
+    if feed.full_text == "auto":
+        # A feed file is an offline copy (the demo, tests): its links are fetched only with true.
+        return urlparse(feed.url).scheme in ("http", "https")
+    return feed.full_text
+
+
 def wants_page(article: Article, feed: FeedConfig) -> bool:
     """Whether a normalized entry should be detected on its page's text."""
-    if feed.full_text is False or urlparse(article.link).scheme not in ("http", "https"):
+    if not may_fetch(feed) or urlparse(article.link).scheme not in ("http", "https"):
         return False
-    if feed.full_text is True:
-        return True
-    if urlparse(feed.url).scheme not in ("http", "https"):
-        return False  # a feed file is an offline copy: its links are fetched only with full_text = true
-    return article.truncated or len(article.body.split()) < SHORT_WORDS
+    return feed.full_text is True or article.truncated or len(article.body.split()) < SHORT_WORDS
 
 
 def fetch_pages(
@@ -67,7 +71,7 @@ def fetch_pages(
     wanted: dict[str, list[Article]] = {}
     for result in results:
         feed = feeds.get(result.feed)
-        if not result.ok or feed is None or feed.full_text is False:
+        if not result.ok or feed is None or not may_fetch(feed):
             continue
         known = state.known_entry_keys(result.feed)
         for article in result.articles:
@@ -87,6 +91,13 @@ def fetch_pages(
         etag = cached.etag if cached else None
         last_modified = cached.last_modified if cached else None
         requests.append(PageRequest(url, etag, last_modified))
+    if wanted:
+        log.info(
+            "full text: %d pages wanted, %d from the cache, %d to fetch",
+            len(wanted),
+            len(wanted) - len(requests),
+            len(requests),
+        )
     if not requests:
         return 0
     own_client = client is None
@@ -109,8 +120,10 @@ def _reusable(page: Page, now: datetime) -> bool:
 
 def page_from_response(response: PageResponse, cached: Page | None, now: datetime) -> Page:
     """The Page to cache for a response: its extracted text and canonical link, or the error."""
-    if response.not_modified and cached is not None:
-        return replace(cached, fetched_at=now)
+    if response.not_modified:
+        if cached is not None:
+            return replace(cached, fetched_at=now)
+        response = replace(response, error=f"HTTP 304 for {response.url} without a cached copy", retry=True)
     page = Page(
         url=response.url,
         fetched_at=now,
@@ -139,7 +152,12 @@ def extract(body: bytes, encoding: str | None, url: str) -> tuple[str | None, st
         html = body
     try:
         tree = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
+    except ValueError:  # an XHTML page with an <?xml encoding?> declaration parses only from bytes
+        try:
+            tree = lxml.html.document_fromstring(body)
+        except (etree.ParserError, ValueError):
+            return None, None
+    except etree.ParserError:
         return None, None
     canonical = None
     for link in tree.iter("link"):
