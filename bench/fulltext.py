@@ -240,7 +240,7 @@ def build(texts: list[str], articles: int, seed: int) -> list[SiteServer]:
     return sites
 
 
-def write_config(folder: Path, sites: list[SiteServer], full_text: bool) -> Path:
+def write_config(folder: Path, sites: list[SiteServer], full_text: bool, delay: float) -> Path:
     folder.mkdir(parents=True)
     mode = '"auto"' if full_text else "false"
     feeds = "".join(
@@ -249,7 +249,7 @@ def write_config(folder: Path, sites: list[SiteServer], full_text: bool) -> Path
     path = folder / "config.toml"
     path.write_text(
         feeds + '[output]\nrss = "out/feed.rss"\natom = "out/feed.atom"\nreport = "out/clusters.jsonl"\n'
-        '[state]\npath = "state.sqlite"\n[fetch]\ntimeout = 10\nper_host_delay = 0\n',
+        f'[state]\npath = "state.sqlite"\n[fetch]\ntimeout = 10\nper_host_delay = {delay}\n',
         encoding="utf-8",
     )
     return path
@@ -322,6 +322,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode; the median time is shown")
     parser.add_argument("--feed-text", choices=["title", "teaser", "both"], default="both")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--per-host-delay", type=float, default=0.0, help="[fetch] per_host_delay")
     args = parser.parse_args()
     corpus = lee_corpus()
     texts = distinct(corpus)
@@ -342,7 +343,9 @@ def main() -> None:
                 site.pages["/feed.xml"] = site.feed(kind, random.Random(args.seed))
             times = []
             for attempt in range(args.repeat):
-                config = write_config(Path(tmp) / f"{kind}-{full_text}-{attempt}", sites, full_text)
+                config = write_config(
+                    Path(tmp) / f"{kind}-{full_text}-{attempt}", sites, full_text, args.per_host_delay
+                )
                 before = sum(s.requests for s in sites)
                 began = time.perf_counter()
                 run(load_config(config))

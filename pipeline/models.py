@@ -14,7 +14,8 @@ class Article:
     """One entry of one feed, enriched stage by stage.
 
     ingest fills the raw fields; normalize fills ``text``, ``body`` and ``credit``; fingerprint fills
-    ``shingles`` and ``signature``; dedup fills ``story_id`` and ``match``.
+    ``shingles`` and ``signature``; dedup fills ``story_id`` and ``match``. For a teaser-only entry,
+    fulltext hangs its fetched ``page`` on it and puts the page's text in ``body``.
     """
 
     feed: str

@@ -141,6 +141,17 @@ def test_canonical_link_on_another_outlet_credits_that_outlet(tmp_path: Path, wi
     assert story["canonical"] == mirror.url("/2017/astana")
 
 
+def test_credit_line_on_the_page_credits_its_outlet(tmp_path: Path, wire_and_mirror) -> None:
+    wire, mirror = wire_and_mirror
+    mirror.routes["/2017/astana"] = Route(page(TITLE, [*voa_paragraphs(), "Source: Wire"], "Mirror Daily"))
+    serve_feed(mirror, [("m1", TITLE, mirror.url("/2017/astana"), "", "Mon, 23 Jan 2017 08:00:00 GMT")])
+    feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
+    [story] = run_config(write_config(tmp_path, feeds))
+    assert story["credited_source"] == "Wire"
+    assert story["canonical"] == wire.url("/a/1")
+    assert {m["feed"]: m["relation"] for m in story["members"]} == {"Wire": "original", "Mirror": "copy"}
+
+
 def test_canonical_link_to_its_own_site_is_no_credit(tmp_path: Path, wire_and_mirror) -> None:
     _, mirror = wire_and_mirror
     mirror.routes["/2017/astana"] = Route(page(TITLE, voa_paragraphs(), "Mirror Daily", "/2017/astana?amp=0"))
