@@ -9,18 +9,26 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pipeline.errors import ConfigError
 
+FullTextMode = bool | Literal["auto"]
+
 
 @dataclass(frozen=True, slots=True)
 class FeedConfig:
-    """One outlet: ``name`` is the display name used for attribution; ``url`` is http(s) or a path."""
+    """One outlet: ``name`` is the display name used for attribution; ``url`` is http(s) or a path.
+
+    ``full_text``: fetch each entry's article page for its text (``True``), never (``False``), or
+    ``"auto"``: only for entries that are short or end like a teaser, of a feed read over http(s)
+    (a feed read from a file is an offline copy, like the demo's, whose links are not fetched).
+    """
 
     name: str
     url: str
+    full_text: FullTextMode = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,9 @@ class FetchConfig:
     """HTTP politeness. 20 s is long enough for a slow news site and short enough for a 15-min cron."""
 
     timeout: float = 20.0
+    # Seconds between two requests to one host when fetching article pages (issue 7): one page a
+    # second is the usual courtesy for crawlers without a robots.txt Crawl-delay; 0 for local tests.
+    per_host_delay: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +202,16 @@ def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
     seen: set[str] = set()
     for index, table in enumerate(value):
         prefix = f"feeds[{index}]."
-        _reject_unknown(table, ("name", "url"), prefix, path)
+        _reject_unknown(table, ("name", "url", "full_text"), prefix, path)
         name = _string(table, "name", prefix, path)
         if name in seen:
             raise _fail(path, prefix + "name", f"duplicate feed name {name!r} (names must be unique)")
         seen.add(name)
-        feeds.append(FeedConfig(name=name, url=_feed_url(_string(table, "url", prefix, path), base)))
+        url = _feed_url(_string(table, "url", prefix, path), base)
+        full_text = table.get("full_text", "auto")
+        if full_text != "auto" and not isinstance(full_text, bool):
+            raise _fail(path, prefix + "full_text", f'must be true, false or "auto", got {full_text!r}')
+        feeds.append(FeedConfig(name=name, url=url, full_text=full_text))
     return tuple(feeds)
 
 

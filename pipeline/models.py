@@ -14,7 +14,8 @@ class Article:
     """One entry of one feed, enriched stage by stage.
 
     ingest fills the raw fields; normalize fills ``text``, ``body`` and ``credit``; fingerprint fills
-    ``shingles`` and ``signature``; dedup fills ``story_id`` and ``match``.
+    ``shingles`` and ``signature``; dedup fills ``story_id`` and ``match``. For a teaser-only entry,
+    fulltext hangs its fetched ``page`` on it and puts the page's text in ``body``.
     """
 
     feed: str
@@ -34,6 +35,28 @@ class Article:
     story_id: str | None = None
     match: Match | None = None
     id: int | None = None
+    page: Page | None = None  # the article page fetched for its full text (stages/fulltext.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An entry's article page as fetched (and cached in the state): its main text, or why not.
+
+    ``text`` is the extracted main text, paragraphs separated by blank lines; ``canonical`` is the
+    page's ``<link rel="canonical">``; ``retry`` marks a failure worth another try later (timeouts,
+    5xx, no text found) as opposed to a final one (robots.txt, not HTML, too large, 404).
+    """
+
+    url: str
+    fetched_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    canonical: str | None = None
+    text: str | None = None
+    error: str | None = None
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Run the stages once, in order, under a lock, with every state change in one transaction.
 
-    ingest -> normalize -> (boilerplate) -> fingerprint -> dedup -> attribute -> emit
+    ingest -> (fetch pages) -> normalize -> (full text) -> (boilerplate) -> fingerprint -> dedup
+    -> attribute -> emit
 
 Fetching happens before the transaction opens (it is slow and changes nothing); emit happens after
 it commits, from the state alone, so a crash at any point leaves the previous outputs and state.
@@ -25,6 +26,7 @@ from pipeline.stages.boilerplate import strip_boilerplate
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import emit
 from pipeline.stages.fingerprint import Fingerprinter
+from pipeline.stages.fulltext import fetch_pages, use_full_text
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
@@ -62,6 +64,7 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
         try:
             report = RunReport()
             results = _fetch_all(config, state, moment, progress)
+            fetch_pages(results, config, state, moment)  # article pages for teasers, cached in the state
             with state.transaction():
                 new_articles = _record_fetches(state, results, report, moment)
                 _detect(state, config, new_articles, report, moment, progress)
@@ -141,7 +144,7 @@ def _detect(
             "new entries are not compared with them",
             incomparable,
         )
-    normalized = list(normalize(articles))
+    normalized = list(use_full_text(normalize(articles), config, state))
     strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
     deduplicator = Deduplicator(state, config.dedup, params_id, moment)
     progress(ProgressEvent("detect", 0, len(normalized)))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import StateError
-from pipeline.models import Article, FetchResult, Match, Signature, SignatureParams, StoredArticle
+from pipeline.models import Article, FetchResult, Match, Page, Signature, SignatureParams, StoredArticle
 
 SCHEMA_VERSION = 1
 
@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS signatures (
 CREATE TABLE IF NOT EXISTS lsh_buckets (
     bucket INTEGER NOT NULL, article_id INTEGER NOT NULL, PRIMARY KEY (bucket, article_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, final_url TEXT, status INTEGER, etag TEXT,
+    last_modified TEXT, canonical TEXT, text BLOB, error TEXT, retry INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
 ) WITHOUT ROWID;
@@ -268,6 +272,41 @@ class State:
             if found:
                 out[article_id] = (found[0], _unpack(found[1]))
         return out
+
+    # -- article pages (full text) -----------------------------------------------------------------
+
+    def cached_page(self, url: str) -> Page | None:
+        """The page fetched earlier for ``url`` (its text or its error), if any."""
+        row = self.db.execute(
+            "SELECT url, fetched_at, final_url, status, etag, last_modified, canonical, text, error, retry"
+            " FROM pages WHERE url=?",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None
+        text = _unpack(row[7]) if row[7] is not None else None
+        return Page(
+            row[0], parse_iso(row[1]), row[2], row[3], row[4], row[5], row[6], text, row[8], bool(row[9])
+        )
+
+    def save_page(self, page: Page) -> None:
+        """Remember a page's text or error (replacing an earlier attempt)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO pages (url, fetched_at, final_url, status, etag, last_modified,"
+            " canonical, text, error, retry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                page.url,
+                iso(page.fetched_at),
+                page.final_url,
+                page.status,
+                page.etag,
+                page.last_modified,
+                page.canonical,
+                _pack(page.text) if page.text is not None else None,
+                page.error,
+                page.retry,
+            ),
+        )
 
     # -- stories ----------------------------------------------------------------------------------
 
