@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import threading
+import xml.sax
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from html import unescape
@@ -194,6 +195,8 @@ def parse_feed(
             result.error = f"not a usable feed: {problem}"
         elif not parsed.get("version"):
             result.error = "not an RSS or Atom feed (no feed element found)"
+        else:
+            result.warnings.append("the feed has no entries")
         return
     if problem:
         result.warnings.append(
@@ -255,12 +258,16 @@ def _safe_link(link: str) -> str:
 
 
 def _bozo_reason(parsed: Any) -> str | None:
+    """feedparser's complaint about a feed in words, with the line for XML errors."""
     if not parsed.get("bozo"):
         return None
     exc = parsed.get("bozo_exception")
-    line = getattr(exc, "getLineNumber", lambda: None)()
-    where = f" (line {line})" if line else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    if isinstance(exc, xml.sax.SAXParseException):
+        return (
+            f"not well-formed XML at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: "
+            f"{exc.getMessage()}"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
