@@ -74,9 +74,7 @@ def test_user_agent_names_syndedup_and_version_and_gzip_is_decoded(server: FeedS
     assert "gzip" in headers["Accept-Encoding"]
 
 
-def test_etag_and_last_modified_are_sent_and_304_changes_nothing(
-    server: FeedServer, tmp_path: Path
-) -> None:
+def test_etag_and_last_modified_are_sent_and_304_changes_nothing(server: FeedServer, tmp_path: Path) -> None:
     server.routes["/f"] = Route(body=FEED, etag='"v1"', last_modified="Mon, 01 Jan 2024 10:00:00 GMT")
     config = make_config(tmp_path, {"F": server.url("/f")})
     first = run(config, now=NOW)

@@ -45,7 +45,7 @@ def test_local_file_entries_become_articles(tmp_path: Path) -> None:
     assert second.entry_key == "http://t/2"
     assert not second.dated
     assert second.published == NOW
-    assert any("duplicate entry id 'g1'" in w for w in result.warnings)
+    assert any("repeat an earlier entry's id ('g1')" in w for w in result.warnings)
     assert one(FeedConfig("F", path.as_uri())).ok
 
 

@@ -220,9 +220,13 @@ def parse_feed(
         seen.add(article.entry_key)
         result.articles.append(article)
     if duplicates:
-        shown = ", ".join(repr(key[:80]) for key in duplicates[:3])
-        more = f" and {len(duplicates) - 3} more" if len(duplicates) > 3 else ""
-        result.warnings.append(f"duplicate entry id {shown}{more}: kept the first entry with each id")
+        distinct = list(dict.fromkeys(duplicates))
+        shown = ", ".join(repr(key[:80]) for key in distinct[:3])
+        more = f" and {len(distinct) - 3} more ids" if len(distinct) > 3 else ""
+        result.warnings.append(
+            f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
+            "kept the first entry with each id"
+        )
 
 
 def _looks_like_html(raw: RawFeed, parsed: Any) -> bool:
