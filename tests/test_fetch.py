@@ -263,7 +263,8 @@ def test_300_mb_body_is_cut_off_while_streaming(server: FeedServer) -> None:
     finally:
         tracemalloc.stop()
     assert result.error == (
-        f"response from {server.url('/huge')} is larger than 10485760 bytes ([fetch] max_bytes); stopped reading"
+        f"response from {server.url('/huge')} is larger than 10485760 bytes "
+        "([fetch] max_bytes); stopped reading"
     )
     # Streamed, not allocated: Python never held much more than the 10 MiB cap.
     assert peak < 40 * 1024 * 1024

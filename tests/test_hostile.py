@@ -267,15 +267,15 @@ ACTIVE_RSS = (
     "</channel></rss>"
 ).encode()
 ACTIVE_ATOM = (
-    '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-    "<title>Atom evil</title><id>urn:x</id><updated>2024-01-01T00:00:00Z</updated>"
-    '<entry><id>urn:e2</id><title type="html">Harbour &lt;iframe src=x&gt;&lt;/iframe&gt; reopens</title>'
-    '<link href="javascript:alert(4)"/><updated>2024-01-01T00:00:00Z</updated>'
-    '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>The harbour reopened on Monday '
-    "after three weeks of dredging, and the first ferries arrived full of visitors from the coast.</p>"
-    '<script>alert(5)</script><img src="y" onerror="alert(6)"/><a href="JaVaScRiPt:alert(7)">x</a>'
-    "</div></content></entry></feed>"
-).encode()
+    b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    b"<title>Atom evil</title><id>urn:x</id><updated>2024-01-01T00:00:00Z</updated>"
+    b'<entry><id>urn:e2</id><title type="html">Harbour &lt;iframe src=x&gt;&lt;/iframe&gt; reopens</title>'
+    b'<link href="javascript:alert(4)"/><updated>2024-01-01T00:00:00Z</updated>'
+    b'<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>The harbour reopened on Monday '
+    b"after three weeks of dredging, and the first ferries arrived full of visitors from the coast.</p>"
+    b'<script>alert(5)</script><img src="y" onerror="alert(6)"/><a href="JaVaScRiPt:alert(7)">x</a>'
+    b"</div></content></entry></feed>"
+)
 FORBIDDEN = (
     "<script",
     "&lt;script",
