@@ -38,8 +38,8 @@ def skip_reason(health: FeedHealth, now: datetime) -> str | None:
     """Why a feed must not be fetched now, or None to fetch it."""
     if health.dead:
         return (
-            f"skipped: the server said 410 Gone ({health.last_error or 'no detail'}); it stays "
-            "skipped until its url in the config changes"
+            "skipped: its server answered 410 Gone, so it is marked dead; it stays skipped until "
+            "its url in the config changes"
         )
     if health.next_fetch_after is not None and now < health.next_fetch_after:
         return (

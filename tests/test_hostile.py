@@ -18,6 +18,7 @@ from pipeline.health import FeedHealth
 from pipeline.models import FetchResult
 from pipeline.runner import run
 from pipeline.stages.ingest import ingest
+from pipeline.stages.xmlguard import defuse_dtd
 from tests.conftest import REPO, read_report
 from tests.feedserver import FeedServer, Route, rss
 
@@ -126,12 +127,57 @@ QUADRATIC = (
 )
 
 
-@pytest.mark.parametrize("body", [BILLION_LAUGHS, QUADRATIC], ids=["billion-laughs", "quadratic"])
+ONE_LINE_LAUGHS = BILLION_LAUGHS.replace(b"\n", b"")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [BILLION_LAUGHS, ONE_LINE_LAUGHS, BILLION_LAUGHS.decode().encode("utf-16"), QUADRATIC],
+    ids=["billion-laughs", "one-line", "utf-16", "quadratic"],
+)
 def test_entity_expansion_bombs_are_not_expanded(tmp_path: Path, body: bytes) -> None:
     result = ingest_bytes(tmp_path, body)
     assert result.error or result.articles
     expanded = sum(len(a.raw_html) + len(a.title) for a in result.articles)
     assert expanded < 1_000_000
+    assert "lollol" not in repr(result)
+
+
+def test_dtd_is_defused_before_parsing(tmp_path: Path) -> None:
+    result = ingest_bytes(tmp_path, ONE_LINE_LAUGHS)
+    assert (
+        "dropped 9 unsafe entity declaration(s) from the feed's DTD (external, parameter or nested "
+        "entities are never expanded)" in result.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "dropped"),
+    [
+        (
+            '<!DOCTYPE rss [<!ENTITY a "x"><!ENTITY b "&a;&a;">]><rss/>',
+            '<!DOCTYPE rss [\n<!ENTITY a "x">\n]><rss/>',
+            1,
+        ),
+        (
+            '<!DOCTYPE rss SYSTEM "file:///etc/passwd"><rss/>',
+            '<!DOCTYPE rss SYSTEM "file:///etc/passwd"><rss/>',
+            0,
+        ),
+        ('<!DOCTYPE rss [<!-- a ] > --><!ENTITY x SYSTEM "file:///e">]><rss/>', "<!DOCTYPE rss><rss/>", 1),
+        ("<!DOCTYPE rss [<!ENTITY % p SYSTEM 'x.dtd'> %p;]><rss/>", "<!DOCTYPE rss><rss/>", 1),
+        ('<!DOCTYPE rss [<!ENTITY q "a]b">]><rss/>', '<!DOCTYPE rss [<!ENTITY q "a]b">]><rss/>', 0),
+        (
+            "<rss><!DOCTYPE x [<!ENTITY b SYSTEM 'f'>]></rss>",
+            "<rss><!DOCTYPE x [<!ENTITY b SYSTEM 'f'>]></rss>",
+            0,
+        ),
+        ('<!DOCTYPE rss [<!ENTITY b SYSTEM "f"', '<!DOCTYPE rss [<!ENTITY b SYSTEM "f"', 0),
+    ],
+)
+def test_defuse_dtd_keeps_only_plain_text_entities(before: str, after: str, dropped: int) -> None:
+    result = defuse_dtd(before.encode())
+    assert (result.body.decode(), result.dropped) == (after, dropped)
 
 
 def xxe_feeds(secret: Path) -> dict[str, bytes]:

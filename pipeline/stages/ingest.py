@@ -32,6 +32,7 @@ from pipeline.stages.fetch import (
     make_client,
     read_file,
 )
+from pipeline.stages.xmlguard import defuse_dtd
 
 __all__ = ["USER_AGENT", "FetchError", "RawFeed", "entry_to_article", "fetch", "ingest", "parse_feed"]
 
@@ -183,7 +184,13 @@ def parse_feed(
     feedparser never raises on bad input; it refuses external entities and drops unsafe entity
     declarations, and sanitizes entry HTML (script, iframe, event handlers, javascript: URLs).
     """
-    parsed = feedparser.parse(raw.body, response_headers=raw.headers or None)
+    defused = defuse_dtd(raw.body)
+    if defused.dropped:
+        result.warnings.append(
+            f"dropped {defused.dropped} unsafe entity declaration(s) from the feed's DTD "
+            "(external, parameter or nested entities are never expanded)"
+        )
+    parsed = feedparser.parse(defused.body, response_headers=raw.headers or None)
     problem = _bozo_reason(parsed)
     if not parsed.entries:
         if _looks_like_html(raw, parsed):
