@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from pipeline import __version__
 from pipeline.config import Config, FeedConfig, FetchConfig, parse_config
 from pipeline.health import FeedHealth, backoff_seconds, next_fetch_after, skip_reason
 from pipeline.runner import run
-from pipeline.stages.fetch import parse_retry_after
+from pipeline.stages.fetch import FetchError, fetch_http, parse_retry_after
 from pipeline.stages.ingest import ingest, run_bounded
 from pipeline.state import State
 from tests.feedserver import FeedServer, Route, rss
@@ -245,6 +246,18 @@ def test_slow_server_times_out_and_other_feeds_go_on(server: FeedServer, tmp_pat
     assert report.failures == [
         f"Slow: timed out waiting for data from {server.url('/slow')} ([fetch] timeout/connect_timeout)"
     ]
+
+
+def test_a_response_trickling_past_total_timeout_is_cut_off(server: FeedServer) -> None:
+    server.routes["/trickle"] = Route(stream_bytes=2 * 1024 * 1024)
+    ticks = iter(range(0, 10_000, 7))  # a fake clock: every look at it is 7 s later
+
+    with httpx.Client() as client, pytest.raises(FetchError) as caught:
+        fetch_http(client, server.url("/trickle"), FetchConfig(), NOW, monotonic=lambda: float(next(ticks)))
+    assert caught.value.message == (
+        f"response from {server.url('/trickle')} took longer than 60 s "
+        "([fetch] total_timeout); stopped reading"
+    )
 
 
 def test_connection_reset_is_a_clear_error(server: FeedServer) -> None:

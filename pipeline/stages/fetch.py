@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -113,14 +113,18 @@ def fetch_http(
     now: datetime,
     etag: str | None = None,
     last_modified: str | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> RawFeed:
-    """GET ``url`` with a conditional GET; follow up to max_redirects redirects; raise FetchError."""
+    """GET ``url`` with a conditional GET; follow up to max_redirects redirects; raise FetchError.
+
+    ``monotonic`` is the clock of the total_timeout deadline (injectable for tests).
+    """
     headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + config.total_timeout
+    deadline = monotonic() + config.total_timeout
     current = url
     permanent: str | None = None
     all_permanent = True
@@ -135,7 +139,7 @@ def fetch_http(
                         permanent = target
                     current = target
                     continue
-                return _read_response(response, current, permanent, config, now, deadline)
+                return _read_response(response, current, permanent, config, now, deadline, monotonic)
         except httpx.TimeoutException as exc:
             kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
             raise FetchError(
@@ -168,6 +172,7 @@ def _read_response(
     config: FetchConfig,
     now: datetime,
     deadline: float,
+    monotonic: Callable[[], float],
 ) -> RawFeed:
     status = response.status_code
     headers = {k.lower(): v for k, v in response.headers.items()}
@@ -202,7 +207,7 @@ def _read_response(
                 status=status,
                 permanent_url=permanent,
             )
-        if time.monotonic() > deadline:
+        if monotonic() > deadline:
             raise FetchError(
                 f"response from {url} took longer than {config.total_timeout:g} s "
                 "([fetch] total_timeout); stopped reading",
