@@ -50,16 +50,44 @@ class StateConfig:
     """The SQLite file that remembers feeds, articles, signatures and stories between runs."""
 
     path: Path
+    # 0: a run that finds another run holding the lock exits 0 at once (cron will try again);
+    # more: wait up to this many seconds for the other run to finish first.
+    lock_wait: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
-    """HTTP politeness. 20 s is long enough for a slow news site and short enough for a 15-min cron."""
+    """HTTP politeness and limits, so that one slow, huge or hostile feed cannot stall a cron run.
+
+    timeout=20: seconds to wait for each read; long enough for a slow news site, short enough for
+        a 15-minute cron.
+    connect_timeout=10: seconds to connect; a reachable host answers in well under a second.
+    total_timeout=60: seconds for a whole response, so a server trickling a byte per read
+        cannot hold a feed open for ever.
+    max_bytes=10 MiB: a response (after gzip decoding) larger than this is refused while it is
+        streamed, never held whole; real feeds are well under 2 MB.
+    max_entries=500: entries kept per feed (the first ones, which feeds put newest first).
+    concurrency=8: feeds fetched at once; per_host=2: at most two at once from one host, to be
+        polite to sites that serve several of our feeds.
+    max_redirects=5: as browsers; longer chains are loops or misconfigurations.
+    backoff_base=600, backoff_max=86400: after n failures in a row a feed is retried no sooner
+        than backoff_base * 2**(n-1) seconds later (10 min, 20, 40, ... up to one day). A
+        Retry-After from a 429/503 is honoured up to backoff_max.
+    """
 
     timeout: float = 20.0
     # Seconds between two requests to one host when fetching article pages (issue 7): one page a
     # second is the usual courtesy for crawlers without a robots.txt Crawl-delay; 0 for local tests.
     per_host_delay: float = 1.0
+    connect_timeout: float = 10.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_entries: int = 500
+    concurrency: int = 8
+    per_host: int = 2
+    max_redirects: int = 5
+    backoff_base: float = 600.0
+    backoff_max: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +177,13 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     feeds = _parse_feeds(data.get("feeds"), base, path)
     output = _parse_output(_table(data, "output", path, required=True), base, path)
     state_table = _table(data, "state", path, required=True)
-    _reject_unknown(state_table, ("path",), "state.", path)
-    state = StateConfig(path=_path(state_table, "path", "state.", base, path))
+    _reject_unknown(state_table, ("path", "lock_wait"), "state.", path)
+    state = StateConfig(
+        path=_path(state_table, "path", "state.", base, path),
+        lock_wait=_number(state_table.get("lock_wait", 0.0), float, "state.lock_wait", path, 0, 86400),
+    )
     fetch = _parse_flat(FetchConfig, _table(data, "fetch", path), "fetch.", path)
+    _check_fetch(fetch, path)
     dedup = _parse_flat(DedupConfig, _table(data, "dedup", path), "dedup.", path)
     _check_dedup(dedup, path)
     attribution = _parse_attribution(_table(data, "attribution", path), path)
@@ -280,6 +312,22 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         _number(getattr(dedup, key), int, f"dedup.{key}", path, low, high)
     for key in ("lsh_threshold", "copy_threshold", "teaser_containment", "teaser_max_ratio"):
         _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
+
+
+def _check_fetch(fetch: FetchConfig, path: Path) -> None:
+    for key in ("timeout", "connect_timeout", "total_timeout"):
+        _number(getattr(fetch, key), float, f"fetch.{key}", path, 0.1, 3600)
+    ranges = {
+        "max_bytes": (1024, 1024**3),
+        "max_entries": (1, 100_000),
+        "concurrency": (1, 64),
+        "per_host": (1, 64),
+        "max_redirects": (0, 20),
+    }
+    for key, (low, high) in ranges.items():
+        _number(getattr(fetch, key), int, f"fetch.{key}", path, low, high)
+    _number(fetch.backoff_base, float, "fetch.backoff_base", path, 0, 86400 * 7)
+    _number(fetch.backoff_max, float, "fetch.backoff_max", path, fetch.backoff_base, 86400 * 30)
 
 
 def _parse_attribution(table: Mapping[str, Any], path: Path) -> AttributionConfig:

@@ -150,6 +150,14 @@ class FetchResult:
     last_modified: str | None = None
     feed_title: str | None = None
     feed_link: str | None = None
+    # Feed health (issue 4): why the feed was not fetched this run (dead, backing off), the last
+    # HTTP status, where a 301/308 chain led (fetched from there next time), a 410 Gone, and the
+    # earliest time the next fetch is allowed after a failure (backoff or Retry-After).
+    skipped: str | None = None
+    status: int | None = None
+    permanent_url: str | None = None
+    dead: bool = False
+    next_fetch_after: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -171,3 +179,5 @@ class RunReport:
     stories_total: int = 0
     items_written: int = 0
     failures: list[str] = field(default_factory=list)
+    feeds_skipped: int = 0
+    feeds_not_modified: int = 0

@@ -12,7 +12,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +37,17 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def run_lock(state_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside the state file so that overlapping cron runs never both write."""
+def run_lock(
+    state_path: Path,
+    wait: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[None]:
+    """Hold an exclusive lock beside the state file so that overlapping cron runs never both write.
+
+    With ``wait`` > 0, retry for up to that many seconds before giving up. The kernel drops an
+    flock when its process dies, so a killed run never leaves a stale lock behind.
+    """
     lock_path = state_path.with_name(state_path.name + ".lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,13 +55,31 @@ def run_lock(state_path: Path) -> Iterator[None]:
     except OSError as exc:
         raise StateError(f"{lock_path}: cannot create lock file: {exc.strerror}") from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLockedError(f"{lock_path}: another syndedup run is in progress; skipped") from None
+        deadline = clock() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if clock() >= deadline:
+                    waited = f" after waiting {wait:g} s ([state] lock_wait)" if wait > 0 else ""
+                    raise RunLockedError(
+                        f"{lock_path}: another syndedup run is in progress{waited}; skipped"
+                    ) from None
+                sleep(min(0.2, max(0.0, deadline - clock())))
         yield
     finally:
         os.close(fd)
+
+
+def crash_point(name: str) -> None:
+    """Test hook: SIGKILL this process at ``name`` when SYNDEDUP_KILL_AT names it.
+
+    Lets the crash-safety test kill a real run at an exact point (inside the detect transaction,
+    between commit and emit) without timing guesses. Does nothing unless the variable is set.
+    """
+    if os.environ.get("SYNDEDUP_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run(config: Config, now: datetime | None = None, progress: ProgressCallback = no_progress) -> RunReport:
@@ -59,7 +88,7 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
     ``progress`` is called after each feed is fetched, each entry is detected and when emit ends.
     """
     moment = now or now_utc()
-    with run_lock(config.state.path):
+    with run_lock(config.state.path, config.state.lock_wait):
         state = State(config.state.path)
         try:
             report = RunReport()
@@ -68,6 +97,8 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
             with state.transaction():
                 new_articles = _record_fetches(state, results, report, moment)
                 _detect(state, config, new_articles, report, moment, progress)
+                crash_point("before-commit")
+            crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))
             report.items_written = emit(state, config.output)
             progress(ProgressEvent("emit", 1, 1))
@@ -84,7 +115,7 @@ def _fetch_all(
     total = len(config.feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
-    for result in ingest(config.feeds, config.fetch, state.feed_validators, moment):
+    for result in ingest(config.feeds, config.fetch, state.feed_health, moment):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
@@ -99,6 +130,19 @@ def _record_fetches(
         state.record_fetch(result, moment)
         for warning in result.warnings:
             log.warning("feed %r: %s", result.feed, warning, extra={"feed": result.feed})
+        if result.skipped:
+            report.feeds_skipped += 1
+            (log.warning if result.dead else log.info)(
+                "feed %r %s", result.feed, result.skipped, extra={"feed": result.feed}
+            )
+            continue
+        if result.permanent_url:
+            log.info(
+                "feed %r moved permanently to %s; fetched from there from now on",
+                result.feed,
+                result.permanent_url,
+                extra={"feed": result.feed},
+            )
         if not result.ok:
             report.feeds_failed += 1
             report.failures.append(f"{result.feed}: {result.error}")
@@ -110,6 +154,7 @@ def _record_fetches(
             )
             continue
         report.feeds_ok += 1
+        report.feeds_not_modified += result.not_modified
         known = state.known_entry_keys(result.feed)
         report.entries_seen += len(result.articles)
         fresh = [a for a in result.articles if a.entry_key not in known]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import StateError
+from pipeline.health import FeedHealth
 from pipeline.models import Article, FetchResult, Match, Page, Signature, SignatureParams, StoredArticle
 
 SCHEMA_VERSION = 1
@@ -59,6 +60,17 @@ CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
 ) WITHOUT ROWID;
 """
+
+
+# Feed health beyond the base schema (issue 4). next_fetch_after: earliest next fetch after failures
+# (backoff or Retry-After); dead: 1 after a 410 Gone, until the config URL changes; permanent_url:
+# where a 301/308 chain led, fetched instead of url; last_status: the last HTTP status seen.
+FEED_HEALTH_COLUMNS = {
+    "next_fetch_after": "TEXT",
+    "dead": "INTEGER NOT NULL DEFAULT 0",
+    "permanent_url": "TEXT",
+    "last_status": "INTEGER",
+}
 
 
 def iso(moment: datetime) -> str:
@@ -113,6 +125,14 @@ class State:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
         )
+        self._add_feed_health_columns()
+
+    def _add_feed_health_columns(self) -> None:
+        """Add the feed-health columns to a state file written before they existed (additive only)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(feeds)")}
+        for name, declaration in FEED_HEALTH_COLUMNS.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -132,11 +152,50 @@ class State:
         row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE name=?", (name,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def feed_health(self, name: str) -> FeedHealth:
+        """What is remembered about fetching a feed (a fresh record for a feed never fetched)."""
+        row = self.db.execute(
+            "SELECT url, etag, last_modified, permanent_url, dead, consecutive_failures,"
+            " next_fetch_after, last_error FROM feeds WHERE name=?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return FeedHealth()
+        return FeedHealth(
+            url=row[0],
+            etag=row[1],
+            last_modified=row[2],
+            permanent_url=row[3],
+            dead=bool(row[4]),
+            consecutive_failures=int(row[5]),
+            next_fetch_after=parse_iso(row[6]) if row[6] else None,
+            last_error=row[7],
+        )
+
     def record_fetch(self, result: FetchResult, now: datetime) -> None:
         """Remember a feed's validators and health after a fetch attempt."""
+        # A new config URL starts over: what was learned about the old URL no longer applies.
+        self.db.execute(
+            "UPDATE feeds SET etag=NULL, last_modified=NULL, permanent_url=NULL, dead=0,"
+            " next_fetch_after=NULL, consecutive_failures=0 WHERE name=? AND url != ?",
+            (result.feed, result.url),
+        )
         self.db.execute(
             "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET url=excluded.url",
             (result.feed, result.url),
+        )
+        if result.skipped:
+            return
+        self.db.execute(
+            "UPDATE feeds SET last_status=?, permanent_url=COALESCE(?, permanent_url), dead=?,"
+            " next_fetch_after=? WHERE name=?",
+            (
+                result.status,
+                result.permanent_url,
+                result.dead,
+                iso(result.next_fetch_after) if result.next_fetch_after else None,
+                result.feed,
+            ),
         )
         if result.ok:
             self.db.execute(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import FeedConfig, FetchConfig
+from pipeline.health import FeedHealth
 from pipeline.stages.ingest import USER_AGENT, ingest
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -24,12 +25,12 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link
 </channel></rss>"""
 
 
-def no_validators(_: str) -> tuple[None, None]:
-    return None, None
+def no_health(_: str) -> FeedHealth:
+    return FeedHealth()
 
 
-def one(feed: FeedConfig, validators=no_validators):
-    return next(iter(ingest([feed], FetchConfig(timeout=5), validators, NOW)))
+def one(feed: FeedConfig, health=no_health):
+    return next(iter(ingest([feed], FetchConfig(timeout=5), health, NOW)))
 
 
 def test_local_file_entries_become_articles(tmp_path: Path) -> None:
@@ -44,7 +45,7 @@ def test_local_file_entries_become_articles(tmp_path: Path) -> None:
     assert second.entry_key == "http://t/2"
     assert not second.dated
     assert second.published == NOW
-    assert any("duplicate entry id 'g1'" in w for w in result.warnings)
+    assert any("repeat an earlier entry's id ('g1')" in w for w in result.warnings)
     assert one(FeedConfig("F", path.as_uri())).ok
 
 
@@ -111,14 +112,16 @@ def test_http_fetch_and_conditional_get(server: str) -> None:
     assert first.ok and len(first.articles) == 2
     assert first.etag == '"v1"'
     assert FeedHandler.requests[0]["User-Agent"] == USER_AGENT
-    second = one(feed, validators=lambda _: ('"v1"', None))
+    second = one(feed, health=lambda _: FeedHealth(url=feed.url, etag='"v1"'))
     assert second.ok and second.not_modified and not second.articles
     assert FeedHandler.requests[1]["If-None-Match"] == '"v1"'
 
 
 def test_http_error_names_status_and_url(server: str) -> None:
     result = one(FeedConfig("Gone", server + "/gone"))
-    assert result.error == f"HTTP 410 Gone from {server}/gone"
+    assert result.error is not None
+    assert result.error.startswith(f"HTTP 410 Gone from {server}/gone; the feed is marked dead")
+    assert result.dead
 
 
 def test_connection_refused_is_an_error() -> None:

@@ -8,166 +8,283 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
+import re
+import threading
+import xml.sax
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from html import unescape
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import feedparser
 import httpx
 
-from pipeline import __version__
 from pipeline.config import FeedConfig, FetchConfig
+from pipeline.health import FeedHealth, fetch_url, next_fetch_after, skip_reason
 from pipeline.models import Article, FetchResult
+from pipeline.stages.fetch import (
+    USER_AGENT,
+    FetchError,
+    RawFeed,
+    fetch_http,
+    make_client,
+    read_file,
+)
+from pipeline.stages.xmlguard import defuse_dtd
 
-USER_AGENT = f"syndedup/{__version__} (+https://pypi.org/project/syndedup/)"
-MAX_BODY_BYTES = 10 * 1024 * 1024
+__all__ = ["USER_AGENT", "FetchError", "RawFeed", "entry_to_article", "fetch", "ingest", "parse_feed"]
 
+_log = logging.getLogger(__name__)
 
-@dataclass(frozen=True, slots=True)
-class RawFeed:
-    """A feed's bytes and the HTTP headers that came with them (empty for files)."""
-
-    body: bytes
-    headers: dict[str, str]
-    not_modified: bool = False
-
-
-class FetchError(Exception):
-    """A feed could not be fetched; the message is shown to the user as is."""
-
-
-# Reads stored (etag, last_modified) for a feed name, for conditional GET.
-Validators = Callable[[str], tuple[str | None, str | None]]
+# Reads what the state remembers about a feed (validators, redirect, dead, backoff) by name.
+HealthLookup = Callable[[str], FeedHealth]
 
 
 def fetch(
     feed: FeedConfig,
     fetch_config: FetchConfig,
-    validators: Validators,
-    client: httpx.Client | None = None,
+    health: FeedHealth,
+    client: httpx.Client,
+    now: datetime,
 ) -> RawFeed:
     """Return the feed's bytes from a local file or over HTTP(S); raise FetchError on failure."""
-    parsed = urlparse(feed.url)
-    scheme = parsed.scheme.lower()
-    if scheme in ("http", "https"):
-        return _fetch_http(feed, fetch_config, validators, client)
-    path = Path(unquote(parsed.path)) if scheme == "file" else Path(feed.url)
-    try:
-        with path.open("rb") as handle:
-            body = handle.read(MAX_BODY_BYTES + 1)
-    except FileNotFoundError:
-        raise FetchError(f"file not found: {path} (check the feed's url in the config)") from None
-    except IsADirectoryError:
-        raise FetchError(f"is a folder, not a feed file: {path}") from None
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror}") from None
-    if len(body) > MAX_BODY_BYTES:
-        raise FetchError(f"file larger than {MAX_BODY_BYTES} bytes: {path}")
-    return RawFeed(body=body, headers={})
-
-
-def _fetch_http(
-    feed: FeedConfig, fetch_config: FetchConfig, validators: Validators, client: httpx.Client | None
-) -> RawFeed:
-    etag, last_modified = validators(feed.name)
-    headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, "
-        "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-    }
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    own_client = client is None
-    http = client or httpx.Client(timeout=fetch_config.timeout, follow_redirects=True)
-    try:
-        with http.stream("GET", feed.url, headers=headers) as response:
-            if response.status_code == 304:
-                return RawFeed(body=b"", headers=dict(response.headers), not_modified=True)
-            if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {feed.url}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes from {feed.url}")
-                chunks.append(chunk)
-            return RawFeed(body=b"".join(chunks), headers=dict(response.headers))
-    except httpx.TimeoutException:
-        raise FetchError(f"timed out after {fetch_config.timeout:g} s fetching {feed.url}") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"cannot fetch {feed.url}: {exc}") from None
-    finally:
-        if own_client:
-            http.close()
+    url = fetch_url(feed, health)
+    if urlparse(url).scheme.lower() in ("http", "https"):
+        return fetch_http(client, url, fetch_config, now, health.etag, health.last_modified)
+    return read_file(url, fetch_config.max_bytes)
 
 
 def ingest(
-    feeds: Iterable[FeedConfig], fetch_config: FetchConfig, validators: Validators, now: datetime
+    feeds: Iterable[FeedConfig], fetch_config: FetchConfig, health: HealthLookup, now: datetime
 ) -> Iterator[FetchResult]:
-    """Fetch and parse every feed in turn, yielding one FetchResult per feed."""
-    with httpx.Client(timeout=fetch_config.timeout, follow_redirects=True) as client:
-        for feed in feeds:
-            result = FetchResult(feed=feed.name, url=feed.url)
+    """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
+
+    A dead feed (410) or one backing off after failures is not fetched: its result has ``skipped``.
+    """
+    feed_list = list(feeds)
+    memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
+    with make_client(fetch_config) as client:
+
+        def work(feed: FeedConfig) -> FetchResult:
+            return ingest_one(feed, fetch_config, memory[feed.name], client, now)
+
+        yield from run_bounded(feed_list, work, fetch_config.concurrency, fetch_config.per_host)
+
+
+def ingest_one(
+    feed: FeedConfig, fetch_config: FetchConfig, health: FeedHealth, client: httpx.Client, now: datetime
+) -> FetchResult:
+    """Fetch and parse one feed; every failure becomes ``result.error``, never an exception."""
+    result = FetchResult(feed=feed.name, url=feed.url)
+    reason = skip_reason(health, now)
+    if reason:
+        result.skipped = reason
+        result.dead = health.dead
+        return result
+    try:
+        raw = fetch(feed, fetch_config, health, client, now)
+    except FetchError as exc:
+        result.error = exc.message
+        result.status = exc.status
+        result.dead = exc.gone
+        result.permanent_url = exc.permanent_url
+        result.next_fetch_after = next_fetch_after(
+            health.consecutive_failures + 1, exc.retry_after, now, fetch_config
+        )
+        return result
+    except Exception as exc:  # a bug or an input we did not foresee must not stop the other feeds
+        _log.exception("feed %r: unexpected error while fetching", feed.name)
+        result.error = f"unexpected error while fetching: {type(exc).__name__}: {exc}"
+        result.next_fetch_after = next_fetch_after(health.consecutive_failures + 1, None, now, fetch_config)
+        return result
+    result.status = raw.status
+    result.permanent_url = raw.permanent_url
+    if raw.not_modified:
+        result.not_modified = True
+    else:
+        try:
+            parse_feed(raw, feed, now, result, fetch_config.max_entries)
+        except Exception as exc:  # feedparser is very robust; this is a last line of defence
+            _log.exception("feed %r: unexpected error while parsing", feed.name)
+            result.articles = []
+            result.error = f"unexpected error while parsing: {type(exc).__name__}: {exc}"
+    if result.error:
+        result.next_fetch_after = next_fetch_after(health.consecutive_failures + 1, None, now, fetch_config)
+    result.etag = raw.headers.get("etag")
+    result.last_modified = raw.headers.get("last-modified")
+    return result
+
+
+def run_bounded(
+    feeds: list[FeedConfig], work: Callable[[FeedConfig], FetchResult], concurrency: int, per_host: int
+) -> Iterator[FetchResult]:
+    """Run ``work`` on every feed with at most ``concurrency`` threads and ``per_host`` per HTTP host.
+
+    Results come back in the order of ``feeds``, as soon as each and all before it are done.
+    """
+    pending = list(enumerate(feeds))
+    busy: dict[str, int] = {}
+    results: dict[int, FetchResult] = {}
+    cond = threading.Condition()
+
+    def host(feed: FeedConfig) -> str | None:
+        parsed = urlparse(feed.url)
+        return parsed.netloc.lower() if parsed.scheme.lower() in ("http", "https") else None
+
+    def take() -> tuple[int, FeedConfig] | None:
+        with cond:
+            while pending:
+                for position, (index, feed) in enumerate(pending):
+                    name = host(feed)
+                    if name is None or busy.get(name, 0) < per_host:
+                        pending.pop(position)
+                        if name is not None:
+                            busy[name] = busy.get(name, 0) + 1
+                        return index, feed
+                cond.wait()
+            return None
+
+    def worker() -> None:
+        while (job := take()) is not None:
+            index, feed = job
             try:
-                raw = fetch(feed, fetch_config, validators, client)
-            except FetchError as exc:
-                result.error = str(exc)
-                yield result
-                continue
-            if raw.not_modified:
-                result.not_modified = True
-            else:
-                parse_feed(raw, feed, now, result)
-            result.etag = raw.headers.get("etag")
-            result.last_modified = raw.headers.get("last-modified")
-            yield result
+                result = work(feed)
+            except BaseException as exc:  # keep the pool alive; work() itself never raises on input
+                result = FetchResult(feed=feed.name, url=feed.url, error=f"internal error: {exc!r}")
+            with cond:
+                name = host(feed)
+                if name is not None:
+                    busy[name] -= 1
+                results[index] = result
+                cond.notify_all()
+
+    threads = [
+        threading.Thread(target=worker, name=f"syndedup-fetch-{n}", daemon=True)
+        for n in range(min(concurrency, len(feeds)))
+    ]
+    for thread in threads:
+        thread.start()
+    for index in range(len(feeds)):
+        with cond:
+            while index not in results:
+                cond.wait()
+            result = results.pop(index)
+        yield result
+    for thread in threads:
+        thread.join()
 
 
-def parse_feed(raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult) -> None:
-    """Parse a feed's bytes into ``result``: entries, or an error when nothing usable is there."""
-    parsed = feedparser.parse(raw.body, response_headers=raw.headers or None)
+def parse_feed(
+    raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None = None
+) -> None:
+    """Parse a feed's bytes into ``result``: entries, or an error when nothing usable is there.
+
+    feedparser never raises on bad input; it refuses external entities and drops unsafe entity
+    declarations, and sanitizes entry HTML (script, iframe, event handlers, javascript: URLs).
+    """
+    defused = defuse_dtd(raw.body)
+    if defused.dropped:
+        result.warnings.append(
+            f"dropped {defused.dropped} unsafe entity declaration(s) from the feed's DTD "
+            "(external, parameter or nested entities are never expanded)"
+        )
+    parsed = feedparser.parse(defused.body, response_headers=raw.headers or None)
     problem = _bozo_reason(parsed)
     if not parsed.entries:
-        if problem:
+        if _looks_like_html(raw, parsed):
+            result.error = (
+                "got an HTML page, not an RSS or Atom feed (check the feed's url; the site's "
+                "feed is often linked from the page as <link rel=alternate>)"
+            )
+        elif problem:
             result.error = f"not a usable feed: {problem}"
         elif not parsed.get("version"):
             result.error = "not an RSS or Atom feed (no feed element found)"
+        else:
+            result.warnings.append("the feed has no entries")
         return
     if problem:
         result.warnings.append(
             f"feed is not well-formed, using its {len(parsed.entries)} entries anyway: {problem}"
         )
-    result.feed_title = parsed.feed.get("title")
-    result.feed_link = parsed.feed.get("link")
+    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or "")) or None
+    result.feed_link = _safe_link(str(parsed.feed.get("link", "") or "")) or None
+    entries = parsed.entries
+    if max_entries is not None and len(entries) > max_entries:
+        result.warnings.append(
+            f"feed has {len(entries)} entries; kept the first {max_entries} ([fetch] max_entries)"
+        )
+        entries = entries[:max_entries]
     seen: set[str] = set()
-    for entry in parsed.entries:
+    duplicates: list[str] = []
+    for entry in entries:
         article = entry_to_article(entry, feed.name, now)
         if article.entry_key in seen:
-            result.warnings.append(f"duplicate entry id {article.entry_key!r}: kept the first")
+            duplicates.append(article.entry_key)
             continue
         seen.add(article.entry_key)
         result.articles.append(article)
+    if duplicates:
+        distinct = list(dict.fromkeys(duplicates))
+        shown = ", ".join(repr(key[:80]) for key in distinct[:3])
+        more = f" and {len(distinct) - 3} more ids" if len(distinct) > 3 else ""
+        result.warnings.append(
+            f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
+            "kept the first entry with each id"
+        )
+
+
+def _looks_like_html(raw: RawFeed, parsed: Any) -> bool:
+    content_type = raw.headers.get("content-type", "").lower()
+    if "html" in content_type and "xhtml+xml" not in content_type:
+        return True
+    head = raw.body[:2048].lstrip().lower()
+    return not parsed.get("version") and (head.startswith(b"<!doctype html") or b"<html" in head)
+
+
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>?")
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain_text(value: str) -> str:
+    """A title as plain text: markup and scripts removed, entities decoded, spaces collapsed.
+
+    Repeated until stable, so that ``&lt;script&gt;`` cannot come back as a tag after decoding.
+    """
+    for _ in range(4):
+        cleaned = unescape(_TAG.sub(" ", _SCRIPT_BLOCK.sub(" ", value)))
+        if cleaned == value:
+            break
+        value = cleaned
+    return " ".join(_UNSAFE.sub("", _TAG.sub(" ", value)).split())
+
+
+def _safe_link(link: str) -> str:
+    """Keep http(s) links only: ``javascript:``, ``data:`` or ``file:`` must never reach the output."""
+    link = link.strip()
+    return link if urlparse(link).scheme.lower() in ("http", "https") else ""
 
 
 def _bozo_reason(parsed: Any) -> str | None:
+    """feedparser's complaint about a feed in words, with the line for XML errors."""
     if not parsed.get("bozo"):
         return None
     exc = parsed.get("bozo_exception")
-    line = getattr(exc, "getLineNumber", lambda: None)()
-    where = f" (line {line})" if line else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    if isinstance(exc, xml.sax.SAXParseException):
+        return (
+            f"not well-formed XML at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: "
+            f"{exc.getMessage()}"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
     """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop)."""
-    title = str(entry.get("title", "") or "")
-    link = str(entry.get("link", "") or "")
+    title = _plain_text(str(entry.get("title", "") or ""))
+    link = _safe_link(str(entry.get("link", "") or ""))
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
     html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
     guid = str(entry.get("id", "") or "")

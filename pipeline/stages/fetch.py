@@ -1,0 +1,265 @@
+"""Fetch a feed's bytes politely: local files, or HTTP(S) with httpx.
+
+Conditional GET (ETag / Last-Modified), redirects followed by hand so that a 301/308 chain can be
+remembered while a 302/307 is not, gzip (httpx decodes it), timeouts, and a size cap enforced
+while the body streams in, so a 300 MB or gzip-bomb response is cut off, never held in memory.
+Failures raise FetchError with a message naming the URL and the reason; ingest turns them into
+FetchResult errors.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlparse
+
+import httpx
+
+from pipeline import __version__
+from pipeline.config import FetchConfig
+
+USER_AGENT = f"syndedup/{__version__} (+https://pypi.org/project/syndedup/)"
+ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_PERMANENT = (301, 308)
+_TEMPORARY = (302, 303, 307)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFeed:
+    """A feed's bytes and the HTTP headers that came with them (empty for files)."""
+
+    body: bytes
+    headers: dict[str, str]
+    not_modified: bool = False
+    status: int | None = None
+    # Where a chain of 301/308 redirects from the requested URL ended; None without one.
+    permanent_url: str | None = None
+
+
+@dataclass(slots=True)
+class FetchError(Exception):
+    """A feed could not be fetched; ``message`` is shown to the user as is.
+
+    ``gone`` marks a 410 (the feed is then skipped until its URL changes); ``retry_after`` is the
+    server's Retry-After in seconds (429/503); ``permanent_url`` a 301/308 target seen on the way.
+    """
+
+    message: str
+    status: int | None = None
+    gone: bool = False
+    retry_after: float | None = None
+    permanent_url: str | None = field(default=None)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def make_client(config: FetchConfig) -> httpx.Client:
+    """One shared client (connection pooling) with our timeouts; redirects are followed by hand."""
+    timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    return httpx.Client(
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+def read_file(url: str, max_bytes: int) -> RawFeed:
+    """A local feed file (path or file:// URL), refused when larger than ``max_bytes``."""
+    parsed = urlparse(url)
+    path = Path(unquote(parsed.path)) if parsed.scheme.lower() == "file" else Path(url)
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise FetchError(f"file not found: {path} (check the feed's url in the config)") from None
+    except IsADirectoryError:
+        raise FetchError(f"is a folder, not a feed file: {path}") from None
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror}") from None
+    if len(body) > max_bytes:
+        raise FetchError(f"file larger than {max_bytes} bytes ([fetch] max_bytes): {path}")
+    return RawFeed(body=body, headers={})
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds from ``now``: either delta-seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def fetch_http(
+    client: httpx.Client,
+    url: str,
+    config: FetchConfig,
+    now: datetime,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> RawFeed:
+    """GET ``url`` with a conditional GET; follow up to max_redirects redirects; raise FetchError.
+
+    ``monotonic`` is the clock of the total_timeout deadline (injectable for tests).
+    """
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    deadline = monotonic() + config.total_timeout
+    current = url
+    permanent: str | None = None
+    all_permanent = True
+    for _ in range(config.max_redirects + 1):
+        try:
+            with client.stream("GET", current, headers=headers) as response:
+                status = response.status_code
+                if status in _PERMANENT or status in _TEMPORARY:
+                    target = _redirect_target(current, response.headers.get("location"))
+                    all_permanent = all_permanent and status in _PERMANENT
+                    if all_permanent:
+                        permanent = target
+                    current = target
+                    continue
+                return _read_response(response, current, permanent, config, now, deadline, monotonic)
+        except httpx.TimeoutException as exc:
+            kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
+            raise FetchError(
+                f"timed out {kind} from {current} ([fetch] timeout/connect_timeout)",
+                permanent_url=permanent,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(
+                f"cannot fetch {current}: {type(exc).__name__}: {exc}", permanent_url=permanent
+            ) from None
+    raise FetchError(
+        f"more than {config.max_redirects} redirects from {url} (last: {current})", permanent_url=permanent
+    )
+
+
+def _redirect_target(current: str, location: str | None) -> str:
+    if not location:
+        raise FetchError(f"redirect without a Location header from {current}")
+    target = urljoin(current, location.strip())
+    if urlparse(target).scheme.lower() not in ("http", "https"):
+        # Never let a server point us at file:// or another scheme.
+        raise FetchError(f"redirect to a non-HTTP URL refused: {target[:200]} (from {current})")
+    return target
+
+
+def _read_response(
+    response: httpx.Response,
+    url: str,
+    permanent: str | None,
+    config: FetchConfig,
+    now: datetime,
+    deadline: float,
+    monotonic: Callable[[], float],
+) -> RawFeed:
+    status = response.status_code
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if status == 304:
+        return RawFeed(b"", headers, not_modified=True, status=304, permanent_url=permanent)
+    if status >= 400 or status < 200:
+        reason = f"HTTP {status} {response.reason_phrase} from {url}".rstrip()
+        retry_after = parse_retry_after(headers.get("retry-after"), now) if status in (429, 503) else None
+        if retry_after is not None:
+            reason += f" (Retry-After: {retry_after:g} s)"
+        if status == 410:
+            reason += "; the feed is marked dead and skipped until its url in the config changes"
+        raise FetchError(
+            reason, status=status, gone=status == 410, retry_after=retry_after, permanent_url=permanent
+        )
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > config.max_bytes:
+        raise FetchError(
+            f"response of {int(declared)} bytes from {url} is larger than {config.max_bytes} "
+            "([fetch] max_bytes); not downloaded",
+            status=status,
+            permanent_url=permanent,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in decoded(response.iter_raw(), headers.get("content-encoding", ""), url):
+        size += len(chunk)
+        if size > config.max_bytes:
+            raise FetchError(
+                f"response from {url} is larger than {config.max_bytes} bytes "
+                "([fetch] max_bytes); stopped reading",
+                status=status,
+                permanent_url=permanent,
+            )
+        if monotonic() > deadline:
+            raise FetchError(
+                f"response from {url} took longer than {config.total_timeout:g} s "
+                "([fetch] total_timeout); stopped reading",
+                status=status,
+                permanent_url=permanent,
+            )
+        chunks.append(chunk)
+    return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent)
+
+
+_DECODED_CHUNK = 64 * 1024
+
+
+def decoded(raw: Iterator[bytes], encoding: str, url: str) -> Iterator[bytes]:
+    """Decode a gzip/deflate body at most 64 KiB at a time.
+
+    httpx would inflate each network chunk whole: 64 KiB of a gzip bomb is 64 MiB of memory
+    before the size cap can look at it. Here no decoded piece is larger than 64 KiB.
+    """
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        yield from raw
+        return
+    if name not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(f"unsupported Content-Encoding {encoding!r} from {url}")
+    inflater: Any = None
+    try:
+        for chunk in raw:
+            data = chunk
+            while data:
+                if inflater is None:
+                    inflater = zlib.decompressobj(_wbits(name, data))
+                piece = inflater.decompress(data, _DECODED_CHUNK)
+                if piece:
+                    yield piece
+                data = inflater.unconsumed_tail
+                if inflater.eof:
+                    # A concatenated (multi-member) gzip body: start over on what follows.
+                    data = data + inflater.unused_data
+                    inflater = None
+        if inflater is not None:
+            while tail := inflater.decompress(inflater.unconsumed_tail, _DECODED_CHUNK):
+                yield tail
+            if not inflater.eof:
+                raise FetchError(f"truncated {name} body from {url}")
+    except zlib.error as exc:
+        raise FetchError(f"cannot decode {name} body from {url}: {exc}") from None
+
+
+def _wbits(name: str, data: bytes) -> int:
+    if name != "deflate":
+        return 16 + zlib.MAX_WBITS
+    # "deflate" is zlib-wrapped by the standard, raw deflate on some servers: look at the header.
+    wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0
+    return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
