@@ -19,9 +19,8 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from pipeline import __version__
+from pipeline.stages.fetch import USER_AGENT  # one User-Agent for feeds and pages
 
-USER_AGENT = f"syndedup/{__version__} (+https://pypi.org/project/syndedup/)"
 ROBOTS_AGENT = "syndedup"  # the product token robots.txt groups are matched against
 # News pages are 50 KB - 1 MB of HTML; 5 MB leaves room for inline scripts and stops a runaway stream.
 MAX_PAGE_BYTES = 5 * 1024 * 1024
