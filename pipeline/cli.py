@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, RunLockedError, SyndedupError
 from pipeline.runner import run
+from pipeline.serve import DEFAULT_HOST, DEFAULT_PORT, make_server
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -42,7 +43,42 @@ def build_parser() -> argparse.ArgumentParser:
     loudness = run_parser.add_mutually_exclusive_group()
     loudness.add_argument("-v", "--verbose", action="store_true", help="also log each feed's counts")
     loudness.add_argument("-q", "--quiet", action="store_true", help="log errors only, no summary")
+    _add_serve_parser(commands)
     return parser
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
+    """``syndedup serve``: the outputs' folder over HTTP with ETag, Last-Modified, 304s and gzip."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve the output files over HTTP (loopback by default)",
+        description="Serve the folder holding the outputs: files by name, with ETag and "
+        "Last-Modified, 304 on conditional GETs, gzip when asked, and each output's media type.",
+    )
+    serve.add_argument("--config", type=Path, default=Path("config.toml"), help="path of the config file")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    serve.set_defaults(verbose=False, quiet=False)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 2 on a config error, 1 when the server cannot start."""
+    try:
+        server = make_server(load_config(args.config).output, args.host, args.port)
+    except ConfigError as exc:
+        print(f"syndedup: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        print(f"syndedup: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
@@ -63,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     _configure_logging(args.verbose, args.quiet)
+    if args.command == "serve":
+        return _serve(args)
     return _run(args)
 
 

@@ -148,3 +148,5 @@ class RunReport:
     stories_total: int = 0
     items_written: int = 0
     failures: list[str] = field(default_factory=list)
+    entries_too_old: int = 0  # new entries older than [state] retention_days, not stored
+    stories_pruned: int = 0  # stories deleted by [state] retention_days

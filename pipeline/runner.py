@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.config import Config
@@ -60,7 +60,9 @@ def run(config: Config, now: datetime | None = None) -> RunReport:
             results = list(ingest(config.feeds, config.fetch, state.feed_validators, moment))
             with state.transaction():
                 new_articles = _record_fetches(state, results, report, moment)
+                new_articles = _within_retention(new_articles, config, report, moment)
                 _detect(state, config, new_articles, report, moment)
+                _prune(state, config, report, moment)
             report.items_written = emit(state, config.output)
             report.stories_total = len(state.stories())
         finally:
@@ -91,6 +93,35 @@ def _record_fetches(
         log.info("feed %r: %d entries, %d new", result.feed, len(result.articles), len(fresh))
     report.entries_new = len(new_articles)
     return new_articles
+
+
+def _retention_cutoff(config: Config, moment: datetime) -> datetime | None:
+    days = config.state.retention_days
+    return moment - timedelta(days=days) if days else None
+
+
+def _within_retention(
+    articles: list[Article], config: Config, report: RunReport, moment: datetime
+) -> list[Article]:
+    """Drop new entries already older than the retention window: stored, they would be pruned at
+    once, and a feed that keeps listing them would have them re-added on every run."""
+    cutoff = _retention_cutoff(config, moment)
+    if cutoff is None:
+        return articles
+    kept = [a for a in articles if a.published >= cutoff]
+    report.entries_too_old = len(articles) - len(kept)
+    if report.entries_too_old:
+        log.info("%d new entries are older than state.retention_days; skipped", report.entries_too_old)
+    return kept
+
+
+def _prune(state: State, config: Config, report: RunReport, moment: datetime) -> None:
+    """Delete stories past the retention window, in the transaction that added this run's entries."""
+    cutoff = _retention_cutoff(config, moment)
+    if cutoff is not None:
+        report.stories_pruned = state.prune_stories(cutoff)
+        if report.stories_pruned:
+            log.info("pruned %d stories older than %s", report.stories_pruned, cutoff.isoformat())
 
 
 def _detect(

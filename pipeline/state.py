@@ -330,6 +330,26 @@ class State:
             out.setdefault(row[0], []).append(row[1:])
         return out
 
+    def prune_stories(self, cutoff: datetime) -> int:
+        """Delete every story whose newest member was published before ``cutoff``, with its
+        articles, signatures and LSH buckets; return how many stories went. Call inside the
+        run's transaction, after detection, so a story that just gained a member is kept."""
+        old = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM stories WHERE canonical_id IS NOT NULL AND updated < ?", (iso(cutoff),)
+            )
+        ]
+        for start in range(0, len(old), 500):
+            chunk = old[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            members = f"SELECT id FROM articles WHERE story_id IN ({marks})"
+            self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN ({members})", chunk)
+            self.db.execute(f"DELETE FROM signatures WHERE article_id IN ({members})", chunk)
+            self.db.execute(f"DELETE FROM articles WHERE story_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM stories WHERE id IN ({marks})", chunk)
+        return len(old)
+
     def article_text(self, article_id: int) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
         return _unpack(row[0]) if row else ""
