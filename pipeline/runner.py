@@ -139,6 +139,7 @@ def _detect(
         )
     normalized = list(normalize(articles))
     strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
+    last_old_id = state.last_article_id()
     deduplicator = Deduplicator(state, config.dedup, params_id, moment)
     for article in deduplicator(fingerprinter(normalized)):
         if article.signature is None:
@@ -147,3 +148,4 @@ def _detect(
     report.new_stories = deduplicator.created
     aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
     attribute(state, deduplicator.touched, config.dedup, aliases)
+    state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated

@@ -330,6 +330,27 @@ class State:
             out.setdefault(row[0], []).append(row[1:])
         return out
 
+    def last_article_id(self) -> int:
+        """The highest article id stored so far (0 when empty); later articles have higher ids."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+
+    def touch_grown_stories(self, story_ids: Iterable[str], moment: datetime, last_old_id: int) -> int:
+        """Move ``updated`` to ``moment`` for the given stories that already had an article with an
+        id up to ``last_old_id`` (they gained a member in this run), so that readers see the item
+        change even when the newcomer's own date is older than the story's. Returns the count."""
+        ids = sorted(story_ids)
+        touched = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"UPDATE stories SET updated = MAX(updated, ?) WHERE id IN ({marks}) AND "
+                "(SELECT MIN(id) FROM articles WHERE story_id = stories.id) <= ?",
+                [iso(moment), *chunk, last_old_id],
+            )
+            touched += cursor.rowcount
+        return touched
+
     def prune_stories(self, cutoff: datetime) -> int:
         """Delete every story whose newest member was published before ``cutoff``, with its
         articles, signatures and LSH buckets; return how many stories went. Call inside the
