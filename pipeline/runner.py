@@ -110,6 +110,7 @@ def _within_retention(
         return articles
     kept = [a for a in articles if a.published >= cutoff]
     report.entries_too_old = len(articles) - len(kept)
+    report.entries_new -= report.entries_too_old
     if report.entries_too_old:
         log.info("%d new entries are older than state.retention_days; skipped", report.entries_too_old)
     return kept
