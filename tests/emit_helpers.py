@@ -16,6 +16,7 @@ def enable_all_outputs(config: Path, url: str | None = PUBLIC_URL, extra: str = 
     if extra:
         lines.append(extra)
     text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(json|html) = .*\n", "", text)  # the demo config may already have them
     text = text.replace("[output]\n", "[output]\n" + "\n".join(lines) + "\n", 1)
     config.write_text(text, encoding="utf-8")
 
