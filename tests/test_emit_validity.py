@@ -23,6 +23,7 @@ from tests.emit_helpers import PUBLIC_URL, enable_all_outputs
 SCHEMA = Path(__file__).parent / "schemas" / "atom.rng"
 A = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 
 # RSS 2.0 (https://www.rssboard.org/rss-specification): the channel's and the item's elements.
 RSS_CHANNEL = {
@@ -163,6 +164,7 @@ def test_rss_has_rss2_structure(outputs: Path) -> None:
         source = item.find("source")
         assert source is not None and absolute(source.get("url")) and source.text
         assert item.find(f"{CONTENT}encoded") is not None
+        assert item.findtext(f"{DC}creator")  # the credited outlet, shown by readers as the author
     assert len(set(guids)) == len(guids)
     # lastBuildDate is the newest item's update time, never "now".
     assert email.utils.parsedate_to_datetime(channel.findtext("lastBuildDate")) >= max(item_dates)
@@ -186,6 +188,7 @@ def test_feedparser_round_trip_is_clean_and_consistent(outputs: Path) -> None:
     for r_entry, a_entry in zip(rss.entries, atom.entries, strict=True):
         assert r_entry.published_parsed == a_entry.published_parsed
         assert r_entry.source.title == a_entry.source.title
+        assert r_entry.author == a_entry.author  # dc:creator in RSS, atom:author in Atom
         assert r_entry.content[0].value == a_entry.content[0].value
 
 
@@ -249,3 +252,19 @@ def test_bad_output_url_is_a_config_error(demo: Path, cli) -> None:
     result = cli("run", "--config", str(demo / "config.toml"))
     assert result.code == 2
     assert "output.url: must be an http(s) URL" in result.err
+
+
+def test_outputs_are_valid_when_no_feed_could_be_read(demo: Path, cli) -> None:
+    enable_all_outputs(demo / "config.toml")
+    for name in ("voa.xml", "gazette.xml", "aggregator.xml", "world-desk.xml"):
+        (demo / "feeds" / name).unlink()
+    result = cli("run", "--config", str(demo / "config.toml"))
+    assert result.code == 0
+    assert "0 items written" in result.out
+    schema = etree.RelaxNG(etree.parse(str(SCHEMA)))
+    assert schema.validate(etree.parse(str(demo / "out/feed.atom"))), schema.error_log
+    for name in ("feed.rss", "feed.atom"):
+        parsed = feedparser.parse((demo / "out" / name).read_bytes())
+        assert parsed.bozo == 0 and parsed.entries == []
+    assert json.loads((demo / "out/feed.json").read_text(encoding="utf-8"))["items"] == []
+    assert "No stories yet." in (demo / "out/audit.html").read_text(encoding="utf-8")

@@ -61,6 +61,10 @@ class Newsboat:
             rows = db.execute("SELECT guid, title, url FROM rss_item WHERE deleted = 0 ORDER BY pubDate DESC")
             return [tuple(r) for r in rows]
 
+    def author(self, guid: str) -> str:
+        with sqlite3.connect(self.cache) as db:
+            return str(db.execute("SELECT author FROM rss_item WHERE guid = ?", (guid,)).fetchone()[0])
+
     def content(self, guid: str) -> str:
         with sqlite3.connect(self.cache) as db:
             return str(db.execute("SELECT content FROM rss_item WHERE guid = ?", (guid,)).fetchone()[0])
@@ -101,6 +105,7 @@ def test_newsboat_reads_what_feedparser_reads_and_a_late_copy_is_no_new_item(
     assert reader.items() == expected
     assert reader.run("print-unread").strip() == "4 unread articles"
     [astana] = [guid for guid, title, _ in expected if title == ASTANA_TITLE]
+    assert reader.author(astana) == "Voice of America"  # the credited outlet
     assert "News Aggregator" in reader.content(astana)
     assert "Syria News Gazette" not in reader.content(astana)
     reader.mark_all_read()

@@ -122,6 +122,8 @@ def build_generator(
     """A FeedGenerator with one entry per story, in the given order."""
     newest = max((s.updated for s in stories), default=_EPOCH)
     generator = FeedGenerator()
+    # RSS 2.0's <author> must be an e-mail address; readers show Dublin Core's dc:creator instead.
+    generator.load_extension("dc", atom=False, rss=True)
     generator.id(output.link)
     generator.title(output.title)
     generator.link(href=output.link, rel="alternate")
@@ -138,6 +140,7 @@ def build_generator(
         entry.published(story.canonical.published)
         entry.updated(story.updated)
         entry.author(name=story.credited_source or story.canonical.feed)
+        entry.dc.dc_creator(story.credited_source or story.canonical.feed)
         entry.description(summary_text(story))
         entry.content(item_html(story), type="html")
         source_url = feed_urls.get(story.canonical.feed)
