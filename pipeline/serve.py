@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline.config import OutputConfig
 from pipeline.errors import ServeError
+from pipeline.stages.emit import MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,14 @@ class Site:
         """The folder holding the RSS output, with each output's media type fixed by its role."""
         root = output.rss.parent
         roles = {
-            output.rss: "application/rss+xml",
-            output.atom: "application/atom+xml",
+            output.rss: MEDIA_TYPES["rss"],
+            output.atom: MEDIA_TYPES["atom"],
             output.report: "application/x-ndjson",
         }
         if output.json is not None:
-            roles[output.json] = "application/feed+json"
+            roles[output.json] = MEDIA_TYPES["json"]
         if output.html is not None:
-            roles[output.html] = "text/html"
+            roles[output.html] = MEDIA_TYPES["html"]
         types = {path.name: kind for path, kind in roles.items() if path.parent == root}
         return cls(root, types)
 

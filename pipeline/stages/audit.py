@@ -50,6 +50,7 @@ table.members th { color: var(--muted); font-weight: 600; font-size: 12px; text-
   letter-spacing: .04em; }
 td.score { font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.when { white-space: nowrap; color: var(--muted); }
+td.link { word-break: break-all; }
 a { color: var(--accent); }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px;
   font-weight: 600; }
@@ -176,7 +177,9 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
         [
             "</main>",
             "<footer>Scores compare each member with the original: Jaccard similarity of word "
-            "4-gram sets for a copy, lead containment for a teaser.</footer>",
+            "4-gram sets for a copy, lead containment for a teaser. They are computed on normalized "
+            "text (typography repaired, credit lines and datelines set aside), so a copy can score "
+            "1.00 while the diff, made on the text as published, still shows such changes.</footer>",
             "</body>",
             "</html>",
             "",
@@ -219,7 +222,8 @@ def _member_row(member: Member) -> str:
         f'<tr class="member {member.relation}"><td><span class="badge {member.relation}">'
         f"{member.relation}</span></td><td>{html.escape(member.feed)}</td>"
         f'<td class="when">{_date(member.published)}</td><td class="score">{score}</td>'
-        f'<td><a href="{html.escape(member.link)}">{html.escape(_short(member.link))}</a></td></tr>'
+        f'<td class="link"><a href="{html.escape(member.link)}">'
+        f"{html.escape(_short(member.link))}</a></td></tr>"
     )
 
 
