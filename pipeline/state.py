@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -351,25 +351,41 @@ class State:
             touched += cursor.rowcount
         return touched
 
-    def prune_stories(self, cutoff: datetime) -> int:
+    def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
         """Delete every story whose newest member was published before ``cutoff``, with its
         articles, signatures and LSH buckets; return how many stories went. Call inside the
-        run's transaction, after detection, so a story that just gained a member is kept."""
-        old = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM stories WHERE canonical_id IS NOT NULL AND updated < ?", (iso(cutoff),)
-            )
-        ]
-        for start in range(0, len(old), 500):
-            chunk = old[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            members = f"SELECT id FROM articles WHERE story_id IN ({marks})"
-            self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN ({members})", chunk)
-            self.db.execute(f"DELETE FROM signatures WHERE article_id IN ({members})", chunk)
-            self.db.execute(f"DELETE FROM articles WHERE story_id IN ({marks})", chunk)
-            self.db.execute(f"DELETE FROM stories WHERE id IN ({marks})", chunk)
-        return len(old)
+        run's transaction, after detection, so that a story that just gained a member is kept.
+
+        Deleting LSH buckets by article scans that table once (its key starts with the bucket),
+        so nothing is deleted until the oldest story is ``batch`` past the cutoff: with a batch of
+        a day, the scan happens about once a day rather than on every run."""
+        oldest = self.db.execute(
+            "SELECT MIN(updated) FROM stories WHERE canonical_id IS NOT NULL"
+        ).fetchone()[0]
+        if oldest is None or oldest >= iso(cutoff - batch):
+            return 0
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_stories (id TEXT PRIMARY KEY)")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_articles (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        self.db.execute(
+            "INSERT INTO pruned_stories SELECT id FROM stories"
+            " WHERE canonical_id IS NOT NULL AND updated < ?",
+            (iso(cutoff),),
+        )
+        self.db.execute(
+            "INSERT INTO pruned_articles SELECT id FROM articles"
+            " WHERE story_id IN (SELECT id FROM pruned_stories)"
+        )
+        doomed = "(SELECT id FROM pruned_articles)"
+        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
+        self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
+        count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        return count
 
     def article_text(self, article_id: int) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()

@@ -4,6 +4,7 @@ run's transaction, and a story that gains a member keeps its GUID and gets a new
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ def counts(state: Path) -> dict[str, int]:
 
 
 def set_retention(config: Path, days: int) -> None:
-    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^retention_days = .*\n", "", config.read_text(encoding="utf-8"))
     config.write_text(text.replace("[state]\n", f"[state]\nretention_days = {days}\n"), encoding="utf-8")
 
 
@@ -88,13 +89,20 @@ def test_retention_prunes_old_stories_with_their_rows(demo: Path) -> None:
     full = counts(state)
     assert full["stories"] == 4 and full["articles"] == 6 and full["lsh_buckets"] > 0
 
-    # Two days: keeps the stories last updated on 2017-01-22 and later, drops the 01-21 one.
+    # Two days at 2017-01-23 12:00: the museum story (01-21 10:30) is past the cutoff by 1.5 hours,
+    # less than the one-day batch, so nothing is pruned yet (pruning scans the LSH table).
     set_retention(config_path, 2)
+    early = run(load_config(config_path), now=datetime(2017, 1, 23, 12, 0, tzinfo=UTC))
+    assert early.stories_pruned == 0 and counts(state) == full
+
+    # One day: the cutoff is 01-22 12:00 and the museum story is more than a day past it, so every
+    # story older than the cutoff goes: the museum (01-21) and the ferry (01-22 08:00) stories.
+    set_retention(config_path, 1)
     report = run(load_config(config_path), now=datetime(2017, 1, 23, 12, 0, tzinfo=UTC))
-    assert report.stories_pruned == 1
+    assert report.stories_pruned == 2
     assert report.entries_new == 0  # entries still stored are not re-added
     pruned = counts(state)
-    assert (pruned["stories"], pruned["articles"], pruned["signatures"]) == (3, 5, 5)
+    assert (pruned["stories"], pruned["articles"], pruned["signatures"]) == (2, 4, 4)
     assert pruned["lsh_buckets"] < full["lsh_buckets"]
     with sqlite3.connect(state) as db:
         orphans = db.execute(
@@ -103,12 +111,13 @@ def test_retention_prunes_old_stories_with_their_rows(demo: Path) -> None:
     assert orphans == 0
     titles = [e.title for e in feedparser.parse((demo / "out/feed.rss").read_bytes()).entries]
     assert "Museum reopens after two-year restoration of its glass roof" not in titles
-    assert len(titles) == 3
-    assert len(read_report(demo / "out/clusters.jsonl")) == 3
+    assert "Harbour authority approves new ferry timetable" not in titles
+    assert len(titles) == 2
+    assert len(read_report(demo / "out/clusters.jsonl")) == 2
 
-    # The feed still lists the pruned entry: it is older than the window, so it is not re-added.
+    # The feeds still list the pruned entries: older than the window, they are not re-added.
     again = run(load_config(config_path), now=datetime(2017, 1, 23, 12, 0, tzinfo=UTC))
-    assert (again.entries_new, again.entries_too_old, again.stories_pruned) == (0, 1, 0)
+    assert (again.entries_new, again.entries_too_old, again.stories_pruned) == (0, 2, 0)
     assert counts(state) == pruned
 
 
