@@ -16,7 +16,7 @@ from pipeline import __version__
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, RunLockedError, SyndedupError
 from pipeline.runner import run
-from pipeline.serve import DEFAULT_HOST, DEFAULT_PORT, make_server
+from pipeline.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serve_until_stopped
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -72,12 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"syndedup: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ import hashlib
 import html
 import logging
 import mimetypes
+import signal
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -238,3 +239,23 @@ def make_server(output: OutputConfig, host: str = DEFAULT_HOST, port: int = DEFA
         return OutputServer((host, port), site)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the SIGTERM handler to leave serve_forever."""
+
+
+def serve_until_stopped(server: OutputServer) -> None:
+    """Serve until SIGINT (Ctrl-C) or SIGTERM (what systemd and ``kill`` send), then close."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.server_close()

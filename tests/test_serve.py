@@ -189,7 +189,8 @@ def test_serve_command_binds_loopback_and_serves(demo: Path, cli) -> None:
             assert response.read() == (demo / "out/feed.rss").read_bytes()
             connection.close()
         finally:
-            process.terminate()
+            process.terminate()  # SIGTERM, as systemd sends: a clean stop
+        assert process.wait(timeout=30) == 0
 
 
 def test_serve_without_outputs_exits_1(demo: Path, cli) -> None:
