@@ -26,6 +26,7 @@ from pipeline.logs import configure, formatter_for, level_for
 from pipeline.opml import OpmlError, apply_import, plan_import, read_opml
 from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import run
+from pipeline.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serve_until_stopped
 from pipeline.state_view import StateView
 from pipeline.status import feed_statuses, format_status
 
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--dry-run", action="store_true", help="show what would be added; change nothing"
     )
     opml_parser.set_defaults(handler=_import_opml)
+    _add_serve_parser(commands, common)
     return parser
 
 
@@ -314,3 +316,32 @@ def _validate(text: str, path: Path) -> Config:
         return parse_config(data, path.resolve())
     except ConfigError as exc:
         raise ConfigError(f"{exc} (run `syndedup check`; config unchanged)", key=exc.key) from None
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``syndedup serve``: the outputs' folder over HTTP with ETag, Last-Modified, 304s and gzip."""
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the output files over HTTP (loopback by default)",
+        description="Serve the folder holding the outputs: files by name, with ETag and "
+        "Last-Modified, 304 on conditional GETs, gzip when asked, and each output's media type.",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 2 on a config error, 1 when the server cannot start."""
+    try:
+        server = make_server(load_config(args.config).output, args.host, args.port)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
+    serve_until_stopped(server)
+    return EXIT_OK

@@ -43,6 +43,12 @@ class OutputConfig:
     description: str = "Deduplicated news: one item per story, credited to its original outlet."
     # 100 items keeps the feed file small for readers polling often; the report lists every story.
     max_items: int = 100
+    # The public base URL the outputs are served under; gives each feed its rel="self" link
+    # (url + file name). None: no self links (feed validators warn, readers cope).
+    url: str | None = None
+    # Optional JSON Feed 1.1 output and HTML audit page; None: not written.
+    json: Path | None = None
+    html: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,9 @@ class StateConfig:
     # 0: a run that finds another run holding the lock exits 0 at once (cron will try again);
     # more: wait up to this many seconds for the other run to finish first.
     lock_wait: float = 0.0
+    # Stories whose newest member was published more than this many days ago are deleted (with
+    # their articles, signatures and LSH buckets) in the run's transaction. None: keep everything.
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +186,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     feeds = _parse_feeds(data.get("feeds"), base, path)
     output = _parse_output(_table(data, "output", path, required=True), base, path)
     state_table = _table(data, "state", path, required=True)
-    _reject_unknown(state_table, ("path", "lock_wait"), "state.", path)
+    _reject_unknown(state_table, ("path", "lock_wait", "retention_days"), "state.", path)
+    retention_days = None
+    if "retention_days" in state_table:
+        retention_days = _number(state_table["retention_days"], int, "state.retention_days", path, minimum=1)
     state = StateConfig(
         path=_path(state_table, "path", "state.", base, path),
         lock_wait=_number(state_table.get("lock_wait", 0.0), float, "state.lock_wait", path, 0, 86400),
+        retention_days=retention_days,
     )
     fetch = _parse_flat(FetchConfig, _table(data, "fetch", path), "fetch.", path)
     _check_fetch(fetch, path)
@@ -267,7 +280,22 @@ def _parse_output(table: Mapping[str, Any], base: Path, path: Path) -> OutputCon
             values[name] = _string(table, name, "output.", path)
     if "max_items" in table:
         values["max_items"] = _number(table["max_items"], int, "output.max_items", path, minimum=1)
+    for name in ("json", "html"):
+        if name in table:
+            values[name] = _path(table, name, "output.", base, path)
+    if "url" in table:
+        values["url"] = _base_url(_string(table, "url", "output.", path), path)
     return OutputConfig(**values)
+
+
+def _base_url(url: str, path: Path) -> str:
+    """The outputs' public base URL, ending in "/" so that a file name can be appended."""
+    parsed = urlparse(url)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+        raise _fail(
+            path, "output.url", f"must be an http(s) URL such as https://example.org/feeds/, got {url!r}"
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 def _number(

@@ -28,3 +28,7 @@ class OutputError(SyndedupError):
 
 class RunLockedError(SyndedupError):
     """Another run holds the state's lock; this run did nothing."""
+
+
+class ServeError(SyndedupError):
+    """``syndedup serve`` cannot start (no output folder yet, or the address is in use)."""

@@ -181,3 +181,5 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     feeds_skipped: int = 0
     feeds_not_modified: int = 0
+    entries_too_old: int = 0  # new entries older than [state] retention_days, not stored
+    stories_pruned: int = 0  # stories deleted by [state] retention_days

@@ -16,7 +16,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.config import Config
@@ -34,6 +34,10 @@ from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
 
 log = logging.getLogger(__name__)
+
+# Old stories are pruned once the oldest is this far past [state] retention_days: pruning scans the
+# LSH bucket table once, so a 15-minute cron pays that about once a day instead of on every run.
+PRUNE_BATCH = timedelta(days=1)
 
 
 @contextmanager
@@ -96,7 +100,9 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
             fetch_pages(results, config, state, moment)  # article pages for teasers, cached in the state
             with state.transaction():
                 new_articles = _record_fetches(state, results, report, moment)
+                new_articles = _within_retention(new_articles, config, report, moment)
                 _detect(state, config, new_articles, report, moment, progress)
+                _prune(state, config, report, moment)
                 crash_point("before-commit")
             crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))
@@ -171,6 +177,36 @@ def _record_fetches(
     return new_articles
 
 
+def _retention_cutoff(config: Config, moment: datetime) -> datetime | None:
+    days = config.state.retention_days
+    return moment - timedelta(days=days) if days else None
+
+
+def _within_retention(
+    articles: list[Article], config: Config, report: RunReport, moment: datetime
+) -> list[Article]:
+    """Drop new entries already older than the retention window: stored, they would be pruned at
+    once, and a feed that keeps listing them would have them re-added on every run."""
+    cutoff = _retention_cutoff(config, moment)
+    if cutoff is None:
+        return articles
+    kept = [a for a in articles if a.published >= cutoff]
+    report.entries_too_old = len(articles) - len(kept)
+    report.entries_new -= report.entries_too_old
+    if report.entries_too_old:
+        log.info("%d new entries are older than state.retention_days; skipped", report.entries_too_old)
+    return kept
+
+
+def _prune(state: State, config: Config, report: RunReport, moment: datetime) -> None:
+    """Delete stories past the retention window, in the transaction that added this run's entries."""
+    cutoff = _retention_cutoff(config, moment)
+    if cutoff is not None:
+        report.stories_pruned = state.prune_stories(cutoff, PRUNE_BATCH)
+        if report.stories_pruned:
+            log.info("pruned %d stories older than %s", report.stories_pruned, cutoff.isoformat())
+
+
 def _detect(
     state: State,
     config: Config,
@@ -191,6 +227,7 @@ def _detect(
         )
     normalized = list(use_full_text(normalize(articles), config, state))
     strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
+    last_old_id = state.last_article_id()
     deduplicator = Deduplicator(state, config.dedup, params_id, moment)
     progress(ProgressEvent("detect", 0, len(normalized)))
     for done, article in enumerate(deduplicator(fingerprinter(normalized)), start=1):
@@ -201,3 +238,4 @@ def _detect(
     report.new_stories = deduplicator.created
     aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
     attribute(state, deduplicator.touched, config.dedup, aliases)
+    state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated

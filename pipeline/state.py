@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -427,6 +427,63 @@ class State:
         for row in rows:
             out.setdefault(row[0], []).append(row[1:])
         return out
+
+    def last_article_id(self) -> int:
+        """The highest article id stored so far (0 when empty); later articles have higher ids."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+
+    def touch_grown_stories(self, story_ids: Iterable[str], moment: datetime, last_old_id: int) -> int:
+        """Move ``updated`` to ``moment`` for the given stories that already had an article with an
+        id up to ``last_old_id`` (they gained a member in this run), so that readers see the item
+        change even when the newcomer's own date is older than the story's. Returns the count."""
+        ids = sorted(story_ids)
+        touched = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"UPDATE stories SET updated = MAX(updated, ?) WHERE id IN ({marks}) AND "
+                "(SELECT MIN(id) FROM articles WHERE story_id = stories.id) <= ?",
+                [iso(moment), *chunk, last_old_id],
+            )
+            touched += cursor.rowcount
+        return touched
+
+    def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
+        """Delete every story whose newest member was published before ``cutoff``, with its
+        articles, signatures and LSH buckets; return how many stories went. Call inside the
+        run's transaction, after detection, so that a story that just gained a member is kept.
+
+        Deleting LSH buckets by article scans that table once (its key starts with the bucket),
+        so nothing is deleted until the oldest story is ``batch`` past the cutoff: with a batch of
+        a day, the scan happens about once a day rather than on every run."""
+        oldest = self.db.execute(
+            "SELECT MIN(updated) FROM stories WHERE canonical_id IS NOT NULL"
+        ).fetchone()[0]
+        if oldest is None or oldest >= iso(cutoff - batch):
+            return 0
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_stories (id TEXT PRIMARY KEY)")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_articles (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        self.db.execute(
+            "INSERT INTO pruned_stories SELECT id FROM stories"
+            " WHERE canonical_id IS NOT NULL AND updated < ?",
+            (iso(cutoff),),
+        )
+        self.db.execute(
+            "INSERT INTO pruned_articles SELECT id FROM articles"
+            " WHERE story_id IN (SELECT id FROM pruned_stories)"
+        )
+        doomed = "(SELECT id FROM pruned_articles)"
+        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
+        self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
+        count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        return count
 
     def article_text(self, article_id: int) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()

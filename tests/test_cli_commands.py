@@ -84,7 +84,7 @@ def test_check_reports_every_bad_key_with_value_and_line(tmp_path: Path, cli) ->
         f"syndedup: config error: {config}:7: feeds[1].name = \"A\": duplicate feed name 'A' "
         "(names must be unique)",
         f'syndedup: config error: {config}:14: output.colour = "red": unknown key '
-        "(allowed here: rss, atom, report, title, link, description, max_items)",
+        "(allowed here: rss, atom, report, title, link, description, max_items, url, json, html)",
         f"syndedup: config error: {config}:15: output.max_items = 0: must be >= 1, got 0",
         f"syndedup: config error: {config}:21: dedup.copy_threshold = 7: must be <= 1.0, got 7.0",
         f"syndedup: check: 4 problems in {config}; nothing was run",

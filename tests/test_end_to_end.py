@@ -140,7 +140,7 @@ def test_unknown_key_exits_2_naming_it(demo: Path, cli) -> None:
     assert result.code == 2
     assert result.err == (
         f"syndedup: config error: {config}: output.color: unknown key (allowed here: rss, atom, "
-        "report, title, link, description, max_items)\n"
+        "report, title, link, description, max_items, url, json, html)\n"
     )
 
 

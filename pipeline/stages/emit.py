@@ -1,7 +1,13 @@
-"""Emit: write the deduplicated RSS 2.0 and Atom 1.0 feeds and the clusters report from the state.
+"""Emit: write the deduplicated RSS 2.0, Atom 1.0 and JSON feeds, the clusters report and the audit
+page from the state.
 
 This is the only module that uses feedgen. Outputs depend on the state alone (no clock), so a run
-that changes nothing rewrites byte-identical files. Every file is written atomically.
+that changes nothing rewrites byte-identical files (and leaves their mtime alone, so Last-Modified
+stays true when they are served). Every file is written atomically.
+
+feedgen 1.0.0 needs three repairs, made on its XML with lxml: it drops ``rel`` and ``type`` from
+Atom entry links (feedgen issues #135, #143), writes ``atom:source`` with only a title and link
+(RFC 4287 wants its id and updated too), and writes Atom dates as ``+00:00`` (we publish ``Z``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,17 @@ from pipeline import __version__
 from pipeline.atomic import write_atomic
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
+from pipeline.stages.audit import render_audit
 from pipeline.state import State, iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+MEDIA_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+    "html": "text/html",
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -108,6 +122,8 @@ def build_generator(
     """A FeedGenerator with one entry per story, in the given order."""
     newest = max((s.updated for s in stories), default=_EPOCH)
     generator = FeedGenerator()
+    # RSS 2.0's <author> must be an e-mail address; readers show Dublin Core's dc:creator instead.
+    generator.load_extension("dc", atom=False, rss=True)
     generator.id(output.link)
     generator.title(output.title)
     generator.link(href=output.link, rel="alternate")
@@ -124,9 +140,12 @@ def build_generator(
         entry.published(story.canonical.published)
         entry.updated(story.updated)
         entry.author(name=story.credited_source or story.canonical.feed)
+        entry.dc.dc_creator(story.credited_source or story.canonical.feed)
         entry.description(summary_text(story))
         entry.content(item_html(story), type="html")
-        entry.source(url=feed_urls.get(story.canonical.feed, ""), title=story.canonical.feed)
+        source_url = feed_urls.get(story.canonical.feed)
+        if source_url:  # RSS <source> needs its url; a feed never fetched has none
+            entry.source(url=source_url, title=story.canonical.feed)
     return generator
 
 
@@ -135,23 +154,111 @@ def complete_atom_sources(
     stories: Sequence[Story],
     feed_urls: dict[str, str],
     feed_updated: dict[str, datetime],
+    self_url: str | None = None,
 ) -> bytes:
-    """Add the <id> and <updated> that feedgen leaves out of each entry's atom:source."""
+    """Repair feedgen's Atom: complete each atom:source (id, updated), put back the entry links'
+    rel and type, write every date in UTC with a Z, and add the feed's rel="self" link."""
     root = etree.fromstring(atom)
     by_guid = {story_guid(s.id): s for s in stories}
     for entry in root.iter(f"{{{ATOM_NS}}}entry"):
         story = by_guid[entry.findtext(f"{{{ATOM_NS}}}id")]
+        for link in entry.findall(f"{{{ATOM_NS}}}link"):
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
         source = entry.find(f"{{{ATOM_NS}}}source")
         if source is None:
             continue
+        for link in source.findall(f"{{{ATOM_NS}}}link"):
+            link.set("rel", "self")  # it is the source feed's own address, not a web page
         feed = story.canonical.feed
         source_id = etree.Element(f"{{{ATOM_NS}}}id")
         source_id.text = feed_urls.get(feed, "")
         source.insert(0, source_id)
         updated = etree.SubElement(source, f"{{{ATOM_NS}}}updated")
         updated.text = iso(feed_updated.get(feed, story.canonical.published))
+    for tag in ("updated", "published"):
+        for element in root.iter(f"{{{ATOM_NS}}}{tag}"):
+            element.text = iso(datetime.fromisoformat(element.text or ""))
+    if self_url:
+        link = etree.Element(f"{{{ATOM_NS}}}link", href=self_url, rel="self", type=MEDIA_TYPES["atom"])
+        first_entry = root.find(f"{{{ATOM_NS}}}entry")
+        if first_entry is None:
+            root.append(link)
+        else:
+            first_entry.addprevious(link)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def add_rss_self_link(rss: bytes, self_url: str | None) -> bytes:
+    """Add the channel's <atom:link rel="self"> (RSS Advisory Board profile) when the URL is known."""
+    if not self_url:
+        return rss
+    root = etree.fromstring(rss)
+    channel = root.find("channel")
+    if channel is None:  # feedgen always writes one; keep the output as it is if not
+        return rss
+    link = etree.Element(f"{{{ATOM_NS}}}link", href=self_url, rel="self", type=MEDIA_TYPES["rss"])
+    first_item = channel.find("item")
+    if first_item is None:
+        channel.append(link)
+    else:
+        first_item.addprevious(link)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def self_link(output: OutputConfig, path: Path | None) -> str | None:
+    """The public URL of one output file: ``[output] url`` + its file name, or None."""
+    return output.url + path.name if output.url and path is not None else None
+
+
+def json_feed(stories: Sequence[Story], output: OutputConfig) -> bytes:
+    """A JSON Feed 1.1 document with one item per story; ``_syndedup`` carries the attribution."""
+    feed: dict[str, object] = {
+        "version": JSON_FEED_VERSION,
+        "title": output.title,
+        "home_page_url": output.link,
+    }
+    json_url = self_link(output, output.json)
+    if json_url:
+        feed["feed_url"] = json_url
+    feed["description"] = output.description
+    items = []
+    for story in stories:
+        others = [m for m in story.members if m is not story.canonical]
+        items.append(
+            {
+                "id": story_guid(story.id),
+                "url": story.canonical.link or output.link,
+                "title": story.title or "(untitled)",
+                "content_html": item_html(story),
+                "summary": summary_text(story),
+                "date_published": iso(story.canonical.published),
+                "date_modified": iso(story.updated),
+                "authors": [{"name": story.credited_source or story.canonical.feed}],
+                "_syndedup": {
+                    "story": story.id,
+                    "credited_source": story.credited_source or story.canonical.feed,
+                    "original": _member_record(story.canonical),
+                    "republishers": [_member_record(m) for m in others],
+                },
+            }
+        )
+    feed["items"] = items
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _member_record(member: Member) -> dict[str, object]:
+    return {
+        "feed": member.feed,
+        "url": member.link,
+        "guid": member.guid,
+        "title": member.title,
+        "date_published": iso(member.published),
+        "relation": member.relation,
+        "similarity": member.similarity,
+    }
 
 
 def report_lines(stories: Sequence[Story]) -> bytes:
@@ -184,8 +291,18 @@ def feed_url_for_output(url: str) -> str:
     return url if "://" in url else Path(url).resolve().as_uri()
 
 
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Write atomically unless the file already holds exactly ``data`` (keeps its mtime)."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomic(path, data)
+
+
 def emit(state: State, output: OutputConfig) -> int:
-    """Write RSS, Atom and the report from the state; return the number of feed items written."""
+    """Write every configured output from the state; return the number of feed items written."""
     stories = load_stories(state)
     window = stories[: output.max_items]
     feed_urls = {name: feed_url_for_output(info[0]) for name, info in state.feed_info().items()}
@@ -195,9 +312,16 @@ def emit(state: State, output: OutputConfig) -> int:
             if member.published > feed_updated.get(member.feed, _EPOCH):
                 feed_updated[member.feed] = member.published
     generator = build_generator(window, output, feed_urls)
-    rss = generator.rss_str(pretty=True)
-    atom = complete_atom_sources(generator.atom_str(pretty=True), window, feed_urls, feed_updated)
-    write_atomic(output.report, report_lines(stories))
-    write_atomic(output.rss, rss)
-    write_atomic(output.atom, atom)
+    rss = add_rss_self_link(generator.rss_str(pretty=True), self_link(output, output.rss))
+    atom = complete_atom_sources(
+        generator.atom_str(pretty=True), window, feed_urls, feed_updated, self_link(output, output.atom)
+    )
+    write_if_changed(output.report, report_lines(stories))
+    write_if_changed(output.rss, rss)
+    write_if_changed(output.atom, atom)
+    if output.json is not None:
+        write_if_changed(output.json, json_feed(window, output))
+    if output.html is not None:
+        texts = {m.article_id: state.article_text(m.article_id) for s in window for m in s.members}
+        write_if_changed(output.html, render_audit(window, texts, output))
     return len(window)

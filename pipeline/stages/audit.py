@@ -1,0 +1,263 @@
+"""The HTML audit page: for editors checking what syndedup merged.
+
+One static file (no scripts): every story in the feed window with its original, copies and teasers,
+their scores, and, for each copy or teaser, a side-by-side view of the words it changed against the
+original. Like the feeds, it depends on the state alone, so an unchanged run rewrites the same bytes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pipeline.config import OutputConfig
+from pipeline.models import Member, Story
+
+# Words of unchanged text shown around each change; enough to find the place in the article.
+CONTEXT_WORDS = 8
+PARAGRAPH = "¶"
+
+_MEASURE = {"copy": "Jaccard", "teaser": "lead containment"}
+
+_CSS = """
+:root { --ink: #1d232b; --muted: #5b6673; --line: #d9dee4; --card: #fff; --bg: #f3f5f7;
+  --del: #ffe0e0; --del-ink: #8a1010; --ins: #dcf5dc; --ins-ink: #0d5a1e; --accent: #1f5fa8; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; }
+header.page { background: #18324f; color: #fff; padding: 20px 32px; }
+header.page h1 { margin: 0 0 4px; font-size: 22px; }
+header.page p { margin: 0; color: #c9d6e4; }
+main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
+.totals { display: flex; gap: 12px; flex-wrap: wrap; margin: 0 0 20px; padding: 0; list-style: none; }
+.totals li { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: 8px 14px; }
+.totals b { font-size: 20px; margin-right: 4px; }
+section.story { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+  padding: 16px 20px; margin: 0 0 18px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+section.story h2 { margin: 0 0 4px; font-size: 18px; }
+section.story h2 a { color: var(--ink); text-decoration: none; }
+section.story h2 a:hover { text-decoration: underline; }
+.meta { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
+.meta code { font-size: 12px; }
+table { border-collapse: collapse; width: 100%; }
+table.members th, table.members td { text-align: left; padding: 6px 8px;
+  border-bottom: 1px solid var(--line); vertical-align: top; font-size: 14px; }
+table.members th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase;
+  letter-spacing: .04em; }
+td.score { font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.when { white-space: nowrap; color: var(--muted); }
+td.link { word-break: break-all; }
+a { color: var(--accent); }
+.badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px;
+  font-weight: 600; }
+.badge.original { background: #e3edf9; color: #174a84; }
+.badge.copy { background: #fff1d6; color: #7a4b00; }
+.badge.teaser { background: #efe5fb; color: #5a2d91; }
+p.single { margin: 10px 0 0; color: var(--muted); font-style: italic; }
+details.diff { margin: 12px 0 0; border: 1px solid var(--line); border-radius: 8px; }
+details.diff > summary { cursor: pointer; padding: 8px 12px; background: #f8f9fb;
+  border-radius: 8px; font-size: 14px; }
+details.diff[open] > summary { border-bottom: 1px solid var(--line); border-radius: 8px 8px 0 0; }
+table.sbs { table-layout: fixed; }
+table.sbs th { background: #f8f9fb; text-align: left; font-size: 12px; color: var(--muted);
+  padding: 6px 12px; width: 50%; }
+table.sbs td { padding: 8px 12px; border-top: 1px solid var(--line); vertical-align: top;
+  font-size: 14px; overflow-wrap: anywhere; }
+table.sbs td + td, table.sbs th + th { border-left: 1px solid var(--line); }
+del { background: var(--del); color: var(--del-ink); text-decoration: line-through;
+  text-decoration-color: rgba(138,16,16,.45); border-radius: 3px; padding: 0 2px; }
+ins { background: var(--ins); color: var(--ins-ink); text-decoration: none; border-radius: 3px;
+  padding: 0 2px; }
+.gap { color: var(--muted); }
+p.same { margin: 0; padding: 10px 12px; color: var(--muted); }
+footer { color: var(--muted); font-size: 12px; text-align: center; padding: 0 0 24px; }
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one member changed against the original, as rows of a side-by-side table."""
+
+    rows: tuple[tuple[str, str], ...]
+    removed: int
+    added: int
+    compared: int  # words of the original compared (a teaser is compared with the lead only)
+    original_words: int
+
+
+def words(text: str) -> list[str]:
+    """The text's words, with a pilcrow token between paragraphs so breaks show in the diff."""
+    out: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.strip():
+            if out:
+                out.append(PARAGRAPH)
+            out.extend(paragraph.split())
+    return out
+
+
+def diff_member(original: str, member: str, teaser: bool) -> Change:
+    """Word-level diff of a member against the original (a teaser against the original's lead)."""
+    left_all = words(original)
+    right = words(member)
+    left = left_all[: len(right)] if teaser else left_all
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    rows: list[tuple[str, str]] = []
+    removed = added = 0
+    for group in matcher.get_grouped_opcodes(CONTEXT_WORDS):
+        left_html: list[str] = []
+        right_html: list[str] = []
+        if group[0][1] > 0:
+            left_html.append('<span class="gap">…</span>')
+        if group[0][3] > 0:
+            right_html.append('<span class="gap">…</span>')
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                left_html.append(_plain(left[i1:i2]))
+                right_html.append(_plain(right[j1:j2]))
+                continue
+            if i2 > i1:
+                left_html.append(f"<del>{_plain(left[i1:i2])}</del>")
+                removed += i2 - i1
+            if j2 > j1:
+                right_html.append(f"<ins>{_plain(right[j1:j2])}</ins>")
+                added += j2 - j1
+        if group[-1][2] < len(left):
+            left_html.append('<span class="gap">…</span>')
+        if group[-1][4] < len(right):
+            right_html.append('<span class="gap">…</span>')
+        rows.append((" ".join(left_html), " ".join(right_html)))
+    return Change(tuple(rows), removed, added, len(left), len(left_all))
+
+
+def _plain(tokens: Sequence[str]) -> str:
+    return " ".join(html.escape(t) for t in tokens)
+
+
+def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: OutputConfig) -> bytes:
+    """The audit page for ``stories`` (the feed window); ``texts`` maps article id to display text."""
+    merged = [s for s in stories if len(s.members) > 1]
+    copies = sum(1 for s in stories for m in s.members if m.relation == "copy")
+    teasers = sum(1 for s in stories for m in s.members if m.relation == "teaser")
+    newest = max((s.updated for s in stories), default=None)
+    title = html.escape(f"{output.title} — audit")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="syndedup">',
+        f"<title>{title}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        '<header class="page">',
+        f"<h1>{title}</h1>",
+        "<p>Every story in the feed window with its original, copies and teasers; "
+        "for each copy or teaser, the words it changed against the original.</p>",
+        "</header>",
+        "<main>",
+        '<ul class="totals">',
+        f'<li id="total-stories"><b>{len(stories)}</b> stories</li>',
+        f'<li id="total-merged"><b>{len(merged)}</b> with republished copies or teasers</li>',
+        f'<li id="total-copies"><b>{copies}</b> copies</li>',
+        f'<li id="total-teasers"><b>{teasers}</b> teasers</li>',
+        f"<li><b>{_date(newest) if newest else '–'}</b> newest update</li>",
+        "</ul>",
+    ]
+    parts.extend(_story(story, texts) for story in stories)
+    if not stories:
+        parts.append('<p class="single">No stories yet.</p>')
+    parts.extend(
+        [
+            "</main>",
+            "<footer>Scores compare each member with the original: Jaccard similarity of word "
+            "4-gram sets for a copy, lead containment for a teaser. They are computed on normalized "
+            "text (typography repaired, credit lines and datelines set aside), so a copy can score "
+            "1.00 while the diff, made on the text as published, still shows such changes.</footer>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+    return "\n".join(parts).encode("utf-8")
+
+
+def _story(story: Story, texts: Mapping[int, str]) -> str:
+    canonical = story.canonical
+    credited = story.credited_source or canonical.feed
+    kind = "single" if len(story.members) == 1 else "merged"
+    out = [
+        f'<section class="story {kind}" id="story-{html.escape(story.id)}">',
+        f'<h2><a href="{html.escape(canonical.link)}">{html.escape(story.title or "(untitled)")}</a></h2>',
+        f'<p class="meta">Credited to <b class="credited">{html.escape(credited)}</b> · '
+        f"updated {_date(story.updated)} · GUID <code>urn:syndedup:story:{html.escape(story.id)}</code></p>",
+        '<table class="members"><thead><tr><th>relation</th><th>outlet</th><th>published</th>'
+        "<th>score</th><th>link</th></tr></thead><tbody>",
+    ]
+    out.extend(_member_row(m) for m in story.members)
+    out.append("</tbody></table>")
+    if len(story.members) == 1:
+        out.append('<p class="single">Story of one: no copy or teaser of it was found.</p>')
+    original_text = texts.get(canonical.article_id, "")
+    for member in story.members:
+        if member is canonical:
+            continue
+        out.append(_diff_block(member, canonical, original_text, texts.get(member.article_id, "")))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _member_row(member: Member) -> str:
+    if member.relation == "original":
+        score = "—"
+    else:
+        score = f"{member.similarity:.2f} <small>{_MEASURE[member.relation]}</small>"
+    return (
+        f'<tr class="member {member.relation}"><td><span class="badge {member.relation}">'
+        f"{member.relation}</span></td><td>{html.escape(member.feed)}</td>"
+        f'<td class="when">{_date(member.published)}</td><td class="score">{score}</td>'
+        f'<td class="link"><a href="{html.escape(member.link)}">'
+        f"{html.escape(_short(member.link))}</a></td></tr>"
+    )
+
+
+def _diff_block(member: Member, canonical: Member, original_text: str, member_text: str) -> str:
+    teaser = member.relation == "teaser"
+    change = diff_member(original_text, member_text, teaser)
+    what = (
+        f"{html.escape(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
+    )
+    counts = f"{change.removed} words removed, {change.added} added"
+    if teaser:
+        counts += f"; compared with the original's first {change.compared} of {change.original_words} words"
+    out = [
+        f'<details class="diff {member.relation}" open>',
+        f"<summary>What {what} changed: {counts}</summary>",
+    ]
+    if not change.rows:
+        out.append('<p class="same">No word differs from the original.</p>')
+    else:
+        out.append(
+            '<table class="sbs"><thead><tr>'
+            f"<th>original · {html.escape(canonical.feed)}</th>"
+            f"<th>{member.relation} · {html.escape(member.feed)}</th></tr></thead><tbody>"
+        )
+        out.extend(f"<tr><td>{left}</td><td>{right}</td></tr>" for left, right in change.rows)
+        out.append("</tbody></table>")
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def _date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _short(link: str, limit: int = 60) -> str:
+    text = link.split("://", 1)[-1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
