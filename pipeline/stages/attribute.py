@@ -6,7 +6,7 @@ and label every other member a copy or a teaser of it.
 * The credited source is the outlet most members' credit lines name ("Source: Voice of America"),
   with aliases folded to one name; without a credit line it is the original's feed name.
 * The canonical entry is the earliest-published non-teaser member, preferring members whose
-  feed *is* the credited source.
+  feed *is* the credited source, and members not cut short ("...") over those that are.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def attribute_story(state: State, story_id: str, dedup: DedupConfig, aliases: Al
     credits = [aliases.resolve(m.credit) for m in members if m.credit]
     credited = Counter(credits).most_common(1)[0][0] if credits else None
     full_members = [m for m in members if m.id not in teasers]
+    # An entry cut short ("...", "Read more") is never the original while an uncut one is there.
+    full_members = [m for m in full_members if not m.truncated] or full_members
     from_credited = [m for m in full_members if credited and aliases.resolve(m.feed) == credited]
     canonical = (from_credited or full_members)[0]
     if credited is None:

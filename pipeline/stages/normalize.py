@@ -19,7 +19,7 @@ from lxml import etree
 from pipeline.models import Article
 
 # Bump when a change here alters ``body`` for the same input: stored signatures then no longer compare.
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2
 
 _BLOCK_TAGS = frozenset(
     [
@@ -59,16 +59,29 @@ _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "templ
 # "negotiations.The" / "talks.”It": a sentence end glued to the next sentence's capital.
 _GLUED_SENTENCE = re.compile(
     r"(?<=[a-z\u00e0-\u024f\d][.!?])(?=[“‘]?[A-Z])|(?<=[a-z\u00e0-\u024f\d][.!?][\"”’])(?=[A-Z])"
+    r"|(?<=[a-z\u00e0-\u024f\d][\"”’][.!?])(?=[A-Z])"
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
-# Credit lines: a short paragraph naming who published the story first.
-_CREDIT_LINE = re.compile(
-    r"^\s*(?:source|sources|credit|credits|via|courtesy(?:\s+of)?|"
+# What opens a credit: "Source:", "Originally published by", "© 2001", "来源:", "المصدر:" ...
+_CREDIT_LEAD = (
+    r"(?:source|sources|credit|credits|via|courtesy(?:\s+of)?|"
     r"(?:this\s+(?:article|story)\s+(?:was\s+)?)?(?:originally\s+|first\s+)?(?:published|appeared)\s+(?:first\s+)?"
     r"(?:by|in|on|at)|originally\s+(?:published|appeared)\s+(?:by|in|on|at)|republished\s+(?:from|with\s+permission\s+from)|"
-    r"reprinted\s+(?:from|with\s+permission\s+from))"
-    r"\s*[:\-—–]?\s*(?P<name>[^\n]{2,80}?)\s*\.?\s*$",
+    r"reprinted\s+(?:from|with\s+permission\s+from)|(?:©|\(c\)|copyright)(?:\s*\d{4})?|"
+    r"来源|來源|出典|出处|المصدر|مصدر)"
+)
+# Credit lines: a short paragraph naming who published the story first ("(Reuters)" alone too).
+_CREDIT_LINE = re.compile(
+    rf"^\s*(?:{_CREDIT_LEAD}\s*[:\-—–]?\s*(?P<name>[^\n]{{2,80}}?)|\((?P<paren>[^()\n:]{{2,40}})\))\s*\.?\s*$",
+    re.IGNORECASE,
+)
+# The same as the last (or first) sentence of a paragraph: "... on Monday. Source: AAP".
+# Only explicit forms count here ("Source:" with its colon, "Originally published by"), never "via".
+_CREDIT_SENTENCE = re.compile(
+    r"(?:(?<=[.!?\"”’])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
+    r"(?:this\s+(?:article|story)\s+(?:was\s+)?)?(?:originally|first)\s+(?:published|appeared)\s+(?:by|in|on|at)|"
+    r"republished\s+(?:from|with\s+permission\s+from))\s*:?\s*(?P<name>[^.!?\n]{2,60}?(?:\.[a-z]{2,6})*)\s*\.?)\s*$",
     re.IGNORECASE,
 )
 # "(Reuters) —" or "WASHINGTON (AP) -" opening the first paragraph.
@@ -81,6 +94,7 @@ _TEASER_TAIL = re.compile(
     r"\s*(?:\.\.\.|…|\[(?:…|\.\.\.)\]|\((?:more|more…|\.\.\.)\)|(?:read|continue)\s+(?:more|reading)\W*|more\s*»)\s*$",
     re.IGNORECASE,
 )
+_MORE_LINK = re.compile(r"^(?:read|continue)\s+(?:more|reading|the\s+full\s+(?:story|article))\W*$", re.I)
 _SITE_BOILERPLATE = re.compile(
     r"^(?:the\s+post\s+.+\s+appeared\s+first\s+on\s+.+|"
     r"(?:share|tweet|email|print|follow\s+us|subscribe|advertisement|sponsored|related|click\s+here|"
@@ -154,20 +168,31 @@ def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
     """Separate the fingerprinted body from its credit line, dateline, teaser tail and boilerplate."""
     credit: str | None = None
     body: list[str] = []
+    more_link = False
     for paragraph in paragraphs:
+        if _MORE_LINK.match(paragraph):  # "Read more" on a line of its own: a teaser's link
+            more_link = more_link or sum(len(p.split()) for p in body) <= _TEASER_MAX_WORDS
+            continue
         match = _CREDIT_LINE.match(paragraph)
         if match and len(paragraph.split()) <= 12:
-            credit = credit or match.group("name")
+            credit = credit or match.group("name") or match.group("paren")
             continue
         if _SITE_BOILERPLATE.match(paragraph) and len(paragraph.split()) <= 25:
             continue
         body.append(paragraph)
-    truncated = False
     if body:
-        stripped = _TEASER_TAIL.sub("", body[-1])
-        if stripped != body[-1]:
-            truncated = True
-            body[-1] = stripped
+        # A credit glued to the text (paragraphs joined without a break, or written inline).
+        last = _CREDIT_SENTENCE.search(body[-1])
+        if last and last.start("line") > 0:
+            credit = credit or last.group("name")
+            body[-1] = body[-1][: last.start("line")].rstrip()
+        first = _leading_credit(body[0])
+        if first:
+            credit = credit or first[0]
+            body[0] = first[1]
+    body, truncated = _cut_teaser_tail([p for p in body if p.strip()])
+    truncated = truncated or (more_link and bool(body))
+    if body:
         first = body[0]
         inline = _INLINE_CREDIT.match(first)
         if inline:
@@ -175,3 +200,33 @@ def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
             first = first[inline.end() :]
         body[0] = _DATELINE.sub("", first)
     return [p for p in body if p.strip()], credit, truncated
+
+
+def _leading_credit(paragraph: str) -> tuple[str, str] | None:
+    """ "Originally published by VOA. The talks opened..." -> ("VOA", "The talks opened...")."""
+    head, sep, rest = paragraph.partition(". ")
+    if not sep or len(head.split()) > 10:
+        return None
+    match = _CREDIT_LINE.match(head)
+    name = match and (match.group("name") or match.group("paren"))
+    return (name, rest) if name else None
+
+
+# A teaser's cut is in its first paragraphs; what follows it is a link line or a site footer.
+_TEASER_MAX_WORDS = 150
+_TEASER_MAX_AFTER = 2
+
+
+def _cut_teaser_tail(body: list[str]) -> tuple[list[str], bool]:
+    """Strip a teaser's "..."/"Read more" tail and drop the lines after it (footers, links)."""
+    words = 0
+    for index, paragraph in enumerate(body):
+        words += len(paragraph.split())
+        if words > _TEASER_MAX_WORDS or len(body) - index - 1 > _TEASER_MAX_AFTER:
+            if index < len(body) - 1:
+                continue
+        stripped = _TEASER_TAIL.sub("", paragraph)
+        if stripped != paragraph and (index == len(body) - 1 or words <= _TEASER_MAX_WORDS):
+            kept = [*body[:index], stripped] if stripped.strip() else body[:index]
+            return kept, True
+    return body, False
