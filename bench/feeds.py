@@ -112,10 +112,10 @@ def config_data(corpus: Corpus, files: dict[str, Path], work: Path, dedup: dict 
     return data
 
 
-def digest(folder: Path) -> str:
-    """sha256 over every generated feed file (names and bytes), in name order."""
+def digest(folders: list[Path]) -> str:
+    """sha256 over every generated feed file (run folder, name and bytes), in order."""
     h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in (".xml", ".atom"):
-            h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            h.update(f"{folder.name}/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

@@ -50,16 +50,17 @@ class Result:
 
 def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Result:
     """Write both runs' feeds, run the pipeline twice on one state, and score the report."""
+    files = {number: write_feeds(corpus, work / f"run{number}", number) for number in (1, 2)}
+    feeds_digest = digest([work / "run1", work / "run2"])
     started = time.perf_counter()
     for number in (1, 2):
-        files = write_feeds(corpus, work / f"run{number}", number)
-        config = parse_config(config_data(corpus, files, work, dedup), work / "config.toml")
+        config = parse_config(config_data(corpus, files[number], work, dedup), work / "config.toml")
         now = RUN_CUTOFF if number == 1 else RUN_CUTOFF + timedelta(days=3)
         run(config, now=now)
     seconds = time.perf_counter() - started
     scores = score(corpus, clusters_from_report(work / "out" / "clusters.jsonl"))
     credit_lines(corpus, work / "state" / "syndedup.sqlite", scores)
-    return Result(scores, digest(work), seconds)
+    return Result(scores, feeds_digest, seconds)
 
 
 def credit_lines(corpus: Corpus, state: Path, scores: Scores) -> None:
@@ -83,14 +84,14 @@ def credit_lines(corpus: Corpus, state: Path, scores: Scores) -> None:
 def run_naive(corpus: Corpus, work: Path) -> Result:
     """The naive script over the same feed files (both runs)."""
     started = time.perf_counter()
-    files = [(p.stem, p) for p in []]
+    files: list[tuple[str, Path]] = []
     for number in (1, 2):
         folder = work / f"run{number}"
         names = {f"{path.stem}": path for path in sorted(folder.iterdir())}
         files += [(feed, names[_stem(feed)]) for feed in corpus.feeds]
     clusters = naive_clusters(files)
     seconds = time.perf_counter() - started
-    return Result(score(corpus, clusters), digest(work), seconds)
+    return Result(score(corpus, clusters), digest([work / "run1", work / "run2"]), seconds)
 
 
 def _stem(feed: str) -> str:

@@ -60,6 +60,7 @@ _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "templ
 _GLUED_SENTENCE = re.compile(
     r"(?<=[a-z\u00e0-\u024f\d][.!?])(?=[“‘]?[A-Z])|(?<=[a-z\u00e0-\u024f\d][.!?][\"”’])(?=[A-Z])"
     r"|(?<=[a-z\u00e0-\u024f\d][\"”’][.!?])(?=[A-Z])"
+    r"|(?<=[A-Z]{2}[.!?])(?=[A-Z][a-z])"  # "by VOA.Today": an acronym ends the sentence
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
@@ -79,7 +80,7 @@ _CREDIT_LINE = re.compile(
 # The same as the last (or first) sentence of a paragraph: "... on Monday. Source: AAP".
 # Only explicit forms count here ("Source:" with its colon, "Originally published by"), never "via".
 _CREDIT_SENTENCE = re.compile(
-    r"(?:(?<=[.!?\"”’])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
+    r"(?:(?<=[.!?\"”’\]…])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
     r"(?:this\s+(?:article|story)\s+(?:was\s+)?)?(?:originally|first)\s+(?:published|appeared)\s+(?:by|in|on|at)|"
     r"republished\s+(?:from|with\s+permission\s+from))\s*:?\s*(?P<name>[^.!?\n]{2,60}?(?:\.[a-z]{2,6})*)\s*\.?)\s*$",
     re.IGNORECASE,
