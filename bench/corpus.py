@@ -66,6 +66,7 @@ class Site:
     damage: tuple[str, ...]  # typography damage it applies to copies
     title_suffix: str = ""
     footer: str = ""  # long site-wide footer after every entry
+    footer_glued: bool = False  # footer after a single line break (plain text): same paragraph
     extras: tuple[str, ...] = ()  # ad / share lines it inserts
     plain_text: bool = False  # descriptions as plain text (no HTML), paragraphs by blank lines
     atom: bool = False
@@ -83,6 +84,11 @@ _FOOTER_PLANET = (
     "inbox: sign up for our free newsletter today. Follow Daily Planet on Facebook, Twitter and "
     "Instagram for breaking news, photos and videos from our correspondents around the globe. "
     "© 2001 Daily Planet Media."
+)
+_FOOTER_BUSH = (
+    "Bush Telegraph is delivered free to regional readers by our volunteers. Support independent "
+    "country journalism: become a member today. All stories are copyright their original publishers "
+    "and are used with permission. Unsubscribe at any time by replying STOP."
 )
 _FOOTER_LEVANT = (
     "Levant Digest is an independent news service. Subscribe to our daily newsletter for the top stories "
@@ -152,6 +158,16 @@ SITES = (
         ("dateline", "mojibake", "edits"),
         title_suffix=" | Pacific Post",
         extras=("Click here to subscribe to our free newsletter.", "Share on Facebook Share on Twitter"),
+    ),
+    Site(
+        "Bush Telegraph",
+        "bushtelegraph.example",
+        0.7,
+        ("Source: {a}", "", "Originally published by {a}."),
+        ("straight",),
+        footer=_FOOTER_BUSH,
+        footer_glued=True,
+        plain_text=True,
     ),
     Site(
         "Levant Digest",
@@ -365,7 +381,9 @@ class Builder:
         elif "nbsp" in site.damage and language == "ar":
             paragraphs = [_nbsp(p, rng) for p in paragraphs]
         footer = bool(site.footer)
-        if footer:
+        if footer and site.footer_glued:
+            paragraphs[-1] += "\n" + site.footer
+        elif footer:
             paragraphs.append(site.footer)
         if "glued" in site.damage and len(paragraphs) >= 2 and not teaser:
             i = rng.randint(0, len(paragraphs) - 2)
@@ -431,15 +449,19 @@ def build_corpus(
     # Quoted statements: a long sentence of a lee.cor article put in the middle of two originals.
     quotes = [s for t in short[-6:] for s in re.split(r"(?<=\.) ", " ".join(t.paragraphs)) if len(s.split()) >= 25]
     quoted: dict[int, str] = {}
-    for k, quote in enumerate(quotes[:4]):
+    lead_quoted: set[int] = set()
+    for k, quote in enumerate(quotes[:6]):
         for index in (7 * k + 3, 7 * k + 40):
             if index < len(background):
                 quoted[index] = f'The statement read: "{quote}"'
+                if k >= 4:  # the statement follows a short lead, and both articles have teasers
+                    lead_quoted.add(index)
     for index, text in enumerate(background):
         outlet = ORIGINS[rng.randrange(len(ORIGINS))]
         paragraphs = list(text.paragraphs)
         if index in quoted:
-            paragraphs.insert(min(len(paragraphs), 1 + index % 2), quoted[index])
+            at = 1 if index in lead_quoted else min(len(paragraphs), 1 + index % 2)
+            paragraphs.insert(at, quoted[index])
         source = SourceText(text.origin, "en", None, tuple(paragraphs))
         when = BASE + timedelta(minutes=rng.randrange(4 * 24 * 60))
         original = builder.original(source, outlet, when, story=f"bg{index}")
@@ -449,9 +471,11 @@ def build_corpus(
         if not outlet.has_feed:
             copies = max(copies, 1)
         sites = rng.sample(en_sites, copies)
+        if index in lead_quoted:
+            sites = [s for s in en_sites if s.teaser_share >= 0.6]  # teasers of the shared statement
         early = rng.random()
         for n, site in enumerate(sites):
-            teaser = rng.random() < site.teaser_share
+            teaser = index in lead_quoted or rng.random() < site.teaser_share
             delay = timedelta(minutes=rng.randint(10, 30 * 60))
             moment = when + delay
             credit_needed = False
@@ -483,6 +507,7 @@ def _negatives(builder: Builder, short: list[SourceText]) -> None:
     abc = ORIGINS[0]
     metro = next(s for s in SITES if s.name == "Metro Digest")
     pacific = next(s for s in SITES if s.name == "Pacific Post")
+    bush = next(s for s in SITES if s.name == "Bush Telegraph")
     half = len(short) // 2
     for index, text in enumerate(short[:half]):
         when = BASE + timedelta(hours=rng.randrange(4 * 24))
@@ -491,8 +516,11 @@ def _negatives(builder: Builder, short: list[SourceText]) -> None:
         words = _words(text.paragraphs)
         when = BASE + timedelta(hours=rng.randrange(4 * 24))
         brief = " ".join(words[: rng.randint(10, 22)])
-        entry = builder.add(metro.name, metro.domain, _title(brief, rng), when, [brief, metro.footer],
-                            story=f"brief{index}", role="original", origin=metro.name, footer=True)
+        site = metro if index % 2 else bush
+        # Bush Telegraph glues its footer to the text: after a line break, or on the same line.
+        body = [brief, metro.footer] if site is metro else [brief + ("\n" if index % 4 else " ") + bush.footer]
+        entry = builder.add(site.name, site.domain, _title(brief, rng), when, body,
+                            story=f"brief{index}", role="original", origin=site.name, footer=True)
         entry.kinds.append("brief-sharing-footer")
         tiny = " ".join(words[:3])
         entry = builder.add(pacific.name, pacific.domain, tiny, when + timedelta(minutes=7), [tiny],

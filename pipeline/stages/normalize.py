@@ -122,9 +122,13 @@ def normalize_article(article: Article) -> None:
 
 
 def html_to_paragraphs(html: str) -> list[str]:
-    """Return the text of an HTML fragment (or plain text) as paragraphs, dropping scripts and styles."""
+    """Return the text of an HTML fragment (or plain text) as paragraphs, dropping scripts and styles.
+
+    In plain text a blank line ends a paragraph, and so does a line break after a sentence's end
+    (a footer or credit on the next line); a line break inside a sentence is only a wrapped line.
+    """
     if "<" not in html and "&" not in html:
-        return re.split(r"\n\s*\n|\r\n\s*\r\n", html)
+        return re.split(r"\r?\n\s*\r?\n|(?<=[.!?…\"”’)\]])[ \t]*\r?\n", html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
