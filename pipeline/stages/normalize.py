@@ -128,7 +128,7 @@ def html_to_paragraphs(html: str) -> list[str]:
     (a footer or credit on the next line); a line break inside a sentence is only a wrapped line.
     """
     if "<" not in html and "&" not in html:
-        return re.split(r"\r?\n\s*\r?\n|(?<=[.!?…\"”’)\]])[ \t]*\r?\n", html)
+        return _plain_paragraphs(html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -139,6 +139,28 @@ def html_to_paragraphs(html: str) -> list[str]:
     _collect_text(root, chunks)
     text = "".join(chunks)
     return re.split(r"\n\s*\n", text)
+
+
+# A line that ends a sentence, or a teaser ("Read more"), ends a paragraph in plain text.
+_LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+reading))\s*$", re.IGNORECASE)
+
+
+def _plain_paragraphs(text: str) -> list[str]:
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                paragraphs.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+        if _LINE_END.search(line):
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return paragraphs
 
 
 def _collect_text(element: lxml.html.HtmlElement, chunks: list[str]) -> None:
