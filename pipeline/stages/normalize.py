@@ -74,15 +74,15 @@ _CREDIT_LEAD = (
 )
 # Credit lines: a short paragraph naming who published the story first ("(Reuters)" alone too).
 _CREDIT_LINE = re.compile(
-    rf"^\s*(?:{_CREDIT_LEAD}\s*[:\-—–]?\s*(?P<name>[^\n]{{2,80}}?)|\((?P<paren>[^()\n:]{{2,40}})\))\s*\.?\s*$",
+    rf"^\s*(?:{_CREDIT_LEAD}\s*[:\-—–]?\s*(?P<name>(?:(?!\.\s)[^\n]){{2,80}}?)|\((?P<paren>[^()\n:]{{2,40}})\))\s*\.?\s*$",
     re.IGNORECASE,
 )
 # The same as the last (or first) sentence of a paragraph: "... on Monday. Source: AAP".
 # Only explicit forms count here ("Source:" with its colon, "Originally published by"), never "via".
 _CREDIT_SENTENCE = re.compile(
-    r"(?:(?<=[.!?\"”’\]…])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
+    r"(?:(?<=[.!?\"”’\]…»])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
     r"(?:this\s+(?:article|story)\s+(?:was\s+)?)?(?:originally|first)\s+(?:published|appeared)\s+(?:by|in|on|at)|"
-    r"republished\s+(?:from|with\s+permission\s+from))\s*:?\s*(?P<name>[^.!?\n]{2,60}?(?:\.[a-z]{2,6})*)\s*\.?)\s*$",
+    r"republished\s+(?:from|with\s+permission\s+from))\s*:?\s*(?P<name>https?://\S+|[^.!?\n]{2,60}?(?:\.[a-z]{2,6})*)\s*\.?)\s*$",
     re.IGNORECASE,
 )
 # "(Reuters) —" or "WASHINGTON (AP) -" opening the first paragraph.
@@ -154,8 +154,11 @@ def _plain_paragraphs(text: str) -> list[str]:
                 paragraphs.append("\n".join(current))
                 current = []
             continue
+        if current and _CREDIT_LINE.match(line) and len(line.split()) <= 12:
+            paragraphs.append("\n".join(current))  # "Source: X" on a line of its own
+            current = []
         current.append(line)
-        if _LINE_END.search(line):
+        if _LINE_END.search(line) or (_CREDIT_LINE.match(line) and len(line.split()) <= 12):
             paragraphs.append("\n".join(current))
             current = []
     if current:
