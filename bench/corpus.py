@@ -323,13 +323,29 @@ class Builder:
             tag = "AAP" if outlet.name.startswith("Australian") else "Reuters"
             paragraphs[0] = f"{self.rng.choice(_CITIES).split(',')[0].upper()} ({tag}) - {paragraphs[0]}"
         title = _title(text.paragraphs[0], self.rng) if text.language == "en" else text.paragraphs[0][:28]
-        return self.add(outlet.name, outlet.domain, title, when, paragraphs, story=story,
-                        role="original", origin=outlet.name)
+        return self.add(
+            outlet.name,
+            outlet.domain,
+            title,
+            when,
+            paragraphs,
+            story=story,
+            role="original",
+            origin=outlet.name,
+        )
 
     # -- republications -----------------------------------------------------------------------
 
-    def republish(self, site: Site, source: Entry, outlet: Outlet, when: datetime, teaser: bool,
-                  language: str, credit_needed: bool = False) -> Entry:
+    def republish(
+        self,
+        site: Site,
+        source: Entry,
+        outlet: Outlet,
+        when: datetime,
+        teaser: bool,
+        language: str,
+        credit_needed: bool = False,
+    ) -> Entry:
         rng = self.rng
         kinds: list[str] = []
         # Republishers take the article without the origin's own "CITY (AAP) -" opener half the time.
@@ -394,17 +410,25 @@ class Builder:
             title = _title(" ".join(source.paragraphs[1:2]) or source.title, rng)
             kinds.append("new-headline")
         title += site.title_suffix
-        return self.add(site.name, site.domain, title, when, paragraphs, story=source.story,
-                        role="teaser" if teaser else "copy", origin=source.origin, footer=footer,
-                        kinds=["teaser" if teaser else "copy", *kinds])
+        return self.add(
+            site.name,
+            site.domain,
+            title,
+            when,
+            paragraphs,
+            story=source.story,
+            role="teaser" if teaser else "copy",
+            origin=source.origin,
+            footer=footer,
+            kinds=["teaser" if teaser else "copy", *kinds],
+        )
 
     def _teaser(self, paragraphs: list[str], language: str, kinds: list[str]) -> list[str]:
         rng = self.rng
         if language in ("zh", "ja"):
-            text = "".join(paragraphs)
-            cut = text[: rng.randint(60, 120)]
-            kinds.append(f"teaser-{len(cut)}chars")
-            return [cut + rng.choice(_CJK_TAILS)]
+            chars = "".join(paragraphs)[: rng.randint(60, 120)]
+            kinds.append(f"teaser-{len(chars)}chars")
+            return [chars + rng.choice(_CJK_TAILS)]
         words = _words(paragraphs)
         n = rng.randint(25, 60)
         cut = words[:n]
@@ -447,7 +471,9 @@ def build_corpus(
     rng = builder.rng
     en_sites = [s for s in SITES if "en" in s.languages]
     # Quoted statements: a long sentence of a lee.cor article put in the middle of two originals.
-    quotes = [s for t in short[-6:] for s in re.split(r"(?<=\.) ", " ".join(t.paragraphs)) if len(s.split()) >= 25]
+    quotes = [
+        s for t in short[-6:] for s in re.split(r"(?<=\.) ", " ".join(t.paragraphs)) if len(s.split()) >= 25
+    ]
     quoted: dict[int, str] = {}
     lead_quoted: set[int] = set()
     for k, quote in enumerate(quotes[:6]):
@@ -518,13 +544,33 @@ def _negatives(builder: Builder, short: list[SourceText]) -> None:
         brief = " ".join(words[: rng.randint(10, 22)])
         site = metro if index % 2 else bush
         # Bush Telegraph glues its footer to the text: after a line break, or on the same line.
-        body = [brief, metro.footer] if site is metro else [brief + ("\n" if index % 4 else " ") + bush.footer]
-        entry = builder.add(site.name, site.domain, _title(brief, rng), when, body,
-                            story=f"brief{index}", role="original", origin=site.name, footer=True)
+        body = (
+            [brief, metro.footer] if site is metro else [brief + ("\n" if index % 4 else " ") + bush.footer]
+        )
+        entry = builder.add(
+            site.name,
+            site.domain,
+            _title(brief, rng),
+            when,
+            body,
+            story=f"brief{index}",
+            role="original",
+            origin=site.name,
+            footer=True,
+        )
         entry.kinds.append("brief-sharing-footer")
         tiny = " ".join(words[:3])
-        entry = builder.add(pacific.name, pacific.domain, tiny, when + timedelta(minutes=7), [tiny],
-                            story=f"tiny{index}", role="original", origin=pacific.name, tiny=True)
+        entry = builder.add(
+            pacific.name,
+            pacific.domain,
+            tiny,
+            when + timedelta(minutes=7),
+            [tiny],
+            story=f"tiny{index}",
+            role="original",
+            origin=pacific.name,
+            tiny=True,
+        )
         entry.kinds.append("tiny-entry")
 
 

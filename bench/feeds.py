@@ -77,7 +77,9 @@ def run_entries(corpus: Corpus, run: int) -> list[Entry]:
     if run == 1:
         return [e for e in corpus.entries if e.run == 1]
     last = max((e.published for e in corpus.entries if e.run == 1), default=None)
-    return [e for e in corpus.entries if e.run == 2 or (last and (last - e.published).total_seconds() < 43200)]
+    return [
+        e for e in corpus.entries if e.run == 2 or (last and (last - e.published).total_seconds() < 43200)
+    ]
 
 
 def write_feeds(corpus: Corpus, folder: Path, run: int) -> dict[str, Path]:

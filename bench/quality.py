@@ -69,7 +69,9 @@ def credit_lines(corpus: Corpus, state: Path, scores: Scores) -> None:
     db = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
     stored = {(f, g): c for f, g, c in db.execute("SELECT feed, guid, credit FROM articles")}
     db.close()
-    carrying = [e for e in corpus.entries if any(k.startswith(("credit:", "inline", "trailing")) for k in e.kinds)]
+    carrying = [
+        e for e in corpus.entries if any(k.startswith(("credit:", "inline", "trailing")) for k in e.kinds)
+    ]
     right = 0
     for entry in carrying:
         credit = stored.get((entry.feed, entry.guid))
@@ -112,8 +114,10 @@ def table(ours: Scores, naive: Scores) -> str:
         ("credit lines read right (entries)", "credit_lines_read", None),
         ("clusters (largest)", "clusters", None),
     ]
-    lines = [f"| {'measure':32} | {'syndedup':>10} | {'naive':>10} | {'target':>8} |", "|" + "-" * 34 + "|"
-             + "-" * 12 + ":|" + "-" * 11 + ":|" + "-" * 9 + ":|"]
+    lines = [
+        f"| {'measure':32} | {'syndedup':>10} | {'naive':>10} | {'target':>8} |",
+        "|" + "-" * 34 + "|" + "-" * 12 + ":|" + "-" * 11 + ":|" + "-" * 9 + ":|",
+    ]
     for label, attr, target in rows:
         a, b = getattr(ours, attr), getattr(naive, attr)
         if attr == "credit_lines_read":
@@ -156,13 +160,20 @@ def load_corpus(fetch: bool, limit: int | None, seed: int) -> tuple[Corpus, str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=2001)
     parser.add_argument("--limit", type=int, help="use only the first N background articles")
     parser.add_argument("--no-fetch", action="store_true", help="skip the non-Latin texts (no download)")
     parser.add_argument("--failures", action="store_true", help="list every miss and false merge")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a [dedup] key, e.g. --set copy_threshold=0.4")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a [dedup] key, e.g. --set copy_threshold=0.4",
+    )
     args = parser.parse_args(argv)
     try:
         corpus, note = load_corpus(not args.no_fetch, args.limit, args.seed)
@@ -174,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="syndedup-quality-") as tmp:
         ours = run_syndedup(corpus, Path(tmp), dedup or None)
         naive = run_naive(corpus, Path(tmp))
-    print(f"corpus: {note}; seed {args.seed}; {len(corpus.entries)} entries "
-          f"({roles['original']} originals, {roles['copy']} copies, {roles['teaser']} teasers) "
-          f"in {len(corpus.feeds)} feeds, two runs; {ours.scores.true_pairs} true pairs; "
-          f"{ours.scores.stories_scored} multi-entry stories")
+    print(
+        f"corpus: {note}; seed {args.seed}; {len(corpus.entries)} entries "
+        f"({roles['original']} originals, {roles['copy']} copies, {roles['teaser']} teasers) "
+        f"in {len(corpus.feeds)} feeds, two runs; {ours.scores.true_pairs} true pairs; "
+        f"{ours.scores.stories_scored} multi-entry stories"
+    )
     print(f"feed files sha256 {ours.digest[:16]}; syndedup {ours.seconds:.1f} s, naive {naive.seconds:.1f} s")
     if dedup:
         print(f"[dedup] overrides: {dedup}")

@@ -49,7 +49,7 @@ class SourceText:
 
 def _gensim_data(name: str) -> Path:
     try:
-        import gensim  # noqa: PLC0415 - optional extra, imported only when the benchmark runs
+        import gensim  # optional extra, imported only when the benchmark runs
     except ImportError:
         raise SourceUnavailable("gensim is not installed: pip install '.[bench]'") from None
     path = Path(gensim.__file__).parent / "test" / "test_data" / name
@@ -64,10 +64,10 @@ def _sentences(text: str) -> list[str]:
     current: list[str] = []
     for word in text.split():
         current.append(word)
-        if word[-1] in ".?!" or word.endswith(('."', '?"', '!"')):
-            if len(current) >= 4 and not word[:-1].isupper() and word not in ("Mr.", "Dr.", "St."):
-                out.append(" ".join(current))
-                current = []
+        ends = word[-1] in ".?!" or word.endswith(('."', '?"', '!"'))
+        if ends and len(current) >= 4 and not word[:-1].isupper() and word not in ("Mr.", "Dr.", "St."):
+            out.append(" ".join(current))
+            current = []
     if current:
         out.append(" ".join(current))
     return out

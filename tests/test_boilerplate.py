@@ -31,7 +31,11 @@ def test_footer_paragraph_repeated_in_three_entries_is_dropped() -> None:
 
 
 def test_footer_glued_to_the_last_paragraph_is_trimmed_sentence_by_sentence() -> None:
-    texts = ["Fire crews battle a blaze near Sydney.", "Talks open in Astana today.", "Markets fall again today."]
+    texts = [
+        "Fire crews battle a blaze near Sydney.",
+        "Talks open in Astana today.",
+        "Markets fall again today.",
+    ]
     articles = [make(f"{t} {FOOTER}", n) for n, t in enumerate(texts)]
     strip_boilerplate(articles, 3, memory_store())
     assert [a.body for a in articles] == texts

@@ -115,4 +115,8 @@ def test_an_ellipsis_inside_a_long_article_is_not_a_teaser_cut() -> None:
 
 def test_plain_text_line_breaks_after_a_sentence_end_a_paragraph() -> None:
     text = "A wrapped\nline of text. The next...\nSite footer here.\n\nSecond para"
-    assert html_to_paragraphs(text) == ["A wrapped\nline of text. The next...", "Site footer here.", "Second para"]
+    assert html_to_paragraphs(text) == [
+        "A wrapped\nline of text. The next...",
+        "Site footer here.",
+        "Second para",
+    ]

@@ -216,10 +216,10 @@ def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
         if last and last.start("line") > 0:
             credit = credit or last.group("name")
             body[-1] = body[-1][: last.start("line")].rstrip()
-        first = _leading_credit(body[0])
-        if first:
-            credit = credit or first[0]
-            body[0] = first[1]
+        leading = _leading_credit(body[0])
+        if leading:
+            credit = credit or leading[0]
+            body[0] = leading[1]
     body, truncated = _cut_teaser_tail([p for p in body if p.strip()])
     truncated = truncated or (more_link and bool(body))
     if body:
@@ -252,11 +252,11 @@ def _cut_teaser_tail(body: list[str]) -> tuple[list[str], bool]:
     words = 0
     for index, paragraph in enumerate(body):
         words += len(paragraph.split())
-        if words > _TEASER_MAX_WORDS or len(body) - index - 1 > _TEASER_MAX_AFTER:
-            if index < len(body) - 1:
-                continue
+        last = index == len(body) - 1
+        if not last and (words > _TEASER_MAX_WORDS or len(body) - index - 1 > _TEASER_MAX_AFTER):
+            continue
         stripped = _TEASER_TAIL.sub("", paragraph)
-        if stripped != paragraph and (index == len(body) - 1 or words <= _TEASER_MAX_WORDS):
+        if stripped != paragraph and (last or words <= _TEASER_MAX_WORDS):
             kept = [*body[:index], stripped] if stripped.strip() else body[:index]
             return kept, True
     return body, False
