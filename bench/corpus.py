@@ -352,6 +352,8 @@ class Builder:
         paragraphs = list(source.paragraphs)
         if rng.random() < 0.5:
             paragraphs[0] = re.sub(r"^[A-Z]+ \((AAP|Reuters)\) - ", "", paragraphs[0])
+        if re.match(r"^[A-Z]+ \((AAP|Reuters)\) - ", paragraphs[0]):
+            kinds.append("inline-opener")  # the origin's "SYDNEY (AAP) -" kept: a credit too
         form = rng.choice(site.credit_forms)
         if language != "en" and (form.startswith(("inline", "trailing")) or rng.random() < 0.6):
             form = _NATIVE_CREDIT[language]
@@ -505,8 +507,10 @@ def build_corpus(
             delay = timedelta(minutes=rng.randint(10, 30 * 60))
             moment = when + delay
             credit_needed = False
-            if n == 0 and early < 0.15 and teaser:
-                moment = when - timedelta(minutes=rng.randint(5, 90))  # teaser arrives first
+            if teaser and rng.random() < 0.3:
+                # The teaser arrives first (a listing updated before the article page), sometimes
+                # in the run before its original's.
+                moment = when - timedelta(minutes=rng.randint(5, 600))
             elif n == 0 and early > 0.92 and not teaser:
                 moment = when - timedelta(minutes=rng.randint(5, 60))  # a credited copy arrives first
                 credit_needed = True

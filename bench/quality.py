@@ -144,6 +144,32 @@ def met(s: Scores) -> list[str]:
     return gaps
 
 
+def corpus_summary(corpus: Corpus) -> str:
+    """What the corpus holds beyond counts: arrival orders, runs, scripts, hard negatives."""
+    entries = corpus.entries
+    runs: dict[str, set[int]] = {}
+    for e in entries:
+        runs.setdefault(e.story, set()).add(e.run)
+    fed = {e.story for e in entries if e.role == "original"}
+    before = [e for e in entries if "before-original" in e.kinds and e.story in fed]
+    wire_only = len(corpus.canonical) - len(fed)
+    non_latin = sum(1 for e in entries if e.story.startswith("nl"))
+    negatives = {
+        k: sum(k in e.kinds for e in entries)
+        for k in ("brief-sharing-footer", "tiny-entry", "same-topic-negative")
+    }
+    negatives["stories-quoting-one-statement"] = len(
+        {e.story for e in entries if any(p.startswith("The statement read:") for p in e.paragraphs)}
+    )
+    return (
+        f"arrival: {sum(e.role == 'teaser' for e in before)} teasers and "
+        f"{sum(e.role == 'copy' for e in before)} credited copies before their original; "
+        f"{sum(len(r) > 1 for r in runs.values())} stories span both runs; {wire_only} stories from "
+        f"wire services without a feed; {non_latin} ar/zh/ja entries; {len(corpus.canonical)} stories; "
+        f"hard negatives: {negatives}"
+    )
+
+
 def load_corpus(fetch: bool, limit: int | None, seed: int) -> tuple[Corpus, str]:
     background, short = lee_background(), lee_short()
     note = "gensim lee_background.cor + lee.cor"
@@ -191,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         f"in {len(corpus.feeds)} feeds, two runs; {ours.scores.true_pairs} true pairs; "
         f"{ours.scores.stories_scored} multi-entry stories"
     )
+    print(corpus_summary(corpus))
     print(f"feed files sha256 {ours.digest[:16]}; syndedup {ours.seconds:.1f} s, naive {naive.seconds:.1f} s")
     if dedup:
         print(f"[dedup] overrides: {dedup}")
