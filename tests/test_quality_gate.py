@@ -28,7 +28,7 @@ from bench.sources import lee_background, lee_short
 
 SLICE_ARTICLES = 100
 SLICE_SEED = 2001
-SLICE_DIGEST = "7b63a759ace8b4c4cf8fd1db0f5cf4a227bcc32d889be5693865304da91e9dd5"
+SLICE_DIGEST = "f49e3fb46a360f9c4e9e746a2ddae4f645a529ee9eb63183b0a8d8c472a6f733"
 
 FLOORS = {
     "precision": 0.98,
