@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             stats[f"{kind} pairs: lead containment"].append(contain)
         else:
             stats["different stories: jaccard"].append(jaccard)
+            if jaccard >= 0.2:
+                worst.append(
+                    (jaccard, f"jaccard {a.story}/{a.role}[{a.feed}] ~ {b.story}/{b.role}[{b.feed}]")
+                )
             stats["different stories: lead containment"].append(contain)
             if contain >= 0.5 and min(len(ta), len(tb)) >= dedup.min_tokens:
                 stats["different stories >= min_tokens: lead containment"].append(contain)
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  p99 {np.percentile(v, 99):.3f}  max {v.max():.3f}"
         )
     for contain, text in sorted(worst, reverse=True)[:5]:
-        print(f"  negative with high lead containment {contain:.3f}: {text}")
+        print(f"  closest negative pair {contain:.3f}: {text}")
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(keys)):
         groups[find(i)].append(i)
