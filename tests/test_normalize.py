@@ -120,3 +120,15 @@ def test_plain_text_line_breaks_after_a_sentence_end_a_paragraph() -> None:
         "Site footer here.",
         "Second para",
     ]
+
+
+def test_plain_text_with_an_ampersand_is_still_plain_text() -> None:
+    text = "Dun & Bradstreet says sales rose.\nOriginally published by abc.net.au.\nSite footer here."
+    assert html_to_paragraphs(text) == [
+        "Dun & Bradstreet says sales rose.",
+        "Originally published by abc.net.au.",
+        "Site footer here.",
+    ]
+    assert html_to_paragraphs("<p>Dun &amp; Bradstreet</p>") != [] and "&amp;" not in "".join(
+        html_to_paragraphs("<p>Dun &amp; Bradstreet</p>")
+    )

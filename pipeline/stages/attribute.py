@@ -22,6 +22,9 @@ from pipeline.stages.fingerprint import shingle_hashes, tokenize
 from pipeline.state import State
 
 
+UNCUT_TEASER_RATIO = 0.5
+
+
 class AliasTable:
     """Folds the many names of an outlet ("VOA", "voanews.com") to the one name in the config."""
 
@@ -107,7 +110,9 @@ def _is_teaser(short: list[str], long: list[str], truncated: bool, dedup: DedupC
         return True
     short_set = shingle_hashes(short, dedup.shingle_size)
     long_set = shingle_hashes(long, dedup.shingle_size)
-    if short_set.size > dedup.teaser_max_ratio * long_set.size:
+    # Without a "..." an entry is taken for a teaser only when clearly shorter: a copy that dropped
+    # the last of three paragraphs keeps about 60% of the text and is still a copy.
+    if short_set.size > min(dedup.teaser_max_ratio, UNCUT_TEASER_RATIO) * long_set.size:
         return False
     return lead_containment(short, short_set, long, dedup.shingle_size) >= dedup.teaser_containment
 

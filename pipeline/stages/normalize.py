@@ -127,7 +127,7 @@ def html_to_paragraphs(html: str) -> list[str]:
     In plain text a blank line ends a paragraph, and so does a line break after a sentence's end
     (a footer or credit on the next line); a line break inside a sentence is only a wrapped line.
     """
-    if "<" not in html and "&" not in html:
+    if not _MARKUP.search(html):  # plain text ("AT&T" or "a < b" alone do not make it HTML)
         return _plain_paragraphs(html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -141,6 +141,7 @@ def html_to_paragraphs(html: str) -> list[str]:
     return re.split(r"\n\s*\n", text)
 
 
+_MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
 # A line that ends a sentence, or a teaser ("Read more"), ends a paragraph in plain text.
 _LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+reading))\s*$", re.IGNORECASE)
 
