@@ -92,6 +92,8 @@ def test_more_credit_forms_and_scripts() -> None:
 def test_credit_glued_to_the_text_is_separated() -> None:
     body, credit, _ = split_body([clean_line('Shot to pieces".Originally published by VOA News.')])
     assert credit == "VOA News" and body == ['Shot to pieces".']
+    body, credit, _ = split_body([clean_line("In this industry'.\"Originally published by aap.com.au.")])
+    assert credit == "aap.com.au" and body == ["In this industry'.\""]
     body, credit, _ = split_body([clean_line("This article first appeared on VOA.Today is World Aids Day.")])
     assert credit == "VOA" and body == ["Today is World Aids Day."]
     body, credit, truncated = split_body([clean_line("The talks opened in the capital […] Source: AAP")])

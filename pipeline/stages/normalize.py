@@ -61,6 +61,7 @@ _GLUED_SENTENCE = re.compile(
     r"(?<=[a-z\u00e0-\u024f\d][.!?])(?=[“‘]?[A-Z])|(?<=[a-z\u00e0-\u024f\d][.!?][\"”’])(?=[A-Z])"
     r"|(?<=[a-z\u00e0-\u024f\d][\"”’][.!?])(?=[A-Z])"
     r"|(?<=[A-Z]{2}[.!?])(?=[A-Z][a-z])"  # "by VOA.Today": an acronym ends the sentence
+    r"|(?<=[.!?][\"”’'])(?=[A-Z][a-z])"  # "in this industry'."Originally": nested quotes
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
