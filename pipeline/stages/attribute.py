@@ -21,7 +21,6 @@ from pipeline.stages.dedup import compare, lead_containment
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
 from pipeline.state import State
 
-
 UNCUT_TEASER_RATIO = 0.5
 
 
