@@ -361,6 +361,9 @@ class Builder:
             form = "Source: {a}"
         if teaser:
             paragraphs = self._teaser(paragraphs, language, kinds)
+            if language == "en" and rng.random() < 0.2:  # listings that repeat the headline first
+                paragraphs[0] = f"{source.title}: {paragraphs[0]}"
+                kinds.append("headline-first")
         else:
             if "edits" in site.damage:
                 paragraphs = _light_edits(paragraphs, rng, kinds)

@@ -3,7 +3,13 @@
 from datetime import UTC, datetime
 
 from pipeline.models import Article
-from pipeline.stages.normalize import clean_line, html_to_paragraphs, normalize_article, split_body
+from pipeline.stages.normalize import (
+    clean_line,
+    html_to_paragraphs,
+    normalize_article,
+    split_body,
+    strip_headline,
+)
 
 
 def make(html: str) -> Article:
@@ -134,3 +140,18 @@ def test_plain_text_with_an_ampersand_is_still_plain_text() -> None:
     assert html_to_paragraphs("<p>Dun &amp; Bradstreet</p>") != [] and "&amp;" not in "".join(
         html_to_paragraphs("<p>Dun &amp; Bradstreet</p>")
     )
+
+
+def test_headline_repeated_at_the_start_of_a_listing_is_dropped() -> None:
+    title = "Talks open in Astana today | Daily Planet"
+    assert strip_headline(["Talks open in Astana today: Delegates met on Monday."], title) == [
+        "Delegates met on Monday."
+    ]
+    assert strip_headline(["Talks open in Astana today", "Body."], title) == ["Body."]
+    assert strip_headline(["Talks open in Astana today — Delegates met."], "Talks open in Astana today") == [
+        "Delegates met."
+    ]
+    # A lead sentence that happens to be the headline stays: only ":" "|" " — " separate a headline.
+    assert strip_headline(["Talks open in Astana today. Delegates met."], "Talks open in Astana today") == [
+        "Talks open in Astana today. Delegates met."
+    ]

@@ -28,7 +28,7 @@ from bench.sources import lee_background, lee_short
 
 SLICE_ARTICLES = 100
 SLICE_SEED = 2001
-SLICE_DIGEST = "f49e3fb46a360f9c4e9e746a2ddae4f645a529ee9eb63183b0a8d8c472a6f733"
+SLICE_DIGEST = "960eb3155847c2362616bc9d3f4a12de4674902dbeadb265d36b227483bcc3ba"
 
 FLOORS = {
     "precision": 0.98,

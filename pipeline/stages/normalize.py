@@ -81,7 +81,7 @@ _CREDIT_LINE = re.compile(
 # The same as the last (or first) sentence of a paragraph: "... on Monday. Source: AAP".
 # Only explicit forms count here ("Source:" with its colon, "Originally published by"), never "via".
 _CREDIT_SENTENCE = re.compile(
-    r"(?:(?<=[.!?\"”’\]…»])\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
+    r"(?:(?<=[.!?\"”’\]…»])\s+|(?<=\bmore)\s+|^)(?P<line>(?:source|credit|courtesy\s+of|"
     r"(?:this\s+(?:article|story)\s+(?:was\s+)?)?(?:originally|first)\s+(?:published|appeared)\s+(?:by|in|on|at)|"
     r"republished\s+(?:from|with\s+permission\s+from))\s*:?\s*(?P<name>https?://\S+|[^.!?\n]{2,60}?(?:\.[a-z]{2,6})*)\s*\.?)\s*$",
     re.IGNORECASE,
@@ -118,7 +118,7 @@ def normalize_article(article: Article) -> None:
     paragraphs = [p for p in paragraphs if p]
     article.text = "\n\n".join(paragraphs)
     article.title = clean_line(article.title)
-    body, article.credit, article.truncated = split_body(paragraphs)
+    body, article.credit, article.truncated = split_body(strip_headline(paragraphs, article.title))
     article.body = "\n".join(body)
 
 
@@ -194,6 +194,35 @@ def clean_line(text: str) -> str:
     text = text.replace(" \ufffd ", " — ")  # a lone U+FFFD between words was a dash lost in transit
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return " ".join(line for line in lines if line)
+
+
+# "Talks open | Daily Planet", "Talks open - Harbour Times": a site's suffix on its titles.
+_TITLE_SUFFIX = re.compile(r"\s+[|–—\-:]\s+[^|–—\-:]{2,40}$")
+
+
+# Curly and straight quotes compare equal (one character for one, so offsets stay valid).
+_QUOTE_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-"})
+_HEADLINE_SEPARATOR = re.compile(r"\s*(?:[:|]|\s[—–\-])\s+")
+
+
+def strip_headline(paragraphs: list[str], title: str) -> list[str]:
+    """Drop the entry's own headline where its text repeats it first (listings often do)."""
+    if not paragraphs or not title:
+        return paragraphs
+    first = paragraphs[0]
+    folded = first.translate(_QUOTE_FOLD).casefold()
+    for headline in (title, _TITLE_SUFFIX.sub("", title)):
+        if len(headline.split()) < 3:
+            continue
+        key = headline.translate(_QUOTE_FOLD).casefold()
+        if folded == key:
+            return paragraphs[1:]
+        if folded.startswith(key) and len(folded) == len(first):
+            # "Headline: text" or "Headline — text"; not "Headline. text" (a lead sentence may be the title)
+            separator = _HEADLINE_SEPARATOR.match(first, len(headline))
+            if separator:
+                return [first[separator.end() :], *paragraphs[1:]]
+    return paragraphs
 
 
 def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
