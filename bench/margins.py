@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     stats: dict[str, list[float]] = defaultdict(list)
     parent = list(range(len(keys)))
     worst: list[tuple[float, str]] = []
+    weakest: list[tuple[float, str]] = []
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -79,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             kind = "teaser" if "teaser" in (a.role, b.role) else "copy"
             stats[f"{kind} pairs: jaccard"].append(jaccard)
             stats[f"{kind} pairs: lead containment"].append(contain)
+            if kind == "teaser" and contain < 0.85:
+                weakest.append(
+                    (
+                        contain,
+                        f"{a.story}/{a.role}[{a.feed}] {' '.join(a.kinds[1:3])} ~ "
+                        f"{b.role}[{b.feed}] {' '.join(b.kinds[1:3])}",
+                    )
+                )
         else:
             stats["different stories: jaccard"].append(jaccard)
             if jaccard >= 0.2:
@@ -105,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for contain, text in sorted(worst, reverse=True)[:5]:
         print(f"  closest negative pair {contain:.3f}: {text}")
+    for contain, text in sorted(weakest)[:5]:
+        print(f"  weakest teaser pair {contain:.3f}: {text}")
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(keys)):
         groups[find(i)].append(i)
