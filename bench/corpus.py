@@ -68,6 +68,7 @@ class Site:
     footer: str = ""  # long site-wide footer after every entry
     footer_glued: bool = False  # footer after a single line break (plain text): same paragraph
     extras: tuple[str, ...] = ()  # ad / share lines it inserts
+    signoff: str = ""  # short line of its own after every entry ("© 2001 Site Media")
     plain_text: bool = False  # descriptions as plain text (no HTML), paragraphs by blank lines
     atom: bool = False
     languages: tuple[str, ...] = ("en",)
@@ -147,6 +148,7 @@ SITES = (
         0.6,
         ("Via {a}", "Source: {a}", "", "Originally published by {a}."),
         ("straight", "edits"),
+        signoff="© 2001 Global Reader Media",
         atom=True,
         languages=("en", "ar", "zh", "ja"),
     ),
@@ -401,6 +403,8 @@ class Builder:
             paragraphs = [self._damage(p, site, kinds) for p in paragraphs]
         elif "nbsp" in site.damage and language == "ar":
             paragraphs = [_nbsp(p, rng) for p in paragraphs]
+        if site.signoff:
+            paragraphs.append(site.signoff)
         footer = bool(site.footer)
         if footer and site.footer_glued:
             paragraphs[-1] += "\n" + site.footer

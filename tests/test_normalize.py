@@ -155,3 +155,9 @@ def test_headline_repeated_at_the_start_of_a_listing_is_dropped() -> None:
     assert strip_headline(["Talks open in Astana today. Delegates met."], "Talks open in Astana today") == [
         "Talks open in Astana today. Delegates met."
     ]
+
+
+def test_a_copyright_line_yields_to_a_real_credit() -> None:
+    body, credit, _ = split_body(["SYDNEY (AAP) - Fire crews battled a blaze.", "© 2001 Global Reader Media"])
+    assert credit == "AAP" and body == ["Fire crews battled a blaze."]
+    assert split_body(["Fire crews battled a blaze.", "© Reuters"])[1] == "Reuters"

@@ -28,7 +28,7 @@ from bench.sources import lee_background, lee_short
 
 SLICE_ARTICLES = 100
 SLICE_SEED = 2001
-SLICE_DIGEST = "960eb3155847c2362616bc9d3f4a12de4674902dbeadb265d36b227483bcc3ba"
+SLICE_DIGEST = "1c13583ab4834e84fa4f8f91692d1243fca2d6584e5a8d4911880b1695f22d6e"
 
 FLOORS = {
     "precision": 0.98,

@@ -4,7 +4,8 @@ and label every other member a copy or a teaser of it.
 * A member is a teaser when it is shorter than the story's longest member and ends like a teaser
   ("...", "Read more"), or when it has at most half its shingles and lies in its lead.
 * The credited source is the outlet most members' credit lines name ("Source: Voice of America"),
-  with aliases folded to one name; without a credit line it is the original's feed name.
+  with aliases folded to one name, ignoring a member's credit of its own site ("© Daily Planet");
+  without a credit line it is the original's feed name.
 * The canonical entry is the earliest-published non-teaser member, preferring members whose
   feed *is* the credited source, and members not cut short ("...") over those that are.
 """
@@ -48,6 +49,12 @@ class AliasTable:
         text = re.sub(r"^www\.", "", text)
         return " ".join(re.findall(r"\w+", text))
 
+    def names(self, credit: str, feed: str) -> bool:
+        """Whether a credit names ``feed`` itself (its one name, or its name inside a longer one)."""
+        if self.resolve(credit) == self.resolve(feed):
+            return True
+        return f" {self.key(feed)} " in f" {self.key(credit)} "
+
     def resolve(self, credit: str) -> str:
         """The one name for a credited outlet; an unknown name is returned as written."""
         cleaned = credit.strip().strip(".").strip()
@@ -78,7 +85,8 @@ def attribute_story(state: State, story_id: str, dedup: DedupConfig, aliases: Al
         for m in members
         if m is not longest and _is_teaser(tokens[m.id], tokens[longest.id], m.truncated, dedup)
     }
-    credits = [aliases.resolve(m.credit) for m in members if m.credit]
+    # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet.
+    credits = [aliases.resolve(m.credit) for m in members if m.credit and not aliases.names(m.credit, m.feed)]
     credited = Counter(credits).most_common(1)[0][0] if credits else None
     full_members = [m for m in members if m.id not in teasers]
     # An entry cut short ("...", "Read more") is never the original while an uncut one is there.

@@ -73,6 +73,7 @@ _CREDIT_LEAD = (
     r"reprinted\s+(?:from|with\s+permission\s+from)|(?:©|\(c\)|copyright)(?:\s*\d{4})?|"
     r"来源|來源|出典|出处|المصدر|مصدر)"
 )
+_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)|copyright)", re.IGNORECASE)
 # Credit lines: a short paragraph naming who published the story first ("(Reuters)" alone too).
 _CREDIT_LINE = re.compile(
     rf"^\s*(?:{_CREDIT_LEAD}\s*[:\-—–]?\s*(?P<name>(?:(?!\.\s)[^\n]){{2,80}}?)|\((?P<paren>[^()\n:]{{2,40}})\))\s*\.?\s*$",
@@ -228,6 +229,7 @@ def strip_headline(paragraphs: list[str], title: str) -> list[str]:
 def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
     """Separate the fingerprinted body from its credit line, dateline, teaser tail and boilerplate."""
     credit: str | None = None
+    copyright_holder: str | None = None
     body: list[str] = []
     more_link = False
     for paragraph in paragraphs:
@@ -236,7 +238,10 @@ def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
             continue
         match = _CREDIT_LINE.match(paragraph)
         if match and len(paragraph.split()) <= 12:
-            credit = credit or match.group("name") or match.group("paren")
+            if _COPYRIGHT.match(paragraph):  # often the site's own sign-off: weaker than a credit
+                copyright_holder = copyright_holder or match.group("name")
+            else:
+                credit = credit or match.group("name") or match.group("paren")
             continue
         if _SITE_BOILERPLATE.match(paragraph) and len(paragraph.split()) <= 25:
             continue
@@ -260,7 +265,7 @@ def split_body(paragraphs: list[str]) -> tuple[list[str], str | None, bool]:
             credit = credit or inline.group("name")
             first = first[inline.end() :]
         body[0] = _DATELINE.sub("", first)
-    return [p for p in body if p.strip()], credit, truncated
+    return [p for p in body if p.strip()], credit or copyright_holder, truncated
 
 
 def _leading_credit(paragraph: str) -> tuple[str, str] | None:
