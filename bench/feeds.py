@@ -13,7 +13,7 @@ from bench.corpus import SITES, Corpus, Entry
 _SITES = {s.name: s for s in SITES}
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.casefold()).strip("-")
 
 
@@ -45,7 +45,7 @@ def _rss(feed: str, entries: list[Entry]) -> str:
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
-        f"<title>{escape(feed)}</title><link>https://{_slug(feed)}.example/</link>"
+        f"<title>{escape(feed)}</title><link>https://{slug(feed)}.example/</link>"
         f"<description>{escape(feed)} news</description>" + "\n".join(items) + "</channel></rss>\n"
     )
 
@@ -62,7 +62,7 @@ def _atom(feed: str, entries: list[Entry]) -> str:
     newest = max(e.published for e in entries).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>{escape(feed)}</title><id>https://{_slug(feed)}.example/</id><updated>{newest}</updated>"
+        f"<title>{escape(feed)}</title><id>https://{slug(feed)}.example/</id><updated>{newest}</updated>"
         + "\n".join(items)
         + "</feed>\n"
     )
@@ -91,7 +91,7 @@ def write_feeds(corpus: Corpus, folder: Path, run: int) -> dict[str, Path]:
         mine = [e for e in entries if e.feed == feed]
         site = _SITES.get(feed)
         atom = site is not None and site.atom and bool(mine)
-        path = folder / f"{_slug(feed)}.{'atom' if atom else 'xml'}"
+        path = folder / f"{slug(feed)}.{'atom' if atom else 'xml'}"
         path.write_text(_atom(feed, mine) if atom else _rss(feed, mine), encoding="utf-8")
         files[feed] = path
     return files

@@ -24,7 +24,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import RUN_CUTOFF, Corpus, build_corpus
-from bench.feeds import config_data, digest, write_feeds
+from bench.feeds import config_data, digest, slug, write_feeds
 from bench.naive import naive_clusters
 from bench.score import Scores, clusters_from_report, score
 from bench.sources import SourceUnavailable, fetch_non_latin, lee_background, lee_short
@@ -84,20 +84,17 @@ def credit_lines(corpus: Corpus, state: Path, scores: Scores) -> None:
 
 
 def run_naive(corpus: Corpus, work: Path) -> Result:
-    """The naive script over the same feed files (both runs)."""
+    """The naive script over the same feed files (both runs), read in feed order."""
     started = time.perf_counter()
-    files: list[tuple[str, Path]] = []
-    for number in (1, 2):
-        folder = work / f"run{number}"
-        names = {f"{path.stem}": path for path in sorted(folder.iterdir())}
-        files += [(feed, names[_stem(feed)]) for feed in corpus.feeds]
+    files = [
+        (feed, path)
+        for number in (1, 2)
+        for feed in corpus.feeds
+        for path in sorted((work / f"run{number}").glob(f"{slug(feed)}.*"))
+    ]
     clusters = naive_clusters(files)
     seconds = time.perf_counter() - started
     return Result(score(corpus, clusters), digest([work / "run1", work / "run2"]), seconds)
-
-
-def _stem(feed: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in feed.casefold()).strip("-")
 
 
 def table(ours: Scores, naive: Scores) -> str:
