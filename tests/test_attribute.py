@@ -15,3 +15,11 @@ def test_aliases_fold_to_one_name() -> None:
         assert table.resolve(credit) == "Voice of America", credit
     assert table.resolve("syria news gazette") == "Syria News Gazette"
     assert table.resolve("Agence France-Presse") == "Agence France-Presse"
+
+
+def test_a_sites_own_signoff_is_not_a_credit_to_another_outlet() -> None:
+    table = AliasTable({"Voice of America": ["VOA"]}, ["Global Reader", "Voice of America"])
+    assert table.names("2001 Global Reader Media", "Global Reader")
+    assert table.names("Global Reader", "Global Reader")
+    assert not table.names("VOA", "Global Reader")
+    assert not table.names("Global Readership Weekly", "Global Reader")

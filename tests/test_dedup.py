@@ -1,8 +1,12 @@
 """dedup: exact verification of copies and teasers, and the negatives that must stay apart."""
 
+from datetime import UTC, datetime, timedelta
+
 from pipeline.config import DedupConfig
-from pipeline.stages.dedup import compare
-from pipeline.stages.fingerprint import tokenize
+from pipeline.models import Article
+from pipeline.stages.dedup import Deduplicator, compare
+from pipeline.stages.fingerprint import Fingerprinter, tokenize
+from pipeline.state import State
 
 ARTICLE = (
     "Syrian government and opposition delegates gathered Monday in Kazakhstan's capital for peace "
@@ -54,3 +58,35 @@ def test_short_texts_are_never_merged() -> None:
     assert compare(tokenize("Photos of the day"), tokenize("Photos of the day"), DEDUP).relation == (
         "different"
     )
+
+
+def test_a_teaser_that_fits_two_stories_joins_one_and_never_bridges_them(tmp_path) -> None:
+    words = ARTICLE.split()
+    opening = " ".join(words[:45])  # two reports open with the same wire paragraph
+    other = (
+        "Separately, aid agencies said convoys reached three besieged towns for the first time in "
+        "months, carrying food, medicine and winter clothing for tens of thousands of residents who "
+        "had been cut off since the summer, while engineers began repairing the water station that "
+        "supplies the capital and its suburbs."
+    )
+    texts = {
+        "a": opening + " " + " ".join(words[45:]),
+        "b": opening + " " + other,
+        "teaser": " ".join(words[:30]),
+    }
+    start = datetime(2017, 1, 23, tzinfo=UTC)
+    state = State(tmp_path / "s.sqlite")
+    fingerprinter = Fingerprinter(DEDUP)
+    params_id = state.params_id(fingerprinter.params)
+    articles = [
+        Article(name, name, name, f"http://x/{name}", name, start + timedelta(hours=n), "", body=text)
+        for n, (name, text) in enumerate(texts.items())
+    ]
+    with state.transaction():
+        dedup = Deduplicator(state, DEDUP, params_id, start)
+        done = {a.feed: a for a in dedup(fingerprinter(articles))}
+    assert compare(tokenize(texts["a"]), tokenize(texts["b"]), DEDUP).relation == "different"
+    assert done["a"].story_id != done["b"].story_id
+    assert done["teaser"].story_id in (done["a"].story_id, done["b"].story_id)
+    assert done["teaser"].match is not None and done["teaser"].match.relation == "teaser"
+    state.close()

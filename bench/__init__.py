@@ -1,0 +1,1 @@
+"""Benchmarks and the labelled quality corpus builder (numbers are printed, never asserted on time)."""
