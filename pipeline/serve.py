@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import html
 import logging
-import mimetypes
 import signal
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -35,15 +34,6 @@ CACHE_CONTROL = "no-cache"
 # Below this size gzip saves too little to be worth the CPU and the extra header bytes.
 GZIP_MIN_BYTES = 256
 
-_BY_SUFFIX = {
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".jsonl": "application/x-ndjson",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".json": "application/json",
-    ".xml": "application/xml",
-}
 _TEXTUAL = ("text/", "application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
@@ -71,22 +61,19 @@ class Site:
         return cls(root, types)
 
     def media_type(self, name: str) -> str:
-        kind = self.types.get(name)
-        if kind is None:
-            kind = _BY_SUFFIX.get(Path(name).suffix.lower())
-        if kind is None:
-            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        kind = self.types[name]
         if kind.startswith(_TEXTUAL) or kind.endswith(("+xml", "+json", "json", "ndjson")):
             kind += "; charset=utf-8"
         return kind
 
     def file(self, url_path: str) -> Path | None:
-        """The file a request path names, or None if it names nothing servable."""
+        """The output a request path names, or None: only configured outputs are served, never the
+        config, the state database or anything else that shares their folder."""
         name = unquote(urlsplit(url_path).path).lstrip("/")
-        if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+        if name not in self.types:
             return None
         path = self.root / name
-        return path if path.is_file() else None
+        return path if path.is_file() and not path.is_symlink() else None
 
 
 def etag_for(data: bytes, gzipped: bool) -> str:
@@ -187,7 +174,7 @@ class OutputHandler(BaseHTTPRequestHandler):
         self.send_header("Vary", "Accept-Encoding")
 
     def _index(self, send_body: bool) -> None:
-        names = sorted(p.name for p in self.site.root.iterdir() if p.is_file() and not p.name.startswith("."))
+        names = sorted(name for name in self.site.types if (self.site.root / name).is_file())
         items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n)}</a></li>' for n in names)
         body = (
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>syndedup outputs</title>'

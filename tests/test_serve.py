@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import shutil
 import subprocess
 import sys
 import threading
@@ -205,3 +206,28 @@ def test_serve_with_bad_config_exits_2(tmp_path: Path, cli) -> None:
     result = cli("serve", "--config", str(tmp_path / "nope.toml"))
     assert result.code == 2
     assert "config file not found" in result.err
+
+
+def test_only_configured_outputs_are_served_not_their_neighbours(tmp_path: Path, cli) -> None:
+    """Outputs written next to the config and the state: neither of those may be served."""
+    shutil.copytree(REPO / "feeds", tmp_path / "feeds")
+    config = tmp_path / "config.toml"
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('"out/', '"').replace('path = "state/syndedup.sqlite"', 'path = "syndedup.sqlite"')
+    config.write_text(text, encoding="utf-8")
+    assert cli("run", "--config", str(config)).code == 0
+    (tmp_path / "notes.txt").write_text("private", encoding="utf-8")
+    server = make_server(load_config(config).output, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        assert get(server, "/feed.rss")[0] == 200
+        for name in ("config.toml", "syndedup.sqlite", "syndedup.sqlite.lock", "notes.txt", "feeds"):
+            assert get(server, f"/{name}")[0] == 404, name
+        index = get(server, "/")[2].decode()
+        assert "feed.rss" in index
+        assert "config.toml" not in index and "sqlite" not in index
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

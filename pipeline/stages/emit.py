@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -286,9 +287,15 @@ def report_lines(stories: Sequence[Story]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
-def feed_url_for_output(url: str) -> str:
-    """A feed's address as a URL (local paths become file: URLs)."""
-    return url if "://" in url else Path(url).resolve().as_uri()
+def feed_url_for_output(url: str, site_link: str | None) -> str:
+    """The address published for a source feed: its http(s) URL; for a feed read from a local file,
+    the site link the feed names (a file: path would leak the server's folders and change with
+    them), or, when it names none, a urn built from the file's name."""
+    if url.lower().startswith(("http://", "https://")):
+        return url
+    if site_link and site_link.lower().startswith(("http://", "https://")):
+        return site_link
+    return f"urn:syndedup:feed:{quote(Path(url).name)}"
 
 
 def write_if_changed(path: Path, data: bytes) -> None:
@@ -305,7 +312,7 @@ def emit(state: State, output: OutputConfig) -> int:
     """Write every configured output from the state; return the number of feed items written."""
     stories = load_stories(state)
     window = stories[: output.max_items]
-    feed_urls = {name: feed_url_for_output(info[0]) for name, info in state.feed_info().items()}
+    feed_urls = {name: feed_url_for_output(info[0], info[2]) for name, info in state.feed_info().items()}
     feed_updated: dict[str, datetime] = {}
     for story in stories:
         for member in story.members:
