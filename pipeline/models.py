@@ -127,6 +127,8 @@ class FetchResult:
     last_modified: str | None = None
     feed_title: str | None = None
     feed_link: str | None = None
+    # xxh3-128 of the fetched bytes; equal to the last stored one -> the feed was not parsed again.
+    body_digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -148,3 +150,6 @@ class RunReport:
     stories_total: int = 0
     items_written: int = 0
     failures: list[str] = field(default_factory=list)
+    # Wall-clock seconds per stage (fetch_parse, record, normalize, boilerplate, signature, dedup,
+    # attribute, commit, emit), for bench/throughput.py and --verbose; never asserted on.
+    stage_seconds: dict[str, float] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
+from pipeline.timing import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,22 @@ def run(config: Config, now: datetime | None = None) -> RunReport:
         state = State(config.state.path)
         try:
             report = RunReport()
-            results = list(ingest(config.feeds, config.fetch, state.feed_validators, moment))
-            with state.transaction():
-                new_articles = _record_fetches(state, results, report, moment)
-                _detect(state, config, new_articles, report, moment)
-            report.items_written = emit(state, config.output)
-            report.stories_total = len(state.stories())
+            clock = StageClock(report.stage_seconds)
+            with clock.stage("fetch_parse"):
+                results = list(
+                    ingest(config.feeds, config.fetch, state.feed_validators, moment, state.feed_digest)
+                )
+            with clock.stage("commit"), state.transaction():
+                with clock.stage("record"):
+                    new_articles = _record_fetches(state, results, report, moment)
+                _detect(state, config, new_articles, report, moment, clock)
+            # "commit" then holds only what the stages inside the transaction did not take.
+            report.stage_seconds["commit"] -= sum(
+                report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES
+            )
+            with clock.stage("emit"):
+                report.items_written = emit(state, config.output)
+                report.stories_total = len(state.stories())
         finally:
             state.close()
     return report
@@ -83,6 +94,8 @@ def _record_fetches(
             log.error("feed %r failed: %s (skipped; other feeds go on)", result.feed, result.error)
             continue
         report.feeds_ok += 1
+        if result.body_digest and not result.not_modified:  # stored in this run's transaction
+            state.set_feed_digest(result.feed, result.body_digest)
         known = state.known_entry_keys(result.feed)
         report.entries_seen += len(result.articles)
         fresh = [a for a in result.articles if a.entry_key not in known]
@@ -93,8 +106,16 @@ def _record_fetches(
     return new_articles
 
 
+_DETECT_STAGES = ("record", "normalize", "boilerplate", "signature", "dedup", "attribute")
+
+
 def _detect(
-    state: State, config: Config, articles: list[Article], report: RunReport, moment: datetime
+    state: State,
+    config: Config,
+    articles: list[Article],
+    report: RunReport,
+    moment: datetime,
+    clock: StageClock | None = None,
 ) -> None:
     """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
     fingerprinter = Fingerprinter(config.dedup)
@@ -106,13 +127,20 @@ def _detect(
             "new entries are not compared with them",
             incomparable,
         )
-    normalized = list(normalize(articles))
-    strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
-    deduplicator = Deduplicator(state, config.dedup, params_id, moment)
-    for article in deduplicator(fingerprinter(normalized)):
-        if article.signature is None:
-            report.entries_unsigned += 1
+    clock = clock or StageClock({})
+    with clock.stage("normalize"):
+        normalized = list(normalize(articles))
+    with clock.stage("boilerplate"):
+        strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
+    with clock.stage("signature"):
+        signed = list(fingerprinter(normalized))
+    with clock.stage("dedup"):
+        deduplicator = Deduplicator(state, config.dedup, params_id, moment)
+        for article in deduplicator(signed):
+            if article.signature is None:
+                report.entries_unsigned += 1
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
-    aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
-    attribute(state, deduplicator.touched, config.dedup, aliases)
+    with clock.stage("attribute"):
+        aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
+        attribute(state, deduplicator.touched, config.dedup, aliases)

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS signatures (
 CREATE TABLE IF NOT EXISTS lsh_buckets (
     bucket INTEGER NOT NULL, article_id INTEGER NOT NULL, PRIMARY KEY (bucket, article_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
 ) WITHOUT ROWID;
@@ -158,6 +159,18 @@ class State:
                 " consecutive_failures=consecutive_failures+1 WHERE name=?",
                 (iso(now), result.error, result.feed),
             )
+
+    def feed_digest(self, name: str) -> str | None:
+        """Digest of the feed's bytes at its last successful parse (see ingest's ``digests``)."""
+        row = self.db.execute("SELECT digest FROM feed_digests WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_feed_digest(self, name: str, digest: str) -> None:
+        self.db.execute(
+            "INSERT INTO feed_digests (name, digest) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET digest=excluded.digest",
+            (name, digest),
+        )
 
     def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         """name -> (url, title, link, last_success) for every feed ever fetched."""

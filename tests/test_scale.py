@@ -1,0 +1,51 @@
+"""Scale features: unchanged feeds are not parsed again; stage timings are reported."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.config import FeedConfig, FetchConfig, load_config
+from pipeline.runner import run
+from pipeline.stages.ingest import ingest
+from pipeline.state import State
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://t/</link>
+<item><title>One</title><link>http://t/1</link><guid>g1</guid><description>First entry text.</description>
+</item></channel></rss>"""
+
+
+def _no_validators(_: str) -> tuple[None, None]:
+    return None, None
+
+
+def test_feed_with_the_last_parsed_bytes_is_not_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "f.xml"
+    path.write_bytes(RSS)
+    feed = FeedConfig("F", str(path))
+    first = next(iter(ingest([feed], FetchConfig(), _no_validators, NOW, lambda _name: None)))
+    assert first.ok and len(first.articles) == 1 and first.body_digest
+    same = next(iter(ingest([feed], FetchConfig(), _no_validators, NOW, {"F": first.body_digest}.get)))
+    assert same.ok and same.not_modified and same.articles == []
+    path.write_bytes(RSS.replace(b"First entry", b"Changed entry"))
+    changed = next(iter(ingest([feed], FetchConfig(), _no_validators, NOW, {"F": first.body_digest}.get)))
+    assert not changed.not_modified and len(changed.articles) == 1
+
+
+def test_rerun_skips_unchanged_feeds_and_reports_stage_times(demo: Path) -> None:
+    config = load_config(demo / "config.toml")
+    first = run(config)
+    assert first.entries_new > 0
+    assert {"fetch_parse", "normalize", "signature", "dedup", "attribute", "emit"} <= set(first.stage_seconds)
+    second = run(config)
+    assert second.entries_seen == 0 and second.entries_new == 0 and second.feeds_ok == first.feeds_ok
+    feed = config.feeds[0]
+    Path(feed.url).write_bytes(Path(feed.url).read_bytes() + b"\n")  # same entries, other bytes
+    third = run(config)
+    assert third.entries_seen > 0 and third.entries_new == 0
+    state = State(config.state.path)
+    try:
+        assert state.feed_digest(feed.name) is not None
+    finally:
+        state.close()
