@@ -20,6 +20,7 @@ Prints numbers only; nothing is asserted. Medians are over ``--repeat`` runs whe
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -47,10 +48,10 @@ def _vocabulary(rng: random.Random, size: int = 30_000) -> list[str]:
     return ["".join(rng.choices(syllables, k=rng.choice((1, 2, 2, 3, 3, 4)))) for _ in range(size)]
 
 
-def _paragraphs(rng: random.Random, words: list[str], weights: list[float], count: int) -> list[str]:
+def _paragraphs(rng: random.Random, words: list[str], cumulative: list[float], count: int) -> list[str]:
     out = []
     for _ in range(count):
-        sentence_words = rng.choices(words, weights, k=rng.randint(40, 80))
+        sentence_words = rng.choices(words, cum_weights=cumulative, k=rng.randint(40, 80))
         text = " ".join(sentence_words)
         out.append(text[0].upper() + text[1:] + ".")
     return out
@@ -60,7 +61,7 @@ def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> P
     """Write ``feeds`` RSS files holding ``articles`` items and a config.toml; return its path."""
     rng = random.Random(seed)
     words = _vocabulary(rng)
-    weights = [1.0 / (rank + 1) ** 1.05 for rank in range(len(words))]
+    weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.05 for rank in range(len(words))))
     start = datetime(2024, 1, 1, tzinfo=UTC)
     items: list[list[str]] = [[] for _ in range(feeds)]
     originals: list[tuple[int, list[str], datetime]] = []

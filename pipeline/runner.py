@@ -106,6 +106,7 @@ def _record_fetches(
     return new_articles
 
 
+DETECT_CHUNK = 2048  # entries signed and deduplicated per step (their token lists are then freed)
 _DETECT_STAGES = ("record", "normalize", "boilerplate", "signature", "dedup", "attribute")
 
 
@@ -128,17 +129,32 @@ def _detect(
             incomparable,
         )
     clock = clock or StageClock({})
-    with clock.stage("normalize"):
-        normalized = list(normalize(articles))
-    with clock.stage("boilerplate"):
-        strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
-    with clock.stage("signature"):
-        signed = list(fingerprinter(normalized))
-    with clock.stage("dedup"):
-        deduplicator = Deduplicator(state, config.dedup, params_id, moment)
-        for article in deduplicator(signed):
-            if article.signature is None:
-                report.entries_unsigned += 1
+    # Memory stays bounded at 100k entries a run: each feed's raw HTML is dropped once it is
+    # normalized, and the entries are then signed and deduplicated in publication-ordered chunks
+    # whose token lists are dropped once stored (the Deduplicator keeps a bounded cache of them).
+    by_feed: dict[str, list[Article]] = {}
+    for article in articles:
+        by_feed.setdefault(article.feed, []).append(article)
+    for feed_articles in by_feed.values():
+        with clock.stage("normalize"):
+            for _ in normalize(feed_articles):
+                pass
+        with clock.stage("boilerplate"):
+            strip_boilerplate(feed_articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
+        for article in feed_articles:
+            article.raw_html = ""
+    ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
+    deduplicator = Deduplicator(state, config.dedup, params_id, moment)
+    for start in range(0, len(ordered), DETECT_CHUNK):
+        chunk = ordered[start : start + DETECT_CHUNK]
+        with clock.stage("signature"):
+            fingerprinter.sign_many(chunk)
+        with clock.stage("dedup"):
+            for article in deduplicator(chunk):
+                if article.signature is None:
+                    report.entries_unsigned += 1
+        for article in chunk:
+            article.tokens, article.text, article.body = [], "", ""
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     with clock.stage("attribute"):

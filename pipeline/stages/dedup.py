@@ -25,10 +25,13 @@ from datasketch import MinHashLSH
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
+from pipeline.recent import RecentMap
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
 from pipeline.state import State
 
 MAX_CANDIDATES = 64
+# Token lists kept for candidates (~20 KB each): the 5k most recently used bound this at ~100 MB.
+TOKEN_CACHE = 5_000
 _FULL, _LEAD = 0, 1
 
 
@@ -96,7 +99,7 @@ class Deduplicator:
         self.now = now
         lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
         self.bands, self.rows = lsh.b, lsh.r
-        self._tokens: dict[int, list[str]] = {}
+        self._tokens: RecentMap[int, list[str]] = RecentMap(TOKEN_CACHE)
         self.touched: set[str] = set()
         self.joined = 0
         self.created = 0

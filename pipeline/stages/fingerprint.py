@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 
 import datasketch
 import numpy as np
-import xxhash
 from datasketch import MinHash
 
 from pipeline.config import DedupConfig
@@ -60,11 +59,7 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     A text shorter than ``size`` words is one shingle of all its words, so that two short texts
     collide only when they are equal (an empty shingle set would make every short text alike).
     """
-    if not tokens:
-        return np.empty(0, dtype=np.uint32)
-    count = max(1, len(tokens) - size + 1)
-    hashes = [xxhash.xxh32_intdigest(" ".join(tokens[i : i + size]).encode()) for i in range(count)]
-    return np.unique(np.array(hashes, dtype=np.uint32))
+    return np.unique(shingle_hash_list(tokens, size))
 
 
 class Fingerprinter:
