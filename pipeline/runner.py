@@ -19,6 +19,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
+from pipeline.parallel import FeedJob, default_workers, ingest_parallel
 from pipeline.stages.attribute import AliasTable, attribute
 from pipeline.stages.boilerplate import strip_boilerplate
 from pipeline.stages.dedup import Deduplicator
@@ -51,8 +52,13 @@ def run_lock(state_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def run(config: Config, now: datetime | None = None) -> RunReport:
-    """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses."""
+def run(config: Config, now: datetime | None = None, workers: int | None = None) -> RunReport:
+    """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses.
+
+    ``workers`` > 1 parses and normalizes feeds in that many processes (default: one per core for
+    configs with many feeds, see ``pipeline.parallel.default_workers``).
+    """
+    workers = default_workers(len(config.feeds)) if workers is None else workers
     moment = now or now_utc()
     with run_lock(config.state.path):
         state = State(config.state.path)
@@ -60,13 +66,16 @@ def run(config: Config, now: datetime | None = None) -> RunReport:
             report = RunReport()
             clock = StageClock(report.stage_seconds)
             with clock.stage("fetch_parse"):
-                results = list(
-                    ingest(config.feeds, config.fetch, state.feed_validators, moment, state.feed_digest)
-                )
+                if workers > 1:
+                    results = ingest_parallel(_feed_jobs(state, config), config.fetch, moment, workers)
+                else:
+                    results = list(
+                        ingest(config.feeds, config.fetch, state.feed_validators, moment, state.feed_digest)
+                    )
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
                     new_articles = _record_fetches(state, results, report, moment)
-                _detect(state, config, new_articles, report, moment, clock)
+                _detect(state, config, new_articles, report, moment, clock, normalized=workers > 1)
             # "commit" then holds only what the stages inside the transaction did not take.
             report.stage_seconds["commit"] -= sum(
                 report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES
@@ -107,6 +116,18 @@ def _record_fetches(
 
 
 DETECT_CHUNK = 2048  # entries signed and deduplicated per step (their token lists are then freed)
+
+
+def _feed_jobs(state: State, config: Config) -> list[FeedJob]:
+    """What the parse workers need from the state, read once before they start."""
+    jobs = []
+    for feed in config.feeds:
+        etag, last_modified = state.feed_validators(feed.name)
+        known = frozenset(state.known_entry_keys(feed.name))
+        jobs.append(FeedJob(feed, etag, last_modified, state.feed_digest(feed.name), known))
+    return jobs
+
+
 _DETECT_STAGES = ("record", "normalize", "boilerplate", "signature", "dedup", "attribute")
 
 
@@ -117,6 +138,7 @@ def _detect(
     report: RunReport,
     moment: datetime,
     clock: StageClock | None = None,
+    normalized: bool = False,
 ) -> None:
     """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
     fingerprinter = Fingerprinter(config.dedup)
@@ -137,7 +159,7 @@ def _detect(
         by_feed.setdefault(article.feed, []).append(article)
     for feed_articles in by_feed.values():
         with clock.stage("normalize"):
-            for _ in normalize(feed_articles):
+            for _ in normalize([] if normalized else feed_articles):  # else done by parallel workers
                 pass
         with clock.stage("boilerplate"):
             strip_boilerplate(feed_articles, config.dedup.boilerplate_min_entries, state.add_line_counts)

@@ -49,3 +49,28 @@ def test_rerun_skips_unchanged_feeds_and_reports_stage_times(demo: Path) -> None
         assert state.feed_digest(feed.name) is not None
     finally:
         state.close()
+
+
+def test_parsing_in_worker_processes_gives_the_same_outputs(demo: Path, tmp_path_factory) -> None:
+    import shutil
+
+    other = tmp_path_factory.mktemp("serial")
+    shutil.copytree(demo, other, dirs_exist_ok=True)
+    outputs = []
+    for folder, workers in ((demo, 2), (other, 1)):
+        config = load_config(folder / "config.toml")
+        first = run(config, workers=workers)
+        second = run(config, workers=workers)
+        assert second.entries_new == 0
+        outputs.append(
+            (
+                first.entries_new,
+                first.joined_story,
+                [
+                    (folder / "out" / name).read_bytes()
+                    for name in ("feed.rss", "feed.atom", "clusters.jsonl")
+                ],
+            )
+        )
+    assert outputs[0][0] > 0
+    assert outputs[0] == outputs[1]
