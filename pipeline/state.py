@@ -75,6 +75,28 @@ def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
+def _pack_body(body: str, text: str) -> bytes:
+    """Compress the body against its text (zlib preset dictionary): a body is mostly the text's own
+    lines, so it takes tens of bytes instead of a second compressed copy (~1 KB per article)."""
+    packer = zlib.compressobj(6, zdict=text.encode("utf-8"))
+    return packer.compress(body.encode("utf-8")) + packer.flush()
+
+
+def _unpack_body(blob: bytes, text_blob: bytes) -> str:
+    """Inverse of ``_pack_body``; also reads bodies stored alone (no FDICT flag in the zlib header)."""
+    if len(blob) < 2 or not blob[1] & 0x20:
+        return _unpack(blob)
+    unpacker = zlib.decompressobj(zdict=zlib.decompress(text_blob))
+    return (unpacker.decompress(blob) + unpacker.flush()).decode("utf-8")
+
+
+# LSH bucket keys are folded to 31 bits: SQLite then stores 4 bytes instead of 8 per key (~300 bytes
+# per article). Chance collisions only add candidates, which are verified exactly anyway. States
+# whose index was written with whole keys keep them (meta 'bucket_mask').
+BUCKET_MASK = (1 << 31) - 1
+_WHOLE_KEYS = (1 << 63) - 1
+
+
 class State:
     """The one place that reads and writes the SQLite state file."""
 
@@ -110,6 +132,12 @@ class State:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
         )
+        row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
+        if row is None:
+            indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
+            row = (_WHOLE_KEYS if indexed else BUCKET_MASK,)
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('bucket_mask', ?)", (str(row[0]),))
+        self._bucket_mask = int(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -231,7 +259,7 @@ class State:
                 article.truncated,
                 len(article.tokens),
                 _pack(article.text),
-                _pack(article.body),
+                _pack_body(article.body, article.text),
                 article.story_id,
                 match.article_id if match else None,
                 match.relation if match else None,
@@ -257,12 +285,13 @@ class State:
         )
         self.db.executemany(
             "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
-            [(bucket, article_id) for bucket in buckets],
+            [(bucket & self._bucket_mask, article_id) for bucket in buckets],
         )
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares."""
         shared: dict[int, int] = {}
+        buckets = sorted({bucket & self._bucket_mask for bucket in buckets})
         for start in range(0, len(buckets), 500):
             chunk = buckets[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -276,10 +305,10 @@ class State:
         """id -> (story id, body) for the given articles."""
         out: dict[int, tuple[str, str]] = {}
         for article_id in ids:
-            row = self.db.execute("SELECT story_id, body FROM articles WHERE id=?", (article_id,))
+            row = self.db.execute("SELECT story_id, body, text FROM articles WHERE id=?", (article_id,))
             found = row.fetchone()
             if found:
-                out[article_id] = (found[0], _unpack(found[1]))
+                out[article_id] = (found[0], _unpack_body(found[1], found[2]))
         return out
 
     # -- stories ----------------------------------------------------------------------------------
@@ -301,7 +330,7 @@ class State:
                 parse_iso(r[5]),
                 r[6],
                 bool(r[7]),
-                _unpack(r[8]),
+                _unpack_body(r[8], r[9]),
                 _unpack(r[9]),
             )
             for r in rows

@@ -74,3 +74,41 @@ def test_parsing_in_worker_processes_gives_the_same_outputs(demo: Path, tmp_path
         )
     assert outputs[0][0] > 0
     assert outputs[0] == outputs[1]
+
+
+def test_body_is_stored_against_its_text_and_old_bodies_still_read() -> None:
+    import zlib
+
+    from pipeline.state import _pack, _pack_body, _unpack_body
+
+    text = "ASTANA — Talks resumed on Monday.\n\nThe army took the last districts.\n\nSource: VOA"
+    body = "Talks resumed on Monday.\nThe army took the last districts."
+    packed = _pack_body(body, text)
+    assert len(packed) < len(zlib.compress(body.encode(), 6))
+    assert _unpack_body(packed, _pack(text)) == body
+    assert _unpack_body(_pack(body), _pack(text)) == body  # a body stored alone (older states)
+    assert _unpack_body(_pack_body("", ""), _pack("")) == ""
+
+
+def test_index_keys_are_folded_only_in_new_states(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.state import BUCKET_MASK
+
+    state = State(tmp_path / "new.sqlite")
+    assert state._bucket_mask == BUCKET_MASK
+    state.close()
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('schema_version', '1');"
+        "CREATE TABLE lsh_buckets (bucket INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (bucket, article_id)) WITHOUT ROWID;"
+        "INSERT INTO lsh_buckets VALUES (9223372036854775000, 1);"
+    )
+    old.commit()
+    old.close()
+    state = State(tmp_path / "old.sqlite")
+    assert state._bucket_mask == (1 << 63) - 1
+    assert state.bucket_neighbours([9223372036854775000]) == {1: 1}
+    state.close()
