@@ -111,13 +111,16 @@ def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> P
 # -- children (each measured in its own process) ------------------------------------------------
 
 
-def child_run(config_path: str) -> None:
+def child_run(config_path: str, workers: str = "auto") -> None:
     """Run the real pipeline once and print its report as JSON."""
     from pipeline.config import load_config
+    from pipeline.parallel import default_workers
     from pipeline.runner import run
 
+    config = load_config(Path(config_path))
+    count = default_workers(len(config.feeds)) if workers == "auto" else int(workers)
     start = time.perf_counter()
-    report = run(load_config(Path(config_path)))
+    report = run(config, workers=count)
     elapsed = time.perf_counter() - start
     print(
         json.dumps(
@@ -129,6 +132,7 @@ def child_run(config_path: str) -> None:
                 "stories": report.stories_total,
                 "stages": report.stage_seconds,
                 "rss_mb": _peak_rss_mb(),
+                "workers": count,
             }
         )
     )
@@ -260,6 +264,9 @@ def main() -> None:
     parser.add_argument("--naive-articles", type=int, default=1000)
     parser.add_argument("--sign-articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="repeats of the signing micro-benchmark")
+    parser.add_argument(
+        "--workers", default="auto", help="parse workers for syndedup run: a number or 'auto' (default)"
+    )
     parser.add_argument("--keep", type=Path, help="use this folder and keep it (default: a temp folder)")
     args = parser.parse_args()
     feeds = args.feeds or max(1, args.articles // 100)
@@ -274,8 +281,8 @@ def main() -> None:
             f"corpus: {args.articles} articles in {feeds} RSS files, {corpus_bytes / 1e6:.1f} MB "
             f"(generated in {time.perf_counter() - start:.1f} s) in {folder}"
         )
-        first = _child("run", str(config_path))
-        second = _child("run", str(config_path))
+        first = _child("run", str(config_path), args.workers)
+        second = _child("run", str(config_path), args.workers)
         naive = _child("naive", str(config_path), str(min(args.naive_articles, args.articles)))
         signing = _child(
             "sign", str(config_path), str(min(args.sign_articles, args.articles)), str(args.repeat)
@@ -294,10 +301,13 @@ def report(
     rate = first["entries_new"] / first["seconds"]
     naive_rate = naive["articles"] / naive["seconds"]
     print()
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)"
+    )
     print("| measurement | value |")
     print("|---|---|")
     print(
-        f"| first run | {first['seconds']:.1f} s, {rate:.0f} articles/s "
+        f"| first run ({first['workers']} parse workers) | {first['seconds']:.1f} s, {rate:.0f} articles/s "
         f"({first['entries_new']} new, {first['joined']} joined a story, {first['stories']} stories) |"
     )
     print(

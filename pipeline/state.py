@@ -304,11 +304,14 @@ class State:
     def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """id -> (story id, body) for the given articles."""
         out: dict[int, tuple[str, str]] = {}
-        for article_id in ids:
-            row = self.db.execute("SELECT story_id, body, text FROM articles WHERE id=?", (article_id,))
-            found = row.fetchone()
-            if found:
-                out[article_id] = (found[0], _unpack_body(found[1], found[2]))
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):  # one query per 500 ids, not one per id
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, story_id, body, text in self.db.execute(
+                f"SELECT id, story_id, body, text FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = (story_id, _unpack_body(body, text))
         return out
 
     # -- stories ----------------------------------------------------------------------------------

@@ -112,3 +112,30 @@ def test_index_keys_are_folded_only_in_new_states(tmp_path: Path) -> None:
     assert state._bucket_mask == (1 << 63) - 1
     assert state.bucket_neighbours([9223372036854775000]) == {1: 1}
     state.close()
+
+
+def test_bucket_keys_are_the_salted_band_hashes(tmp_path: Path) -> None:
+    import numpy as np
+    import xxhash
+
+    from pipeline.config import DedupConfig
+    from pipeline.models import Signature
+    from pipeline.stages.dedup import Deduplicator
+    from pipeline.stages.fingerprint import Fingerprinter
+
+    dedup = DedupConfig()
+    state = State(tmp_path / "s.sqlite")
+    try:
+        deduplicator = Deduplicator(state, dedup, 7, NOW)
+        rng = np.random.default_rng(3)
+        full, lead = (tuple(rng.integers(0, 2**32, 128, dtype=np.uint64).tolist()) for _ in range(2))
+        keys = deduplicator.buckets(Signature(Fingerprinter(dedup).params, full, lead))
+        expected = []
+        for kind, values in ((0, full), (1, lead)):
+            array = np.array(values, dtype=np.uint32)
+            for band in range(deduplicator.bands):
+                chunk = array[band * deduplicator.rows : (band + 1) * deduplicator.rows].tobytes()
+                expected.append(xxhash.xxh64_intdigest(f"7:{kind}:{band}:".encode() + chunk) >> 1)
+        assert keys == expected
+    finally:
+        state.close()
