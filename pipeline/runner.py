@@ -83,6 +83,10 @@ def run(config: Config, now: datetime | None = None, workers: int | None = None)
             with clock.stage("emit"):
                 report.items_written = emit(state, config.output)
                 report.stories_total = len(state.stories())
+            log.info(
+                "seconds per stage: %s",
+                ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.stage_seconds.items()),
+            )
         finally:
             state.close()
     return report
