@@ -222,9 +222,14 @@ def child_sign(config_path: str, limit: str, repeat: str) -> None:
 
 
 def _peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak RSS of this process (VmHWM: ru_maxrss would carry the forking parent's over exec)
+    or of its largest worker process, whichever is larger."""
+    own = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0  # Linux reports KiB
+    return max(own, children) / 1024.0  # KiB
 
 
 def _child(*args: str) -> dict:
