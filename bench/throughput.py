@@ -132,6 +132,7 @@ def child_run(config_path: str, workers: str = "auto") -> None:
                 "stories": report.stories_total,
                 "stages": report.stage_seconds,
                 "rss_mb": _peak_rss_mb(),
+                "rss_main_worker_mb": _rss_parts_mb(),
                 "workers": count,
             }
         )
@@ -152,6 +153,8 @@ def child_naive(config_path: str, limit: str) -> None:
     lsh = MinHashLSH(threshold=0.3, num_perm=128)
     done, duplicates, wanted = 0, 0, int(limit)
     for feed in config["feeds"]:
+        if done >= wanted:
+            break
         for entry in feedparser.parse((base / feed["url"]).read_bytes()).entries:
             if done >= wanted:
                 break
@@ -230,6 +233,15 @@ def _peak_rss_mb() -> float:
             own = int(line.split()[1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024.0  # KiB
+
+
+def _rss_parts_mb() -> tuple[float, float]:
+    """(this process's peak RSS, the largest worker's), in MB."""
+    own = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
+    return own / 1024.0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
 def _child(*args: str) -> dict:
@@ -319,7 +331,11 @@ def report(
         f"| rerun, nothing new | {second['seconds']:.2f} s = "
         f"{100 * second['seconds'] / first['seconds']:.1f}% of the first ({second['entries_new']} new) |"
     )
-    print(f"| peak RSS | first run {first['rss_mb']:.0f} MB, rerun {second['rss_mb']:.0f} MB |")
+    main_mb, worker_mb = first["rss_main_worker_mb"]
+    print(
+        f"| peak RSS | first run {first['rss_mb']:.0f} MB (main process {main_mb:.0f} MB, largest parse "
+        f"worker {worker_mb:.0f} MB), rerun {second['rss_mb']:.0f} MB |"
+    )
     print(
         f"| naive script ({naive['articles']} articles) | {naive_rate:.0f} articles/s, "
         f"peak RSS {naive['rss_mb']:.0f} MB |"
