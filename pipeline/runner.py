@@ -76,6 +76,7 @@ def run(config: Config, now: datetime | None = None, workers: int | None = None)
                 with clock.stage("record"):
                     new_articles = _record_fetches(state, results, report, moment)
                 _detect(state, config, new_articles, report, moment, clock, normalized=workers > 1)
+            del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
             # "commit" then holds only what the stages inside the transaction did not take.
             report.stage_seconds["commit"] -= sum(
                 report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES
@@ -179,8 +180,8 @@ def _detect(
             for article in deduplicator(chunk):
                 if article.signature is None:
                     report.entries_unsigned += 1
-        for article in chunk:
-            article.tokens, article.text, article.body = [], "", ""
+        for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
+            article.tokens, article.text, article.body, article.signature = [], "", "", None
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     with clock.stage("attribute"):

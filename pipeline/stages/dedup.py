@@ -30,8 +30,8 @@ from pipeline.stages.fingerprint import shingle_hashes, tokenize
 from pipeline.state import State
 
 MAX_CANDIDATES = 64
-# Token lists kept for candidates (~20 KB each): the 5k most recently used bound this at ~100 MB.
-TOKEN_CACHE = 5_000
+# Token lists kept for candidates (~24 KB each): the 2k most recently used bound this at ~50 MB.
+TOKEN_CACHE = 2_000
 _FULL, _LEAD = 0, 1
 
 
