@@ -40,7 +40,7 @@ def tokenize(text: str) -> list[str]:
     """Split text into case-folded word tokens with accents and Arabic vowel marks removed."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = decomposed if decomposed.isascii() else _NON_ASCII.sub(_drop_mark, decomposed)
-    return _TOKEN.findall(bare.replace("\u0640", ""))
+    return _TOKEN.findall(bare.replace("\u0640", ""))  # U+0640 Arabic tatweel only stretches a word
 
 
 # Only non-ASCII characters can be combining marks: look those up alone (5x faster on news text).
@@ -48,9 +48,8 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _drop_mark(found: re.Match[str]) -> str:
-    return (
-        "" if unicodedata.category(found.group()) == "Mn" else found.group()
-    )  # U+0640 Arabic tatweel only stretches a word
+    char = found.group()
+    return "" if unicodedata.category(char) == "Mn" else char
 
 
 def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
