@@ -224,6 +224,52 @@ def child_sign(config_path: str, limit: str, repeat: str) -> None:
     print(json.dumps(out))
 
 
+def child_lookup(state_path: str, samples: str) -> None:
+    """Cost of one article's index lookup in the finished state: bucket keys and candidate ids."""
+    import numpy as np
+
+    from pipeline.config import DedupConfig
+    from pipeline.models import Signature
+    from pipeline.stages.dedup import Deduplicator
+    from pipeline.stages.fingerprint import Fingerprinter
+    from pipeline.state import State
+
+    state = State(Path(state_path))
+    try:
+        dedup = DedupConfig()
+        params_id = state.params_id(Fingerprinter(dedup).params)
+        deduplicator = Deduplicator(state, dedup, params_id, datetime.now(UTC))
+        rows = state.db.execute(
+            "SELECT full, lead FROM signatures ORDER BY random() LIMIT ?", (int(samples),)
+        ).fetchall()
+        signatures = [
+            Signature(
+                Fingerprinter(dedup).params,
+                tuple(np.frombuffer(full, np.uint32).tolist()),
+                tuple(np.frombuffer(lead, np.uint32).tolist()),
+            )
+            for full, lead in rows
+        ]
+        start = time.perf_counter()
+        keys = [deduplicator.buckets(signature) for signature in signatures]
+        middle = time.perf_counter()
+        found = [len(state.bucket_neighbours(k)) - 1 for k in keys]  # minus the article itself
+        end = time.perf_counter()
+    finally:
+        state.close()
+    count = max(len(signatures), 1)
+    print(
+        json.dumps(
+            {
+                "keys_us": 1e6 * (middle - start) / count,
+                "lookup_us": 1e6 * (end - middle) / count,
+                "candidates": sum(found) / count,
+                "keys_per_article": len(keys[0]) if keys else 0,
+            }
+        )
+    )
+
+
 def _peak_rss_mb() -> float:
     """Peak RSS of this process (VmHWM: ru_maxrss would carry the forking parent's over exec)
     or of its largest worker process, whichever is larger."""
@@ -305,15 +351,23 @@ def main() -> None:
             "sign", str(config_path), str(min(args.sign_articles, args.articles)), str(args.repeat)
         )
         state_path = folder / "state" / "syndedup.sqlite"
+        lookup = _child("lookup", str(state_path), "1000")
         state_bytes, tables = state_sizes(state_path)
-        report(args.articles, first, second, naive, signing, state_bytes, tables)
+        report(args.articles, first, second, naive, signing, state_bytes, tables, lookup)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def report(
-    articles: int, first: dict, second: dict, naive: dict, signing: dict, state_bytes: int, tables: dict
+    articles: int,
+    first: dict,
+    second: dict,
+    naive: dict,
+    signing: dict,
+    state_bytes: int,
+    tables: dict,
+    lookup: dict,
 ) -> None:
     rate = first["entries_new"] / first["seconds"]
     naive_rate = naive["articles"] / naive["seconds"]
@@ -351,6 +405,11 @@ def report(
             f"{index / max(articles, 1):.0f} bytes/article, {index / max(articles, 1) / 10:.0f} MB per 100k |"
         )
     print(
+        f"| index lookup (1000 stored articles) | {lookup['lookup_us']:.0f} µs per article for "
+        f"{lookup['keys_per_article']} bucket keys (+{lookup['keys_us']:.0f} µs to compute them), "
+        f"{lookup['candidates']:.2f} other candidates |"
+    )
+    print(
         f"| text -> signature, 1 core ({signing['articles']} articles, "
         f"{signing['words_per_article']:.0f} words) | datasketch per article "
         f"{signing['datasketch_per_article']:.0f}/s, batched numpy {signing['batched_numpy']:.0f}/s |"
@@ -373,6 +432,7 @@ def report(
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        {"run": child_run, "naive": child_naive, "sign": child_sign}[sys.argv[2]](*sys.argv[3:])
+        children = {"run": child_run, "naive": child_naive, "sign": child_sign, "lookup": child_lookup}
+        children[sys.argv[2]](*sys.argv[3:])
     else:
         main()
