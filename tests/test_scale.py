@@ -139,3 +139,24 @@ def test_bucket_keys_are_the_salted_band_hashes(tmp_path: Path) -> None:
         assert keys == expected
     finally:
         state.close()
+
+
+def test_worker_processes_report_bad_feeds_like_the_serial_path(tmp_path: Path) -> None:
+    from pipeline.parallel import FeedJob, ingest_parallel
+
+    good = tmp_path / "good.xml"
+    good.write_bytes(RSS)
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"this is not a feed")
+    feeds = [
+        FeedConfig("Good", str(good)),
+        FeedConfig("Missing", str(tmp_path / "nope.xml")),
+        FeedConfig("Bad", str(bad)),
+    ]
+    jobs = [FeedJob(feed, None, None, None, frozenset({"g0"})) for feed in feeds]
+    parallel = ingest_parallel(jobs, FetchConfig(), NOW, workers=2)
+    serial = list(ingest(feeds, FetchConfig(), _no_validators, NOW))
+    assert [r.feed for r in parallel] == ["Good", "Missing", "Bad"]
+    assert [r.error for r in parallel] == [r.error for r in serial]
+    assert parallel[1].error and "file not found" in parallel[1].error
+    assert parallel[0].articles[0].raw_html == "" and parallel[0].articles[0].text == "First entry text."
