@@ -158,6 +158,8 @@ class FetchResult:
     permanent_url: str | None = None
     dead: bool = False
     next_fetch_after: datetime | None = None
+    # xxh3-128 of the fetched bytes; equal to the last stored one -> the feed was not parsed again.
+    body_digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -183,3 +185,6 @@ class RunReport:
     feeds_not_modified: int = 0
     entries_too_old: int = 0  # new entries older than [state] retention_days, not stored
     stories_pruned: int = 0  # stories deleted by [state] retention_days
+    # Wall-clock seconds per stage (fetch_parse, record, normalize, boilerplate, signature, dedup,
+    # attribute, commit, emit), for bench/throughput.py and --verbose; never asserted on.
+    stage_seconds: dict[str, float] = field(default_factory=dict)

@@ -32,6 +32,7 @@ from pipeline.stages.fulltext import fetch_pages, use_full_text
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
+from pipeline.timing import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -96,19 +97,32 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
         state = State(config.state.path)
         try:
             report = RunReport()
-            results = _fetch_all(config, state, moment, progress)
-            fetch_pages(results, config, state, moment)  # article pages for teasers, cached in the state
-            with state.transaction():
-                new_articles = _record_fetches(state, results, report, moment)
-                new_articles = _within_retention(new_articles, config, report, moment)
-                _detect(state, config, new_articles, report, moment, progress)
+            clock = StageClock(report.stage_seconds)
+            with clock.stage("fetch_parse"):
+                results = _fetch_all(config, state, moment, progress)
+                fetch_pages(results, config, state, moment)  # article pages for teasers, cached
+            with clock.stage("commit"), state.transaction():
+                with clock.stage("record"):
+                    new_articles = _record_fetches(state, results, report, moment)
+                    new_articles = _within_retention(new_articles, config, report, moment)
+                _detect(state, config, new_articles, report, moment, progress, clock)
                 _prune(state, config, report, moment)
                 crash_point("before-commit")
+            del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
+            # "commit" then holds only what the stages inside the transaction did not take.
+            report.stage_seconds["commit"] -= sum(
+                report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES
+            )
             crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))
-            report.items_written = emit(state, config.output)
+            with clock.stage("emit"):
+                report.items_written = emit(state, config.output)
+                report.stories_total = len(state.stories())
             progress(ProgressEvent("emit", 1, 1))
-            report.stories_total = len(state.stories())
+            log.info(
+                "seconds per stage: %s",
+                ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.stage_seconds.items()),
+            )
         finally:
             state.close()
     return report
@@ -121,7 +135,7 @@ def _fetch_all(
     total = len(config.feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
-    for result in ingest(config.feeds, config.fetch, state.feed_health, moment):
+    for result in ingest(config.feeds, config.fetch, state.feed_health, moment, state.feed_digest):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
@@ -160,7 +174,12 @@ def _record_fetches(
             )
             continue
         report.feeds_ok += 1
-        report.feeds_not_modified += result.not_modified
+        if result.not_modified:  # a 304, or the same bytes as at the last parse: nothing to read
+            report.feeds_not_modified += 1
+            log.info("feed %r: unchanged since the last run", result.feed, extra={"feed": result.feed})
+            continue
+        if result.body_digest:  # stored in this run's transaction
+            state.set_feed_digest(result.feed, result.body_digest)
         known = state.known_entry_keys(result.feed)
         report.entries_seen += len(result.articles)
         fresh = [a for a in result.articles if a.entry_key not in known]
@@ -207,6 +226,10 @@ def _prune(state: State, config: Config, report: RunReport, moment: datetime) ->
             log.info("pruned %d stories older than %s", report.stories_pruned, cutoff.isoformat())
 
 
+DETECT_CHUNK = 2048  # entries signed and deduplicated per step (their texts are then freed)
+_DETECT_STAGES = ("record", "normalize", "boilerplate", "signature", "dedup", "attribute")
+
+
 def _detect(
     state: State,
     config: Config,
@@ -214,6 +237,7 @@ def _detect(
     report: RunReport,
     moment: datetime,
     progress: ProgressCallback = no_progress,
+    clock: StageClock | None = None,
 ) -> None:
     """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
     fingerprinter = Fingerprinter(config.dedup)
@@ -225,17 +249,35 @@ def _detect(
             "new entries are not compared with them",
             incomparable,
         )
-    normalized = list(use_full_text(normalize(articles), config, state))
-    strip_boilerplate(normalized, config.dedup.boilerplate_min_entries, state.add_line_counts)
+    clock = clock or StageClock({})
+    # Memory stays bounded at 100k entries a run: an entry's raw HTML is dropped once it is
+    # normalized, and the entries are then signed and deduplicated in publication-ordered chunks
+    # whose texts and token lists are dropped once stored (the Deduplicator keeps a bounded cache).
+    with clock.stage("normalize"):
+        for article in use_full_text(normalize(articles), config, state):
+            article.raw_html = ""
+    with clock.stage("boilerplate"):
+        strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
     last_old_id = state.last_article_id()
+    ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
     deduplicator = Deduplicator(state, config.dedup, params_id, moment)
-    progress(ProgressEvent("detect", 0, len(normalized)))
-    for done, article in enumerate(deduplicator(fingerprinter(normalized)), start=1):
-        if article.signature is None:
-            report.entries_unsigned += 1
-        progress(ProgressEvent("detect", done, len(normalized), article.feed))
+    progress(ProgressEvent("detect", 0, len(ordered)))
+    done = 0
+    for start in range(0, len(ordered), DETECT_CHUNK):
+        chunk = ordered[start : start + DETECT_CHUNK]
+        with clock.stage("signature"):
+            fingerprinter.sign_many(chunk)
+        with clock.stage("dedup"):
+            for article in deduplicator(chunk):
+                if article.signature is None:
+                    report.entries_unsigned += 1
+                done += 1
+                progress(ProgressEvent("detect", done, len(ordered), article.feed))
+        for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
+            article.tokens, article.text, article.body, article.signature = [], "", "", None
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
-    aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
-    attribute(state, deduplicator.touched, config.dedup, aliases)
-    state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
+    with clock.stage("attribute"):
+        aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
+        attribute(state, deduplicator.touched, config.dedup, aliases)
+        state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, final_url TEXT, status INTEGER, etag TEXT,
     last_modified TEXT, canonical TEXT, text BLOB, error TEXT, retry INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
 ) WITHOUT ROWID;
@@ -90,6 +91,30 @@ def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
+def _pack_body(body: str, text: str) -> bytes:
+    """Compress the body against its text (zlib preset dictionary): a body is mostly the text's own
+    lines, so it takes tens of bytes instead of a second compressed copy (~1 KB per article)."""
+    packer = zlib.compressobj(6, zdict=text.encode("utf-8"))
+    return packer.compress(body.encode("utf-8")) + packer.flush()
+
+
+def _unpack_body(blob: bytes, text_blob: bytes) -> str:
+    """Inverse of ``_pack_body``; also reads bodies stored alone (no FDICT flag in the zlib header)."""
+    if len(blob) < 2 or not blob[1] & 0x20:
+        return _unpack(blob)
+    unpacker = zlib.decompressobj(zdict=zlib.decompress(text_blob))
+    return (unpacker.decompress(blob) + unpacker.flush()).decode("utf-8")
+
+
+# LSH bucket keys are folded to 47 bits: SQLite then stores 6 bytes instead of 8 per key (~150 bytes
+# per article). 31 bits would save 150 more, but at 100k articles its chance collisions gave 0.29
+# extra candidates per lookup, each costing a body read and an exact comparison (measured ~10% of
+# the dedup stage); at 47 bits they are negligible. States whose index was written with whole keys
+# keep them (meta 'bucket_mask').
+BUCKET_MASK = (1 << 47) - 1
+_WHOLE_KEYS = (1 << 63) - 1
+
+
 class State:
     """The one place that reads and writes the SQLite state file."""
 
@@ -100,6 +125,9 @@ class State:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # 64 MB of page cache (default 2 MB): at 100k articles the LSH index is ~100 MB of
+            # randomly keyed pages, and most lookups and inserts otherwise miss the cache.
+            self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -126,6 +154,12 @@ class State:
             (SCHEMA_VERSION,),
         )
         self._add_feed_health_columns()
+        row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
+        if row is None:
+            indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
+            row = (_WHOLE_KEYS if indexed else BUCKET_MASK,)
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('bucket_mask', ?)", (str(row[0]),))
+        self._bucket_mask = int(row[0])
 
     def _add_feed_health_columns(self) -> None:
         """Add the feed-health columns to a state file written before they existed (additive only)."""
@@ -222,6 +256,18 @@ class State:
                 (iso(now), result.error, result.feed),
             )
 
+    def feed_digest(self, name: str) -> str | None:
+        """Digest of the feed's bytes at its last successful parse (see ingest's ``digests``)."""
+        row = self.db.execute("SELECT digest FROM feed_digests WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_feed_digest(self, name: str, digest: str) -> None:
+        self.db.execute(
+            "INSERT INTO feed_digests (name, digest) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET digest=excluded.digest",
+            (name, digest),
+        )
+
     def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         """name -> (url, title, link, last_success) for every feed ever fetched."""
         rows = self.db.execute("SELECT name, url, title, link, last_success FROM feeds")
@@ -281,7 +327,7 @@ class State:
                 article.truncated,
                 len(article.tokens),
                 _pack(article.text),
-                _pack(article.body),
+                _pack_body(article.body, article.text),
                 article.story_id,
                 match.article_id if match else None,
                 match.relation if match else None,
@@ -307,12 +353,13 @@ class State:
         )
         self.db.executemany(
             "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
-            [(bucket, article_id) for bucket in buckets],
+            [(bucket & self._bucket_mask, article_id) for bucket in buckets],
         )
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares."""
         shared: dict[int, int] = {}
+        buckets = sorted({bucket & self._bucket_mask for bucket in buckets})
         for start in range(0, len(buckets), 500):
             chunk = buckets[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -325,11 +372,14 @@ class State:
     def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """id -> (story id, body) for the given articles."""
         out: dict[int, tuple[str, str]] = {}
-        for article_id in ids:
-            row = self.db.execute("SELECT story_id, body FROM articles WHERE id=?", (article_id,))
-            found = row.fetchone()
-            if found:
-                out[article_id] = (found[0], _unpack(found[1]))
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):  # one query per 500 ids, not one per id
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, story_id, body, text in self.db.execute(
+                f"SELECT id, story_id, body, text FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = (story_id, _unpack_body(body, text))
         return out
 
     # -- article pages (full text) -----------------------------------------------------------------
@@ -386,7 +436,7 @@ class State:
                 parse_iso(r[5]),
                 r[6],
                 bool(r[7]),
-                _unpack(r[8]),
+                _unpack_body(r[8], r[9]),
                 _unpack(r[9]),
             )
             for r in rows

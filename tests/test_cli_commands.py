@@ -318,7 +318,7 @@ def test_quiet_and_verbose(demo: Path, cli) -> None:
     assert quiet.out == ""
     assert "feed 'Syria News Gazette' failed" in quiet.err
     verbose = cli("run", "--config", config, "--verbose")
-    assert "syndedup: INFO: feed 'Voice of America': 1 entries, 0 new" in verbose.err
+    assert "syndedup: INFO: feed 'Voice of America': unchanged since the last run" in verbose.err
     assert cli("run", "--config", config, "--quiet", "--verbose").code == 2
 
 

@@ -25,10 +25,13 @@ from datasketch import MinHashLSH
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
+from pipeline.recent import RecentMap
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
 from pipeline.state import State
 
 MAX_CANDIDATES = 64
+# Token lists kept for candidates (~24 KB each): the 2k most recently used bound this at ~50 MB.
+TOKEN_CACHE = 2_000
 _FULL, _LEAD = 0, 1
 
 
@@ -96,7 +99,10 @@ class Deduplicator:
         self.now = now
         lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
         self.bands, self.rows = lsh.b, lsh.r
-        self._tokens: dict[int, list[str]] = {}
+        self._salts = [  # per kind and band, built once (formatting them per article cost ~100 µs)
+            [f"{params_id}:{kind}:{band}:".encode() for band in range(self.bands)] for kind in (_FULL, _LEAD)
+        ]
+        self._tokens: RecentMap[int, list[str]] = RecentMap(TOKEN_CACHE)
         self.touched: set[str] = set()
         self.joined = 0
         self.created = 0
@@ -110,12 +116,11 @@ class Deduplicator:
     def buckets(self, signature: Signature) -> list[int]:
         """LSH bucket keys: one per band of each signature, salted with kind and parameter set."""
         keys = []
+        width = 4 * self.rows
         for kind, values in ((_FULL, signature.full), (_LEAD, signature.lead)):
-            array = np.array(values, dtype=np.uint32)
-            for band in range(self.bands):
-                chunk = array[band * self.rows : (band + 1) * self.rows].tobytes()
-                salt = f"{self.params_id}:{kind}:{band}:".encode()
-                keys.append(xxhash.xxh64_intdigest(salt + chunk) >> 1)
+            data = np.array(values, dtype=np.uint32).tobytes()
+            for band, salt in enumerate(self._salts[kind]):
+                keys.append(xxhash.xxh64_intdigest(salt + data[band * width : (band + 1) * width]) >> 1)
         return keys
 
     def assign(self, article: Article) -> None:

@@ -1,0 +1,432 @@
+"""Throughput benchmark: syndedup end to end vs a naive per-shingle datasketch script, same corpus.
+
+    python bench/throughput.py                      # ~5k articles, a couple of minutes on 2 cores
+    python bench/throughput.py --articles 100000    # the full measurement
+
+Generates N articles (synthetic Zipf-distributed words: a speed benchmark, not a quality one) in
+M full-content RSS 2.0 files, with a share of copies (lightly edited, credited) and teasers (first
+words and "..."). Then, each in a fresh subprocess so that peak RSS is its own:
+
+1. ``syndedup run`` (``pipeline.runner.run``) on all of it: articles/s, per-stage seconds, peak RSS,
+   state size on disk per article (and per table);
+2. the same run again with nothing new (the rerun);
+3. the naive script -- feedparser, MinHash.update per shingle, MinHashLSH query + insert -- on the
+   first ``--naive-articles`` articles;
+4. text -> signature alone: datasketch per article vs pipeline.stages.signing, one core.
+
+Prints numbers only; nothing is asserted. Medians are over ``--repeat`` runs where given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# -- corpus -------------------------------------------------------------------------------------
+
+
+def _vocabulary(rng: random.Random, size: int = 30_000) -> list[str]:
+    syllables = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["th", "st", "ng", "er"]
+    return ["".join(rng.choices(syllables, k=rng.choice((1, 2, 2, 3, 3, 4)))) for _ in range(size)]
+
+
+def _paragraphs(rng: random.Random, words: list[str], cumulative: list[float], count: int) -> list[str]:
+    out = []
+    for _ in range(count):
+        sentence_words = rng.choices(words, cum_weights=cumulative, k=rng.randint(40, 80))
+        text = " ".join(sentence_words)
+        out.append(text[0].upper() + text[1:] + ".")
+    return out
+
+
+def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> Path:
+    """Write ``feeds`` RSS files holding ``articles`` items and a config.toml; return its path."""
+    rng = random.Random(seed)
+    words = _vocabulary(rng)
+    weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.05 for rank in range(len(words))))
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    items: list[list[str]] = [[] for _ in range(feeds)]
+    originals: list[tuple[int, list[str], datetime]] = []
+    for index in range(articles):
+        feed = index % feeds
+        roll = rng.random()
+        published = start + timedelta(minutes=index)
+        if originals and roll < 0.20:  # a copy: same paragraphs, a few words changed, a credit line
+            source, paragraphs, _ = rng.choice(originals)
+            paragraphs = [p.replace(" the ", " a ", 1) for p in paragraphs]
+            paragraphs.append(f"Source: Outlet {source}")
+        elif originals and roll < 0.30:  # a teaser: the first 30 words and an ellipsis
+            _, paragraphs, _ = rng.choice(originals)
+            paragraphs = [" ".join(paragraphs[0].split()[:30]) + " ..."]
+        else:
+            paragraphs = _paragraphs(rng, words, weights, rng.randint(4, 8))
+            originals.append((feed, paragraphs, published))
+        html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        items[feed].append(
+            f"<item><title>Story {index}</title><link>https://outlet{feed}.example/{index}</link>"
+            f"<guid>https://outlet{feed}.example/{index}</guid>"
+            f"<pubDate>{format_datetime(published)}</pubDate>"
+            f"<description>{escape(paragraphs[0][:200])}</description>"
+            f"<content:encoded><![CDATA[{html}]]></content:encoded></item>"
+        )
+    feeds_dir = folder / "feeds"
+    feeds_dir.mkdir(parents=True, exist_ok=True)
+    config = [
+        '[output]\nrss = "out/feed.rss"\natom = "out/feed.atom"\nreport = "out/clusters.jsonl"\n',
+        '[state]\npath = "state/syndedup.sqlite"\n',
+    ]
+    for feed, feed_items in enumerate(items):
+        path = feeds_dir / f"outlet{feed}.xml"
+        path.write_text(
+            '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+            f"<title>Outlet {feed}</title><link>https://outlet{feed}.example/</link>"
+            f"<description>bench</description>{''.join(feed_items)}</channel></rss>\n",
+            encoding="utf-8",
+        )
+        config.append(f'[[feeds]]\nname = "Outlet {feed}"\nurl = "feeds/{path.name}"\n')
+    config_path = folder / "config.toml"
+    config_path.write_text("\n".join(config), encoding="utf-8")
+    return config_path
+
+
+# -- children (each measured in its own process) ------------------------------------------------
+
+
+def child_run(config_path: str) -> None:
+    """Run the real pipeline once and print its report as JSON."""
+    from pipeline.config import load_config
+    from pipeline.runner import run
+
+    config = load_config(Path(config_path))
+    start = time.perf_counter()
+    report = run(config)
+    elapsed = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "entries_seen": report.entries_seen,
+                "entries_new": report.entries_new,
+                "joined": report.joined_story,
+                "stories": report.stories_total,
+                "stages": report.stage_seconds,
+                "rss_mb": _peak_rss_mb(),
+                "rss_main_worker_mb": _rss_parts_mb(),
+            }
+        )
+    )
+
+
+def child_naive(config_path: str, limit: str) -> None:
+    """The naive script: feedparser, HTML stripped, MinHash.update per word 4-gram, MinHashLSH."""
+    import re
+    import tomllib
+
+    import feedparser
+    from datasketch import MinHash, MinHashLSH
+
+    start = time.perf_counter()
+    config = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+    base = Path(config_path).parent
+    lsh = MinHashLSH(threshold=0.3, num_perm=128)
+    done, duplicates, wanted = 0, 0, int(limit)
+    for feed in config["feeds"]:
+        if done >= wanted:
+            break
+        for entry in feedparser.parse((base / feed["url"]).read_bytes()).entries:
+            if done >= wanted:
+                break
+            html = entry.get("content", [{}])[0].get("value", "") or entry.get("summary", "")
+            words = re.sub(r"<[^>]+>", " ", html).lower().split()
+            sketch = MinHash(num_perm=128)
+            for i in range(max(1, len(words) - 3)):
+                sketch.update(" ".join(words[i : i + 4]).encode("utf-8"))
+            if lsh.query(sketch):
+                duplicates += 1
+            lsh.insert(f"{feed['name']}|{entry.get('id', done)}", sketch)
+            done += 1
+    elapsed = time.perf_counter() - start
+    print(
+        json.dumps({"seconds": elapsed, "articles": done, "duplicates": duplicates, "rss_mb": _peak_rss_mb()})
+    )
+
+
+def child_sign(config_path: str, limit: str, repeat: str) -> None:
+    """Text -> signatures on one core: datasketch's update_batch per article vs BatchSigner batches."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from pipeline.config import load_config
+    from pipeline.models import Article
+    from pipeline.stages.fingerprint import Fingerprinter, shingle_hashes, tokenize
+    from pipeline.stages.ingest import ingest
+    from pipeline.stages.normalize import normalize
+
+    config = load_config(Path(config_path))
+    articles: list[Article] = []
+    for result in ingest(config.feeds, config.fetch, lambda _name: (None, None), datetime.now(UTC)):
+        articles.extend(result.articles)
+        if len(articles) >= int(limit):
+            break
+    articles = list(normalize(articles[: int(limit)]))
+    fingerprinter = Fingerprinter(config.dedup)
+    template = MinHash(num_perm=config.dedup.num_perm, seed=config.dedup.seed)
+
+    def reference() -> None:
+        for article in articles:
+            tokens = tokenize(article.body)
+            for part in (tokens, tokens[: config.dedup.lead_tokens]):
+                sketch = MinHash(
+                    num_perm=config.dedup.num_perm,
+                    seed=config.dedup.seed,
+                    hashfunc=int,
+                    permutations=template.permutations,
+                    scheme="affine32",
+                )
+                sketch.update_batch(shingle_hashes(part, config.dedup.shingle_size).tolist())
+
+    def fast() -> None:
+        fingerprinter.sign_many(articles)
+
+    out: dict[str, float] = {}
+    for name, function in (("datasketch_per_article", reference), ("batched_numpy", fast)):
+        rates = []
+        for _ in range(int(repeat)):
+            start = time.perf_counter()
+            function()
+            rates.append(len(articles) / (time.perf_counter() - start))
+        out[name] = statistics.median(rates)
+    assert all(a.signature is not None for a in articles[:1])
+    out["articles"] = len(articles)
+    out["words_per_article"] = float(np.mean([len(a.tokens) for a in articles]))
+    print(json.dumps(out))
+
+
+def child_lookup(state_path: str, samples: str) -> None:
+    """Cost of one article's index lookup in the finished state: bucket keys and candidate ids."""
+    import numpy as np
+
+    from pipeline.config import DedupConfig
+    from pipeline.models import Signature
+    from pipeline.stages.dedup import Deduplicator
+    from pipeline.stages.fingerprint import Fingerprinter
+    from pipeline.state import State
+
+    state = State(Path(state_path))
+    try:
+        dedup = DedupConfig()
+        params_id = state.params_id(Fingerprinter(dedup).params)
+        deduplicator = Deduplicator(state, dedup, params_id, datetime.now(UTC))
+        rows = state.db.execute(
+            "SELECT full, lead FROM signatures ORDER BY random() LIMIT ?", (int(samples),)
+        ).fetchall()
+        signatures = [
+            Signature(
+                Fingerprinter(dedup).params,
+                tuple(np.frombuffer(full, np.uint32).tolist()),
+                tuple(np.frombuffer(lead, np.uint32).tolist()),
+            )
+            for full, lead in rows
+        ]
+        start = time.perf_counter()
+        keys = [deduplicator.buckets(signature) for signature in signatures]
+        middle = time.perf_counter()
+        found = [len(state.bucket_neighbours(k)) - 1 for k in keys]  # minus the article itself
+        end = time.perf_counter()
+    finally:
+        state.close()
+    count = max(len(signatures), 1)
+    print(
+        json.dumps(
+            {
+                "keys_us": 1e6 * (middle - start) / count,
+                "lookup_us": 1e6 * (end - middle) / count,
+                "candidates": sum(found) / count,
+                "keys_per_article": len(keys[0]) if keys else 0,
+            }
+        )
+    )
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process (VmHWM: ru_maxrss would carry the forking parent's over exec)
+    or of its largest worker process, whichever is larger."""
+    own = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0  # KiB
+
+
+def _rss_parts_mb() -> tuple[float, float]:
+    """(this process's peak RSS, the largest worker's), in MB."""
+    own = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
+    return own / 1024.0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def _child(*args: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"child {args[0]} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+
+def state_sizes(state_path: Path) -> tuple[int, dict[str, int]]:
+    """Bytes of the state files, and bytes per table/index (SQLite's dbstat)."""
+    total = sum(p.stat().st_size for p in state_path.parent.glob(state_path.name + "*") if p.is_file())
+    tables: dict[str, int] = {}
+    db = sqlite3.connect(state_path)
+    try:
+        for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+            tables[name] = int(size)
+    except sqlite3.OperationalError:  # SQLite built without dbstat
+        pass
+    finally:
+        db.close()
+    return total, tables
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--feeds", type=int, default=0, help="feed files (default: articles/100)")
+    parser.add_argument("--naive-articles", type=int, default=1000)
+    parser.add_argument("--sign-articles", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="repeats of the signing micro-benchmark")
+    parser.add_argument("--keep", type=Path, help="use this folder and keep it (default: a temp folder)")
+    args = parser.parse_args()
+    feeds = args.feeds or max(1, args.articles // 100)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="syndedup-bench-"))
+    try:
+        if (folder / "state").exists():
+            shutil.rmtree(folder / "state")
+        start = time.perf_counter()
+        config_path = generate_corpus(folder, args.articles, feeds)
+        corpus_bytes = sum(p.stat().st_size for p in (folder / "feeds").iterdir())
+        print(
+            f"corpus: {args.articles} articles in {feeds} RSS files, {corpus_bytes / 1e6:.1f} MB "
+            f"(generated in {time.perf_counter() - start:.1f} s) in {folder}"
+        )
+        first = _child("run", str(config_path))
+        second = _child("run", str(config_path))
+        naive = _child("naive", str(config_path), str(min(args.naive_articles, args.articles)))
+        signing = _child(
+            "sign", str(config_path), str(min(args.sign_articles, args.articles)), str(args.repeat)
+        )
+        state_path = folder / "state" / "syndedup.sqlite"
+        lookup = _child("lookup", str(state_path), "1000")
+        state_bytes, tables = state_sizes(state_path)
+        report(args.articles, first, second, naive, signing, state_bytes, tables, lookup)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(
+    articles: int,
+    first: dict,
+    second: dict,
+    naive: dict,
+    signing: dict,
+    state_bytes: int,
+    tables: dict,
+    lookup: dict,
+) -> None:
+    rate = first["entries_new"] / first["seconds"]
+    naive_rate = naive["articles"] / naive["seconds"]
+    print()
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)"
+    )
+    print("| measurement | value |")
+    print("|---|---|")
+    print(
+        f"| first run | {first['seconds']:.1f} s, {rate:.0f} articles/s "
+        f"({first['entries_new']} new, {first['joined']} joined a story, {first['stories']} stories) |"
+    )
+    print(
+        f"| rerun, nothing new | {second['seconds']:.2f} s = "
+        f"{100 * second['seconds'] / first['seconds']:.1f}% of the first ({second['entries_new']} new) |"
+    )
+    main_mb, worker_mb = first["rss_main_worker_mb"]
+    print(
+        f"| peak RSS | first run {first['rss_mb']:.0f} MB (main process {main_mb:.0f} MB, largest parse "
+        f"worker {worker_mb:.0f} MB), rerun {second['rss_mb']:.0f} MB |"
+    )
+    print(
+        f"| naive script ({naive['articles']} articles) | {naive_rate:.0f} articles/s, "
+        f"peak RSS {naive['rss_mb']:.0f} MB |"
+    )
+    print(f"| syndedup / naive | {rate / naive_rate:.1f}x |")
+    print(
+        f"| state on disk | {state_bytes / 1e6:.1f} MB, {state_bytes / max(articles, 1):.0f} bytes/article |"
+    )
+    index = tables.get("lsh_buckets", 0)
+    if tables:
+        print(
+            f"| LSH index (lsh_buckets) | {index / 1e6:.1f} MB, "
+            f"{index / max(articles, 1):.0f} bytes/article, {index / max(articles, 1) / 10:.0f} MB per 100k |"
+        )
+    print(
+        f"| index lookup (1000 stored articles) | {lookup['lookup_us']:.0f} µs per article for "
+        f"{lookup['keys_per_article']} bucket keys (+{lookup['keys_us']:.0f} µs to compute them), "
+        f"{lookup['candidates']:.2f} other candidates |"
+    )
+    print(
+        f"| text -> signature, 1 core ({signing['articles']} articles, "
+        f"{signing['words_per_article']:.0f} words) | datasketch per article "
+        f"{signing['datasketch_per_article']:.0f}/s, batched numpy {signing['batched_numpy']:.0f}/s |"
+    )
+    print()
+    print("| stage | first run s | share | rerun s |")
+    print("|---|---|---|---|")
+    for stage, seconds in first["stages"].items():
+        print(
+            f"| {stage} | {seconds:.2f} | {100 * seconds / first['seconds']:.0f}% | "
+            f"{second['stages'].get(stage, 0.0):.2f} |"
+        )
+    if tables:
+        print()
+        print("| table or index | MB | bytes/article |")
+        print("|---|---|---|")
+        for name, size in sorted(tables.items(), key=lambda kv: -kv[1]):
+            print(f"| {name} | {size / 1e6:.1f} | {size / max(articles, 1):.0f} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        children = {"run": child_run, "naive": child_naive, "sign": child_sign, "lookup": child_lookup}
+        children[sys.argv[2]](*sys.argv[3:])
+    else:
+        main()
