@@ -20,7 +20,7 @@ from pipeline import __version__
 from pipeline.atomic import write_atomic
 from pipeline.check import check_config, missing_feed_files, summary
 from pipeline.config import Config, load_config, parse_config
-from pipeline.errors import ConfigError, RunLockedError, StateError, SyndedupError
+from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
 from pipeline.explain import explain, format_explanation
 from pipeline.logs import configure, formatter_for, level_for
 from pipeline.opml import OpmlError, apply_import, plan_import, read_opml
@@ -162,6 +162,9 @@ def _run(args: argparse.Namespace) -> int:
     except RunLockedError as exc:
         _say(args, str(exc), logging.WARNING)
         return EXIT_OK
+    except OutputError as exc:  # raised by emit, after the state was committed
+        _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
+        return EXIT_FAILED
     except SyndedupError as exc:
         _say(args, f"run failed, nothing written: {exc}")
         return EXIT_FAILED

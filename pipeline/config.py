@@ -362,6 +362,8 @@ def _check_fetch(fetch: FetchConfig, path: Path) -> None:
         _number(getattr(fetch, key), int, f"fetch.{key}", path, low, high)
     _number(fetch.backoff_base, float, "fetch.backoff_base", path, 0, 86400 * 7)
     _number(fetch.backoff_max, float, "fetch.backoff_max", path, fetch.backoff_base, 86400 * 30)
+    # 60 s: the most a robots.txt Crawl-delay may ask for (page_client.MAX_CRAWL_DELAY) too.
+    _number(fetch.per_host_delay, float, "fetch.per_host_delay", path, 0, 60)
 
 
 def _parse_attribution(table: Mapping[str, Any], path: Path) -> AttributionConfig:

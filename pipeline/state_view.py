@@ -17,7 +17,7 @@ from pipeline.errors import StateError
 
 
 @dataclass(frozen=True, slots=True)
-class FeedHealth:
+class FeedRow:
     """One feed's row of the ``feeds`` table, plus how many of its entries the state keeps."""
 
     name: str
@@ -109,7 +109,7 @@ class StateView:
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
 
-    def feeds(self) -> list[FeedHealth]:
+    def feeds(self) -> list[FeedRow]:
         """Every feed the state has fetched, with its health and stored entry count."""
         columns = self._columns("feeds")
         has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
@@ -120,7 +120,7 @@ class StateView:
             " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + " FROM feeds f"
         )
         return [
-            FeedHealth(
+            FeedRow(
                 name=row[0],
                 url=row[1],
                 last_attempt=row[2],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.config import Config
-from pipeline.state_view import FeedHealth, StateView
+from pipeline.state_view import FeedRow, StateView
 
 NONE = "-"
 
@@ -38,7 +38,7 @@ def feed_statuses(config: Config, view: StateView | None) -> list[FeedStatus]:
     return rows
 
 
-def _status(name: str, feed: FeedHealth | None, in_config: bool) -> FeedStatus:
+def _status(name: str, feed: FeedRow | None, in_config: bool) -> FeedStatus:
     if feed is None:
         return FeedStatus(name, "never", "not fetched yet", NONE, "0", "0", NONE, None, in_config)
     failed = feed.last_error is not None

@@ -74,3 +74,9 @@ def test_bad_configs_name_the_key(tmp_path: Path, change: str, message: str) -> 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_per_host_delay_is_bounded(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, GOOD + "\n[fetch]\nper_host_delay = 1e9\n"))
+    assert "fetch.per_host_delay: must be <= 60" in str(info.value)
