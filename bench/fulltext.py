@@ -249,7 +249,8 @@ def write_config(folder: Path, sites: list[SiteServer], full_text: bool, delay: 
     path = folder / "config.toml"
     path.write_text(
         feeds + '[output]\nrss = "out/feed.rss"\natom = "out/feed.atom"\nreport = "out/clusters.jsonl"\n'
-        f'[state]\npath = "state.sqlite"\n[fetch]\ntimeout = 10\nper_host_delay = {delay}\n',
+        f'[state]\npath = "state.sqlite"\n[fetch]\ntimeout = 10\nper_host_delay = {delay}\n'
+        "allow_private_pages = true\n",
         encoding="utf-8",
     )
     return path

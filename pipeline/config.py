@@ -88,6 +88,9 @@ class FetchConfig:
     # Seconds between two requests to one host when fetching article pages (issue 7): one page a
     # second is the usual courtesy for crawlers without a robots.txt Crawl-delay; 0 for local tests.
     per_host_delay: float = 1.0
+    # Article links come from feed content: by default a link to a loopback, private or link-local
+    # address is not fetched (a feed must not make us probe the LAN or a cloud metadata service).
+    allow_private_pages: bool = False
     connect_timeout: float = 10.0
     total_timeout: float = 60.0
     max_bytes: int = 10 * 1024 * 1024
@@ -324,12 +327,18 @@ def _number(
 
 
 def _parse_flat(cls: type, table: Mapping[str, Any], prefix: str, path: Path) -> Any:
-    """Build a dataclass of numbers from a table, keeping defaults for absent keys."""
+    """Build a dataclass of numbers (and true/false switches) from a table, keeping defaults."""
     known = {f.name: f for f in fields(cls)}
     _reject_unknown(table, tuple(known), prefix, path)
     values = {}
     for key, raw in table.items():
-        kind = int if isinstance(getattr(cls(), key), int) else float
+        default = getattr(cls(), key)
+        if isinstance(default, bool):
+            if not isinstance(raw, bool):
+                raise _fail(path, prefix + key, f"must be true or false, got {raw!r}")
+            values[key] = raw
+            continue
+        kind = int if isinstance(default, int) else float
         values[key] = _number(raw, kind, prefix + key, path, minimum=0)
     return cls(**values)
 

@@ -68,7 +68,10 @@ def write_config(
 ) -> Path:
     lines = [f'[[feeds]]\nname = "{n}"\nurl = "{u}"\nfull_text = {m}\n' for n, u, m in feeds]
     lines.append('[output]\nrss = "out/feed.rss"\natom = "out/feed.atom"\nreport = "out/clusters.jsonl"\n')
-    lines.append(f'[state]\npath = "state.sqlite"\n[fetch]\ntimeout = {timeout}\nper_host_delay = 0\n')
+    lines.append(
+        f'[state]\npath = "state.sqlite"\n[fetch]\ntimeout = {timeout}\nper_host_delay = 0\n'
+        "allow_private_pages = true\n"
+    )
     if aliases:
         lines.append("[attribution.aliases]\n" + "".join(f'"{k}" = ["{v}"]\n' for k, v in aliases.items()))
     folder.mkdir(parents=True, exist_ok=True)

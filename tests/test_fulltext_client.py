@@ -102,6 +102,7 @@ def sites() -> Iterator[Callable[[], Site]]:
 
 
 def client(**options: float) -> PageClient:
+    options.setdefault("allow_private", True)  # the test sites are on 127.0.0.1
     return PageClient(timeout=options.pop("timeout", 5.0), per_host_delay=0.0, **options)  # type: ignore[arg-type]
 
 
@@ -134,7 +135,7 @@ def test_huge_page_is_refused_by_its_declared_length(site: Site) -> None:
 
 def test_huge_page_without_a_length_is_cut_off_while_streaming(site: Site) -> None:
     site.routes["/stream"] = Route(b"<html>" + b"x" * 200_000, length=False)
-    with PageClient(timeout=5.0, per_host_delay=0.0, max_bytes=50_000) as http:
+    with PageClient(timeout=5.0, per_host_delay=0.0, max_bytes=50_000, allow_private=True) as http:
         response = http.get(PageRequest(site.url("/stream")))
     assert response.error == f"page larger than 50000 bytes: {site.url('/stream')}"
     assert response.body == b""
@@ -184,7 +185,7 @@ def test_robots_txt_disallow_is_respected(site: Site) -> None:
     assert not private.retry
     assert public.error is None
     assert site.paths() == ["/robots.txt", "/public/a"]  # robots.txt read once; /private never asked
-    with PageClient(timeout=5.0, per_host_delay=0.0, respect_robots=False) as http:
+    with PageClient(timeout=5.0, per_host_delay=0.0, respect_robots=False, allow_private=True) as http:
         assert http.get(PageRequest(site.url("/private/a"))).error is None
 
 
@@ -242,7 +243,9 @@ def test_per_host_delay_and_crawl_delay_space_out_requests(sites: Callable[[], S
         server.routes["/1"] = Route()
         server.routes["/2"] = Route()
     clock = FakeClock()
-    with PageClient(timeout=5.0, per_host_delay=1.5, clock=clock, sleep=clock.sleep) as http:
+    with PageClient(
+        timeout=5.0, per_host_delay=1.5, clock=clock, sleep=clock.sleep, allow_private=True
+    ) as http:
         for server in (plain, slow):
             for path in ("/1", "/2"):
                 assert http.get(PageRequest(server.url(path))).error is None
@@ -261,3 +264,22 @@ def test_get_many_fetches_every_page_once(sites: Callable[[], Site]) -> None:
     assert sorted(r.url for r in responses) == sorted(urls)
     assert all(r.error is None for r in responses)
     assert sorted(one.paths()) == ["/1", "/2", "/3", "/robots.txt"]
+
+
+def test_links_to_private_addresses_are_refused_by_default(site: Site) -> None:
+    site.routes["/a"] = Route()
+    with PageClient(timeout=5.0, per_host_delay=0.0) as http:
+        for url in (site.url("/a"), "http://169.254.169.254/latest/meta-data/", "http://[::1]/x"):
+            response = http.get(PageRequest(url))
+            assert response.error is not None and "non-public address" in response.error, url
+            assert response.retry is False
+
+
+def test_gzip_bomb_page_is_cut_off_at_the_cap(site: Site) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"<html><body>" + b"a" * (60 * 1024 * 1024), compresslevel=9)
+    site.routes["/bomb"] = Route(bomb, 200, {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+    with PageClient(timeout=5.0, per_host_delay=0.0, max_bytes=1_000_000, allow_private=True) as http:
+        response = http.get(PageRequest(site.url("/bomb")))
+    assert response.error == f"page larger than 1000000 bytes: {site.url('/bomb')}"

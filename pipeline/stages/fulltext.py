@@ -101,7 +101,9 @@ def fetch_pages(
     if not requests:
         return 0
     own_client = client is None
-    http = client or PageClient(config.fetch.timeout, config.fetch.per_host_delay)
+    http = client or PageClient(
+        config.fetch.timeout, config.fetch.per_host_delay, allow_private=config.fetch.allow_private_pages
+    )
     try:
         for response in http.get_many(requests):
             page = page_from_response(response, state.cached_page(response.url), now)
