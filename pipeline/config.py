@@ -59,7 +59,7 @@ class StateConfig:
     # 0: a run that finds another run holding the lock exits 0 at once (cron will try again);
     # more: wait up to this many seconds for the other run to finish first.
     lock_wait: float = 0.0
-    # Stories whose newest member was published more than this many days ago are deleted (with
+    # Stories not updated for this many days (no member published, none added) are deleted (with
     # their articles, signatures and LSH buckets) in the run's transaction. None: keep everything.
     retention_days: int | None = None
 

@@ -500,7 +500,8 @@ class State:
         return touched
 
     def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
-        """Delete every story whose newest member was published before ``cutoff``, with its
+        """Delete every story last updated before ``cutoff`` (its newest member's date, or the run
+        that last added a member to it), with its
         articles, signatures and LSH buckets; return how many stories went. Call inside the
         run's transaction, after detection, so that a story that just gained a member is kept.
 
