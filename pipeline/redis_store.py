@@ -1,0 +1,483 @@
+"""The dedup state in Redis, shared by several hosts that each run a shard of the feeds.
+
+What lives where:
+
+* Redis (under ``[index] prefix``): article records (``a:<id>`` hashes: feed, entry key, dates,
+  credit, compressed text and body, story id, relation, match, signature), LSH buckets (``b:<key>``
+  sets of article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member sets, the ``stories`` set),
+  each feed's known entry keys (``k:<feed>``), the feeds' titles and links for emit (``feeds``),
+  signature parameter ids, the article id counter and a commit ``version``.
+* The host's SQLite [state] file (``State``): feed health and HTTP validators, feed digests, the
+  article-page cache and boilerplate line counts. A feed is always run by the same shard, so these
+  need not be shared.
+
+Detection order matters (an article joins the story of the best match stored *before* it), so the
+detect phase is serialized across hosts by a Redis lock (``lock``: SET NX PX, renewed by a thread
+while the run holds it). A run's writes are kept in memory (reads see them merged with Redis) and
+sent at the end as one MULTI/EXEC that first checks, under WATCH, that the lock is still this run's.
+A crash or kill before that EXEC leaves Redis untouched (apart from a new signature-parameter id,
+which is idempotent); the lock expires after ``LOCK_TTL`` seconds, and the next run re-reads the
+entries, because neither their keys (Redis) nor the feed's validators and digest (SQLite, committed
+after Redis) were stored. A crash after the EXEC and before the SQLite commit makes the next run
+fetch the feeds again and skip the stored entries by key; only that run's boilerplate line counts
+are lost.
+
+datasketch's Redis storage (``MinHashLSH(storage_config={"type": "redis"})``) is not used: its
+buffered inserts cannot join our MULTI/EXEC with the article records, it keys buckets by its own
+band bytes (our keys are salted with the signature parameters and the full/lead kind so two kinds
+and parameter sets share one index), and it would need a ``MinHashLSH`` object per run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+import numpy as np
+import redis
+from redis.exceptions import LockError, RedisError, WatchError
+
+from pipeline.config import IndexConfig
+from pipeline.errors import RunLockedError, StateError
+from pipeline.health import FeedHealth
+from pipeline.models import Article, FetchResult, Page, Signature, SignatureParams, StoredArticle
+from pipeline.state import (
+    BUCKET_MASK,
+    State,
+    _pack,
+    _pack_body,
+    _unpack,
+    _unpack_body,
+    iso,
+    parse_iso,
+)
+
+LOCK_TTL = 60.0  # seconds a crashed host's lock outlives it; a live run renews it every third of that
+_CHUNK = 1000  # keys per pipeline round trip
+_SNAPSHOT_TRIES = 20  # emit re-reads when a commit lands between its reads
+
+Fields = dict[bytes, bytes]
+
+
+def _enc(value: str | bytes | int | float | bool) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bool):
+        return b"1" if value else b"0"
+    return str(value).encode("utf-8")
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8") if value is not None else None
+
+
+class RedisStore:
+    """The ``Store`` protocol over a shared Redis index and the host's own SQLite ``State``."""
+
+    def __init__(self, local: State, index: IndexConfig, lock_wait: float = 0.0) -> None:
+        self.local = local
+        self.url = index.url
+        self.prefix = index.prefix
+        self.lock_wait = lock_wait
+        try:
+            self.redis = redis.Redis.from_url(index.url)
+            self.redis.ping()
+        except (RedisError, ValueError) as exc:
+            raise StateError(
+                f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
+            ) from None
+        self._reset()
+
+    def _key(self, *parts: str | int) -> str:
+        return self.prefix + ":".join(str(part) for part in parts)
+
+    def close(self) -> None:
+        self.redis.close()
+        self.local.close()
+
+    # -- the run's transaction ---------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        """Forget the writes of this run that were not committed."""
+        self._articles: dict[int, Fields] = {}  # new article id -> its hash fields
+        self._relations: dict[int, Fields] = {}  # older article id -> relation, similarity
+        self._buckets: dict[int, list[int]] = {}  # bucket key -> new article ids
+        self._new_stories: list[str] = []
+        self._story_fields: dict[str, Fields] = {}
+        self._members: dict[str, list[int]] = {}  # story id -> new member ids
+        self._entry_keys: dict[str, set[str]] = {}
+        self._signatures: dict[int, int] = {}  # params id -> new signatures
+        self._next_id = 0
+        self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
+        self._snapshot = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the shared detect lock; commit to Redis (one fenced MULTI/EXEC), then to SQLite."""
+        lock = self.redis.lock(
+            self._key("lock"), timeout=LOCK_TTL, sleep=0.1, thread_local=False, blocking=self.lock_wait > 0
+        )
+        try:
+            acquired = lock.acquire(blocking_timeout=self.lock_wait if self.lock_wait > 0 else None)
+        except RedisError as exc:
+            raise StateError(f"{self.url}: cannot take the detect lock: {exc}") from None
+        if not acquired:
+            waited = f" after waiting {self.lock_wait:g} s ([state] lock_wait)" if self.lock_wait > 0 else ""
+            raise RunLockedError(f"{self.url}: another host is detecting{waited}; skipped")
+        stop = threading.Event()
+        renewer = threading.Thread(target=self._renew, args=(lock, stop), daemon=True)
+        renewer.start()
+        try:
+            with self.local.transaction():
+                self._reset()
+                self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
+                try:
+                    yield
+                    self._commit(lock)
+                finally:
+                    self._reset()
+        finally:
+            stop.set()
+            renewer.join()
+            # Expired or taken over: the fenced commit already refused to write.
+            with suppress(LockError, RedisError):
+                lock.release()
+
+    @staticmethod
+    def _renew(lock: redis.lock.Lock, stop: threading.Event) -> None:
+        while not stop.wait(LOCK_TTL / 3):
+            try:
+                lock.reacquire()
+            except (LockError, RedisError):
+                return  # the commit's fence will notice
+
+    def _commit(self, lock: redis.lock.Lock) -> None:
+        token = lock.local.token
+        with self.redis.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self._key("lock"))
+                if pipe.get(self._key("lock")) != token:
+                    raise StateError(
+                        f"{self.url}: the detect lock expired before the commit (host too slow or "
+                        "paused); nothing written, the next run redoes this one"
+                    )
+                pipe.multi()
+                self._queue_writes(pipe)
+                pipe.execute()
+            except WatchError:
+                raise StateError(
+                    f"{self.url}: the detect lock changed hands during the commit; nothing written"
+                ) from None
+            except RedisError as exc:
+                raise StateError(f"{self.url}: commit to Redis failed, nothing written: {exc}") from None
+
+    def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
+        for article_id, fields in self._articles.items():
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        for article_id, fields in self._relations.items():
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        for bucket, ids in self._buckets.items():
+            pipe.sadd(self._key("b", bucket), *ids)
+        if self._new_stories:
+            pipe.sadd(self._key("stories"), *self._new_stories)
+        for story_id, fields in self._story_fields.items():
+            pipe.hset(self._key("s", story_id), mapping=fields)  # type: ignore[arg-type]
+        for story_id, ids in self._members.items():
+            pipe.sadd(self._key("sm", story_id), *ids)
+        for feed, keys in self._entry_keys.items():
+            pipe.sadd(self._key("k", feed), *keys)
+        for params_id, count in self._signatures.items():
+            pipe.hincrby(self._key("signatures"), str(params_id), count)
+        feeds = {name: json.dumps(info) for name, info in self.local.feed_info().items()}
+        if feeds:
+            pipe.hset(self._key("feeds"), mapping=feeds)  # type: ignore[arg-type]
+        pipe.set(self._key("ids"), self._next_id - 1)
+        pipe.incr(self._key("version"))
+
+    # -- feeds: the host's SQLite file ---------------------------------------------------------------
+
+    def feed_health(self, name: str) -> FeedHealth:
+        return self.local.feed_health(name)
+
+    def record_fetch(self, result: FetchResult, now: datetime) -> None:
+        self.local.record_fetch(result, now)
+
+    def feed_digest(self, name: str) -> str | None:
+        return self.local.feed_digest(name)
+
+    def set_feed_digest(self, name: str, digest: str) -> None:
+        self.local.set_feed_digest(name, digest)
+
+    def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
+        return self.local.add_line_counts(feed, counts)
+
+    def cached_page(self, url: str) -> Page | None:
+        return self.local.cached_page(url)
+
+    def save_page(self, page: Page) -> None:
+        self.local.save_page(page)
+
+    def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
+        """Every host's feeds (as of their last commit), this host's own as it has them now."""
+        shared = {
+            _str(name): tuple(json.loads(info))
+            for name, info in self.redis.hgetall(self._key("feeds")).items()
+        }
+        return {**shared, **self.local.feed_info()}  # type: ignore[dict-item]
+
+    # -- articles and the index -------------------------------------------------------------------
+
+    def known_entry_keys(self, feed: str) -> set[str]:
+        stored = {_str(key) for key in self.redis.smembers(self._key("k", feed))}
+        return stored | self._entry_keys.get(feed, set())
+
+    def params_id(self, params: SignatureParams) -> int:
+        """The id of a parameter set, shared by all hosts (added at once: the same on a rerun)."""
+        text = json.dumps(asdict(params), sort_keys=True)
+        found = self.redis.hget(self._key("params"), text)
+        if found is None:
+            candidate = int(self.redis.incr(self._key("params_count")))
+            self.redis.hsetnx(self._key("params"), text, candidate)
+            found = self.redis.hget(self._key("params"), text)
+        return int(found)  # type: ignore[arg-type]
+
+    def count_signatures_with_other_params(self, params_id: int) -> int:
+        counts = self.redis.hgetall(self._key("signatures"))
+        return sum(int(n) for pid, n in counts.items() if int(pid) != params_id)
+
+    def add_story(self, story_id: str) -> None:
+        self._new_stories.append(story_id)
+
+    def add_article(self, article: Article, now: datetime) -> int:
+        article_id = self._next_id
+        self._next_id += 1
+        fields: dict[str, str | bytes | int | float | bool] = {
+            "feed": article.feed,
+            "entry_key": article.entry_key,
+            "guid": article.guid,
+            "link": article.link,
+            "title": article.title,
+            "published": iso(article.published),
+            "dated": article.dated,
+            "first_seen": iso(now),
+            "truncated": article.truncated,
+            "tokens": len(article.tokens),
+            "text": _pack(article.text),
+            "body": _pack_body(article.body, article.text),
+            "story": article.story_id or "",
+            "relation": "original",
+            "similarity": 1.0,
+        }
+        if article.credit is not None:
+            fields["credit"] = article.credit
+        if article.match is not None:
+            match = article.match
+            fields |= {
+                "match_article": match.article_id,
+                "match_relation": match.relation,
+                "match_measure": match.measure,
+                "match_score": match.score,
+                "match_threshold": match.threshold,
+            }
+        self._articles[article_id] = {key.encode(): _enc(value) for key, value in fields.items()}
+        self._members.setdefault(article.story_id or "", []).append(article_id)
+        self._entry_keys.setdefault(article.feed, set()).add(article.entry_key)
+        return article_id
+
+    def add_signature(
+        self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
+    ) -> None:
+        record = self._articles[article_id]
+        record[b"params"] = _enc(params_id)
+        record[b"sig"] = (
+            np.array(signature.full, dtype=np.uint32).tobytes()
+            + np.array(signature.lead, dtype=np.uint32).tobytes()
+        )
+        for bucket in buckets:
+            ids = self._buckets.setdefault(bucket & BUCKET_MASK, [])
+            if article_id not in ids:
+                ids.append(article_id)
+        self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
+
+    def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
+        """article id -> number of the given buckets it shares."""
+        keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
+        shared: dict[int, int] = {}
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.smembers(self._key("b", key))
+            stored = pipe.execute()
+        for key, members in zip(keys, stored, strict=True):
+            ids = {int(member) for member in members} | set(self._buckets.get(key, ()))
+            for article_id in ids:
+                shared[article_id] = shared.get(article_id, 0) + 1
+        return shared
+
+    def _records(self, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, list[bytes | None]]:
+        """The given fields of each article, from this run's writes or Redis (missing ids left out)."""
+        out: dict[int, list[bytes | None]] = {}
+        missing: list[int] = []
+        for article_id in ids:
+            record = self._articles.get(article_id)
+            if record is None:
+                missing.append(article_id)
+            else:
+                out[article_id] = [record.get(name.encode()) for name in fields]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for article_id in chunk:
+                    pipe.hmget(self._key("a", article_id), fields)
+                rows = pipe.execute()
+            for article_id, row in zip(chunk, rows, strict=True):
+                if row[0] is not None:
+                    relation = self._relations.get(article_id, {})
+                    out[article_id] = [
+                        relation.get(name.encode(), value) for name, value in zip(fields, row, strict=True)
+                    ]
+        return out
+
+    def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """id -> (story id, body) for the given articles."""
+        return {
+            article_id: (row[0].decode(), _unpack_body(row[1], row[2]))  # type: ignore[union-attr,arg-type]
+            for article_id, row in self._records(ids, ("story", "body", "text")).items()
+        }
+
+    def article_text(self, article_id: int) -> str:
+        row = self._records([article_id], ("text",)).get(article_id)
+        return _unpack(row[0]) if row and row[0] is not None else ""
+
+    # -- stories ----------------------------------------------------------------------------------
+
+    def _member_ids(self, story_id: str) -> list[int]:
+        stored = {int(member) for member in self.redis.smembers(self._key("sm", story_id))}
+        return sorted(stored | set(self._members.get(story_id, ())))
+
+    def story_members(self, story_id: str) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first."""
+        names = ("feed", "guid", "link", "title", "published", "credit", "truncated", "body", "text")
+        rows = self._records(self._member_ids(story_id), names)
+        members = [
+            StoredArticle(
+                article_id,
+                _text(row[0]) or "",
+                _text(row[1]) or "",
+                _text(row[2]) or "",
+                _text(row[3]) or "",
+                parse_iso(_text(row[4]) or ""),
+                _text(row[5]),
+                row[6] == b"1",
+                _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
+                _unpack(row[8]),  # type: ignore[arg-type]
+            )
+            for article_id, row in rows.items()
+        ]
+        members.sort(key=lambda m: (m.published, m.id))
+        return members
+
+    def set_story(
+        self,
+        story_id: str,
+        canonical_id: int,
+        credited_source: str | None,
+        updated: datetime,
+        relations: dict[int, tuple[str, float]],
+    ) -> None:
+        fields = {b"canonical": _enc(canonical_id), b"updated": _enc(iso(updated))}
+        fields[b"credited"] = _enc(credited_source) if credited_source is not None else b""
+        self._story_fields[story_id] = fields
+        for article_id, (relation, similarity) in relations.items():
+            change = {b"relation": _enc(relation), b"similarity": _enc(round(similarity, 4))}
+            target = self._articles.get(article_id)
+            if target is not None:
+                target.update(change)
+            else:
+                self._relations[article_id] = change
+
+    def last_article_id(self) -> int:
+        """The highest article id given so far (this run's included); later articles have higher ids."""
+        if self._next_id:
+            return self._next_id - 1
+        return int(self.redis.get(self._key("ids")) or 0)
+
+    def touch_grown_stories(self, story_ids: Iterable[str], moment: datetime, last_old_id: int) -> int:
+        """As ``State.touch_grown_stories``: stories that gained a member get ``updated`` = now."""
+        touched = 0
+        for story_id in sorted(story_ids):
+            members = self._member_ids(story_id)
+            fields = self._story_fields.get(story_id)
+            if not members or members[0] > last_old_id or fields is None:
+                continue
+            fields[b"updated"] = max(fields[b"updated"], _enc(iso(moment)))
+            touched += 1
+        return touched
+
+    def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
+        raise StateError("pruning ([state] retention_days) is not supported with [index] backend = 'redis'")
+
+    # -- output: one consistent snapshot of the committed stories ----------------------------------
+
+    def _read_snapshot(self) -> tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]]:
+        """Every committed story and its members, read between two equal ``version`` values, so that
+        no other host's commit lands between the reads."""
+        for _ in range(_SNAPSHOT_TRIES):
+            version = self.redis.get(self._key("version"))
+            snapshot = self._read_stories()
+            if self.redis.get(self._key("version")) == version:
+                return snapshot
+        raise StateError(f"{self.url}: the state kept changing while emit read it; try again")
+
+    def _read_stories(self) -> tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]]:
+        story_ids = sorted(_str(member) for member in self.redis.smembers(self._key("stories")))
+        stories: list[tuple[str, int, str | None, datetime]] = []
+        member_ids: dict[str, list[int]] = {}
+        for start in range(0, len(story_ids), _CHUNK):
+            chunk = story_ids[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for story_id in chunk:
+                    pipe.hmget(self._key("s", story_id), ("canonical", "credited", "updated"))
+                    pipe.smembers(self._key("sm", story_id))
+                rows = pipe.execute()
+            for index, story_id in enumerate(chunk):
+                canonical, credited, updated = rows[2 * index]
+                member_ids[story_id] = [int(member) for member in rows[2 * index + 1]]
+                if canonical is not None:
+                    stories.append(
+                        (story_id, int(canonical), _text(credited) or None, parse_iso(updated.decode()))
+                    )
+        names = ("feed", "link", "guid", "title", "published", "relation", "similarity")
+        rows_by_id = self._records([i for ids in member_ids.values() for i in ids], names)
+        members: dict[str, list[tuple]] = {}
+        for story_id, ids in member_ids.items():
+            found = []
+            for article_id in ids:
+                row = rows_by_id.get(article_id)
+                if row is None:
+                    continue
+                feed, link, guid, title, published, relation, similarity = (_text(value) for value in row)
+                found.append(
+                    (article_id, feed, link, guid, title, published, relation, float(similarity or 0))
+                )
+            found.sort(key=lambda r: (r[5], r[0]))
+            members[story_id] = found
+        return stories, members
+
+    def members_for_output(self) -> dict[str, list[tuple]]:
+        """story id -> member rows, from the snapshot that ``stories()`` then also answers from."""
+        self._snapshot = self._read_snapshot()
+        return self._snapshot[1]
+
+    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every committed, attributed story."""
+        if self._snapshot is None:
+            self._snapshot = self._read_snapshot()
+        return self._snapshot[0]
