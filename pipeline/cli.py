@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--shard",
         metavar="K/N",
         help="run only shard K of N of the feeds (by a stable hash of each feed's name), for several "
-        "hosts sharing one [index] backend = \"redis\"",
+        'hosts sharing one [index] backend = "redis"',
     )
     run_parser.set_defaults(handler=_run)
     check_parser = commands.add_parser(
@@ -334,7 +334,7 @@ def _add_emit_parser(commands: argparse._SubParsersAction, common: argparse.Argu
         parents=[common],
         help="write the outputs from the stored state, without fetching",
         description="Write the RSS, Atom and report outputs from the stored stories, without "
-        "fetching: with [index] backend = \"redis\", from the state every shard's host shares.",
+        'fetching: with [index] backend = "redis", from the state every shard\'s host shares.',
     )
     parser.set_defaults(handler=_emit)
 
