@@ -3,8 +3,8 @@
 What lives where:
 
 * Redis (under ``[index] prefix``): article records (``a:<id>`` hashes: feed, entry key, dates,
-  credit, compressed text and body, story id, relation, match, signature), LSH buckets (``b:<key>``
-  sets of article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member sets, the ``stories`` set),
+  credit, compressed text and body, story id, relation, match, signature), LSH buckets (``b:<group>``
+  hashes of packed article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member sets, the ``stories`` set),
   each feed's known entry keys (``k:<feed>``), the feeds' titles and links for emit (``feeds``),
   signature parameter ids, the article id counter and a commit ``version``.
 * The host's SQLite [state] file (``State``): feed health and HTTP validators, feed digests, the
@@ -56,6 +56,33 @@ from pipeline.state import (
     parse_iso,
 )
 
+# LSH buckets are grouped into hashes: key b:<bucket >> 32> (2^15 hashes), field <bucket & 2^32-1>,
+# value the bucket's article ids as packed little-endian uint32s. A set per bucket cost ~150 bytes
+# of Redis overhead for each of an article's 74 buckets; a field in a small hash (listpack) ~20.
+# Up to ~200k articles a hash stays under 512 entries (Debian's hash-max-listpack-entries; the
+# upstream default is 128: raise it on such a server).
+_GROUP_BITS = 32
+_FIELD_MASK = (1 << _GROUP_BITS) - 1
+# One call per lookup and a few per commit instead of one command per bucket (redis-py spends
+# ~10 µs packing and parsing each command).
+_LOOKUP = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGET', key, ARGV[i]) end
+return out
+"""
+_APPEND = """
+local blob, prefix, pos = ARGV[1], ARGV[2], 1
+while pos <= #blob do
+    local group, field, id
+    group, field, id, pos = struct.unpack('<III', blob, pos)
+    local key = prefix .. group
+    local old = redis.call('HGET', key, field) or ''
+    redis.call('HSET', key, field, old .. struct.pack('<I', id))
+end
+return 0
+"""
+_APPEND_CHUNK = 50_000  # (group, field, id) triples per script call
+
 LOCK_TTL = 60.0  # seconds a crashed host's lock outlives it; a live run renews it every third of that
 _CHUNK = 1000  # keys per pipeline round trip
 _SNAPSHOT_TRIES = 20  # emit re-reads when a commit lands between its reads
@@ -94,6 +121,8 @@ class RedisStore:
             raise StateError(
                 f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
             ) from None
+        self._lookup = self.redis.register_script(_LOOKUP)
+        self._append = self.redis.register_script(_APPEND)
         self._reset()
 
     def _key(self, *parts: str | int) -> str:
@@ -184,8 +213,17 @@ class RedisStore:
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         for article_id, fields in self._relations.items():
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
-        for bucket, ids in self._buckets.items():
-            pipe.sadd(self._key("b", bucket), *ids)
+        triples = np.array(
+            [
+                (bucket >> _GROUP_BITS, bucket & _FIELD_MASK, i)
+                for bucket, ids in self._buckets.items()
+                for i in ids
+            ],
+            dtype="<u4",
+        ).reshape(-1, 3)
+        for start in range(0, len(triples), _APPEND_CHUNK):
+            chunk = triples[start : start + _APPEND_CHUNK].tobytes()
+            self._append(keys=[], args=[chunk, self._key("b", "")], client=pipe)
         if self._new_stories:
             pipe.sadd(self._key("stories"), *self._new_stories)
         for story_id, fields in self._story_fields.items():
@@ -311,12 +349,14 @@ class RedisStore:
         """article id -> number of the given buckets it shares."""
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
         shared: dict[int, int] = {}
-        with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.smembers(self._key("b", key))
-            stored = pipe.execute()
-        for key, members in zip(keys, stored, strict=True):
-            ids = {int(member) for member in members} | set(self._buckets.get(key, ()))
+        stored = self._lookup(
+            keys=[self._key("b", key >> _GROUP_BITS) for key in keys],
+            args=[key & _FIELD_MASK for key in keys],
+        )
+        for key, packed in zip(keys, stored, strict=True):
+            ids = set(self._buckets.get(key, ()))
+            if packed:
+                ids.update(np.frombuffer(packed, dtype="<u4").tolist())
             for article_id in ids:
                 shared[article_id] = shared.get(article_id, 0) + 1
         return shared
