@@ -379,6 +379,13 @@ def main() -> None:
             print("|---|---|---|---|---|---|")
             for backend, (one, two, memory) in measured.items():
                 report_backend(backend, args.articles, one, two, memory)
+            print()
+            names = list(first["stages"])
+            print(f"| first run, seconds per stage | {' | '.join(names)} |")
+            print(f"|---|{'---|' * len(names)}")
+            for backend, (one, _two, _memory) in measured.items():
+                cells = " | ".join(f"{one['stages'].get(n, 0.0):.2f}" for n in names)
+                print(f"| {backend} | {cells} |")
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
