@@ -65,9 +65,15 @@ _GROUP_BITS = 32
 _FIELD_MASK = (1 << _GROUP_BITS) - 1
 # One call per lookup and a few per commit instead of one command per bucket (redis-py spends
 # ~10 µs packing and parsing each command).
+# KEYS: n committed bucket hashes, then the same n staged by this run; ARGV: the n fields.
 _LOOKUP = """
+local n = #ARGV
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('HGET', key, ARGV[i]) end
+for i = 1, n do
+    local stored = redis.call('HGET', KEYS[i], ARGV[i]) or ''
+    local staged = redis.call('HGET', KEYS[n + i], ARGV[i]) or ''
+    out[i] = stored .. staged
+end
 return out
 """
 _APPEND = """
@@ -82,6 +88,20 @@ end
 return 0
 """
 _APPEND_CHUNK = 50_000  # (group, field, id) triples per script call
+# ARGV: committed prefix, staged prefix, groups: append each staged bucket to the committed one.
+_MERGE = """
+local main, stage = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+    local group = ARGV[i]
+    local staged = redis.call('HGETALL', stage .. group)
+    for j = 1, #staged, 2 do
+        local old = redis.call('HGET', main .. group, staged[j]) or ''
+        redis.call('HSET', main .. group, staged[j], old .. staged[j + 1])
+    end
+    redis.call('DEL', stage .. group)
+end
+return 0
+"""
 
 LOCK_TTL = 60.0  # seconds a crashed host's lock outlives it; a live run renews it every third of that
 _CHUNK = 1000  # keys per pipeline round trip
@@ -123,6 +143,7 @@ class RedisStore:
             ) from None
         self._lookup = self.redis.register_script(_LOOKUP)
         self._append = self.redis.register_script(_APPEND)
+        self._merge = self.redis.register_script(_MERGE)
         self._reset()
 
     def _key(self, *parts: str | int) -> str:
@@ -145,6 +166,7 @@ class RedisStore:
         self._entry_keys: dict[str, set[str]] = {}
         self._signatures: dict[int, int] = {}  # params id -> new signatures
         self._next_id = 0
+        self._staged_groups: set[int] = set()  # bucket groups with staged (uncommitted) ids
         self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
         self._snapshot = None
 
@@ -168,6 +190,7 @@ class RedisStore:
             with self.local.transaction():
                 self._reset()
                 self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
+                self._drop_staged()
                 try:
                     yield
                     self._commit(lock)
@@ -187,6 +210,52 @@ class RedisStore:
                 lock.reacquire()
             except (LockError, RedisError):
                 return  # the commit's fence will notice
+
+    # A run's new articles and buckets are staged in Redis every STAGE_ARTICLES articles, so that
+    # its memory stays bounded: articles as a:<id> above the committed id counter, buckets in
+    # run:b:<group> hashes. Nothing committed refers to them until the run's EXEC merges the buckets
+    # and moves the counter; a run that dies first leaves them for the next run to delete.
+    STAGE_ARTICLES = 2048
+
+    def _stage(self) -> None:
+        """Send the finished articles and their buckets of this run to Redis (not yet committed)."""
+        groups = {bucket >> _GROUP_BITS for bucket in self._buckets}
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, fields in self._articles.items():
+                pipe.delete(self._key("a", article_id))  # a dead run may have left one under this id
+                pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+            pipe.set(self._key("staged_max"), max(self._articles))
+            if groups:
+                pipe.sadd(self._key("run", "groups"), *groups)
+            self._queue_buckets(pipe, self._key("run", "b", ""))
+            pipe.execute()
+        self._staged_groups |= groups
+        self._articles.clear()
+        self._buckets.clear()
+
+    def _drop_staged(self) -> None:
+        """Delete what a run that died before its commit staged (called holding the lock)."""
+        groups = self.redis.smembers(self._key("run", "groups"))
+        staged_max = int(self.redis.get(self._key("staged_max")) or 0)
+        doomed = [self._key("run", "b", _str(group)) for group in groups]
+        doomed += [self._key("a", i) for i in range(self._next_id, staged_max + 1)]
+        for start in range(0, len(doomed), _CHUNK):
+            self.redis.delete(*doomed[start : start + _CHUNK])
+        self.redis.delete(self._key("run", "groups"), self._key("staged_max"))
+
+    def _queue_buckets(self, pipe: redis.client.Pipeline, prefix: str) -> None:
+        """Append this run's unstaged bucket entries to the hashes under ``prefix``."""
+        triples = np.array(
+            [
+                (bucket >> _GROUP_BITS, bucket & _FIELD_MASK, i)
+                for bucket, ids in self._buckets.items()
+                for i in ids
+            ],
+            dtype="<u4",
+        ).reshape(-1, 3)
+        for start in range(0, len(triples), _APPEND_CHUNK):
+            chunk = triples[start : start + _APPEND_CHUNK].tobytes()
+            self._append(keys=[], args=[chunk, prefix], client=pipe)
 
     def _commit(self, lock: redis.lock.Lock) -> None:
         token = lock.local.token
@@ -213,17 +282,14 @@ class RedisStore:
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         for article_id, fields in self._relations.items():
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
-        triples = np.array(
-            [
-                (bucket >> _GROUP_BITS, bucket & _FIELD_MASK, i)
-                for bucket, ids in self._buckets.items()
-                for i in ids
-            ],
-            dtype="<u4",
-        ).reshape(-1, 3)
-        for start in range(0, len(triples), _APPEND_CHUNK):
-            chunk = triples[start : start + _APPEND_CHUNK].tobytes()
-            self._append(keys=[], args=[chunk, self._key("b", "")], client=pipe)
+        self._queue_buckets(pipe, self._key("b", ""))
+        if self._staged_groups:
+            groups = sorted(self._staged_groups)
+            for start in range(0, len(groups), _CHUNK):
+                args: list[str | int] = [self._key("b", ""), self._key("run", "b", "")]
+                args += groups[start : start + _CHUNK]
+                self._merge(keys=[], args=args, client=pipe)
+        pipe.delete(self._key("run", "groups"), self._key("staged_max"))
         if self._new_stories:
             pipe.sadd(self._key("stories"), *self._new_stories)
         for story_id, fields in self._story_fields.items():
@@ -295,6 +361,8 @@ class RedisStore:
         self._new_stories.append(story_id)
 
     def add_article(self, article: Article, now: datetime) -> int:
+        if len(self._articles) >= self.STAGE_ARTICLES:
+            self._stage()
         article_id = self._next_id
         self._next_id += 1
         fields: dict[str, str | bytes | int | float | bool] = {
@@ -350,7 +418,8 @@ class RedisStore:
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
         shared: dict[int, int] = {}
         stored = self._lookup(
-            keys=[self._key("b", key >> _GROUP_BITS) for key in keys],
+            keys=[self._key("b", key >> _GROUP_BITS) for key in keys]
+            + [self._key("run", "b", key >> _GROUP_BITS) for key in keys],
             args=[key & _FIELD_MASK for key in keys],
         )
         for key, packed in zip(keys, stored, strict=True):

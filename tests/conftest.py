@@ -91,9 +91,14 @@ def redis_index() -> Iterator[RedisIndex]:
         client.close()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-staged"])
 def backend_demo(request: pytest.FixtureRequest, demo: Path) -> Path:
-    """The demo on each index backend: as is (SQLite), and with its dedup state in Redis."""
-    if request.param == "redis":
+    """The demo on each index backend: as is (SQLite), with its dedup state in Redis, and in Redis
+    staging every article before the commit (as a large run does every 2,048)."""
+    if request.param.startswith("redis"):
         request.getfixturevalue("redis_index").use_in(demo / "config.toml")
+    if request.param == "redis-staged":
+        from pipeline.redis_store import RedisStore
+
+        request.getfixturevalue("monkeypatch").setattr(RedisStore, "STAGE_ARTICLES", 1)
     return demo

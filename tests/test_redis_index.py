@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from pipeline import runner
+from pipeline.config import load_config
 from pipeline.errors import ConfigError
+from pipeline.redis_store import RedisStore
 from pipeline.shard import Shard
 from tests.conftest import REPO, RedisIndex, read_report
 
@@ -39,8 +42,8 @@ def stories(folder: Path) -> set[tuple]:
 
 def copy_demo(demo: Path, name: str) -> Path:
     """A second host: the same config and feeds in another folder, with its own SQLite state."""
-    other = demo.parent / name
-    other.mkdir()
+    other = demo / "hosts" / name
+    other.mkdir(parents=True)
     shutil.copytree(demo / "feeds", other / "feeds")
     shutil.copy(demo / "config.toml", other / "config.toml")
     return other
@@ -136,6 +139,34 @@ def test_a_run_killed_before_its_commit_leaves_redis_as_it_was(
     client.delete(redis_index.prefix + "lock")
     result = cli("run", "--config", str(demo / "config.toml"))
     assert "6 new entries (2 joined a story, 4 new stories)" in result.out, result.err
+    assert cli("run", "--config", str(reference / "config.toml")).code == 0
+    assert outputs(demo) == outputs(reference)
+
+
+def test_a_failed_run_leaves_staged_records_that_the_next_run_deletes(
+    demo: Path, redis_index: RedisIndex, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis_index.use_in(demo / "config.toml")
+    reference = copy_demo(demo, "reference")
+    monkeypatch.setattr(RedisStore, "STAGE_ARTICLES", 1)  # stage every article, as a big run does
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("attribute failed")
+
+    working = runner.attribute
+    monkeypatch.setattr(runner, "attribute", broken)
+    with pytest.raises(RuntimeError, match="attribute failed"):
+        runner.run(load_config(demo / "config.toml"))
+    client = redis.Redis.from_url(redis_index.url)
+    keys = {key.decode().removeprefix(redis_index.prefix) for key in client.keys(redis_index.prefix + "*")}
+    assert "run:groups" in keys and any(key.startswith("a:") for key in keys)  # staged, not committed
+    assert not keys & {"ids", "stories", "version"} and not any(key.startswith("k:") for key in keys)
+    monkeypatch.setattr(runner, "attribute", working)
+    result = cli("run", "--config", str(demo / "config.toml"))
+    assert "6 new entries (2 joined a story, 4 new stories)" in result.out, result.err
+    keys = {key.decode().removeprefix(redis_index.prefix) for key in client.keys(redis_index.prefix + "*")}
+    assert not any(key.startswith("run:") for key in keys) and "staged_max" not in keys
+    assert len([key for key in keys if key.startswith("a:")]) == 6
     assert cli("run", "--config", str(reference / "config.toml")).code == 0
     assert outputs(demo) == outputs(reference)
 
