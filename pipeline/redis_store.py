@@ -74,9 +74,9 @@ local out, pos = {}, 1
 while pos <= #blob do
     local group, field
     group, field, pos = struct.unpack('<II', blob, pos)
-    local stored = redis.call('HGET', main .. group, field) or ''
-    local staged = redis.call('HGET', stage .. group, field) or ''
-    out[#out + 1] = stored .. staged
+    local found = redis.call('HGET', main .. group, field) or ''
+    if stage ~= '' then found = found .. (redis.call('HGET', stage .. group, field) or '') end
+    out[#out + 1] = found
 end
 return out
 """
@@ -173,6 +173,8 @@ class RedisStore:
         self._staged_groups: set[int] = set()  # bucket groups with staged (uncommitted) ids
         self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
         self._snapshot = None
+        self._stored_members: dict[str, set[int]] = {}
+        self._texts: dict[int, bytes] = {}  # canonical texts read with the snapshot, for emit
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -422,7 +424,8 @@ class RedisStore:
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
         shared: dict[int, int] = {}
         pairs = np.array([(key >> _GROUP_BITS, key & _FIELD_MASK) for key in keys], dtype="<u4")
-        stored = self._lookup(keys=[], args=[self._key("b", ""), self._key("run", "b", ""), pairs.tobytes()])
+        staged = self._key("run", "b", "") if self._staged_groups else ""  # nothing staged: skip those
+        stored = self._lookup(keys=[], args=[self._key("b", ""), staged, pairs.tobytes()])
         for key, packed in zip(keys, stored, strict=True):
             ids = set(self._buckets.get(key, ()))
             if packed:
@@ -463,13 +466,18 @@ class RedisStore:
         }
 
     def article_text(self, article_id: int) -> str:
+        if article_id in self._texts:
+            return _unpack(self._texts[article_id])
         row = self._records([article_id], ("text",)).get(article_id)
         return _unpack(row[0]) if row and row[0] is not None else ""
 
     # -- stories ----------------------------------------------------------------------------------
 
     def _member_ids(self, story_id: str) -> list[int]:
-        stored = {int(member) for member in self.redis.smembers(self._key("sm", story_id))}
+        stored = self._stored_members.get(story_id)
+        if stored is None:  # committed members cannot change while this run holds the lock
+            stored = {int(member) for member in self.redis.smembers(self._key("sm", story_id))}
+            self._stored_members[story_id] = stored
         return sorted(stored | set(self._members.get(story_id, ())))
 
     def story_members(self, story_id: str) -> list[StoredArticle]:
@@ -584,6 +592,8 @@ class RedisStore:
     def members_for_output(self) -> dict[str, list[tuple]]:
         """story id -> member rows, from the snapshot that ``stories()`` then also answers from."""
         self._snapshot = self._read_snapshot()
+        canonical = [story[1] for story in self._snapshot[0]]  # emit asks for each one's text next
+        self._texts = {i: row[0] for i, row in self._records(canonical, ("text",)).items() if row[0]}
         return self._snapshot[1]
 
     def stories(self) -> list[tuple[str, int, str | None, datetime]]:
