@@ -3,20 +3,27 @@
 What lives where:
 
 * Redis (under ``[index] prefix``): article records (``a:<id>`` hashes: feed, entry key, dates,
-  credit, compressed text and body, story id, relation, match, signature), LSH buckets (``b:<group>``
-  hashes of packed article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member sets, the ``stories`` set),
-  each feed's known entry keys (``k:<feed>``), the feeds' titles and links for emit (``feeds``),
-  signature parameter ids, the article id counter and a commit ``version``.
+  credit, compressed text and body, story id, relation, match, signature), LSH buckets
+  (``b:<group>`` hashes of packed article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member
+  sets, the ``stories`` set), each feed's known entry keys (``k:<feed>``), the feeds' titles and
+  links for emit (``feeds``), signature parameter ids, the article id counter (``ids``) and a
+  commit counter (``version``).
 * The host's SQLite [state] file (``State``): feed health and HTTP validators, feed digests, the
   article-page cache and boilerplate line counts. A feed is always run by the same shard, so these
   need not be shared.
 
 Detection order matters (an article joins the story of the best match stored *before* it), so the
 detect phase is serialized across hosts by a Redis lock (``lock``: SET NX PX, renewed by a thread
-while the run holds it). A run's writes are kept in memory (reads see them merged with Redis) and
-sent at the end as one MULTI/EXEC that first checks, under WATCH, that the lock is still this run's.
-A crash or kill before that EXEC leaves Redis untouched (apart from a new signature-parameter id,
-which is idempotent); the lock expires after ``LOCK_TTL`` seconds, and the next run re-reads the
+while the run holds it). A run's writes are kept in memory (its reads see them merged with Redis);
+every ``STAGE_ARTICLES`` new articles, the finished ones and their buckets are staged in Redis
+(articles under ids above the committed ``ids`` counter, buckets in ``run:b:<group>`` hashes) so
+that memory stays bounded. Nothing committed refers to staged records. The run ends with one
+MULTI/EXEC that first checks, under WATCH, that the lock is still this run's, then merges the
+staged buckets, adds the stories, members, entry keys and relations, and moves ``ids``.
+
+A crash or kill before that EXEC leaves the committed state untouched (a new signature-parameter id
+aside, which is idempotent); the staged records are unreachable and the next run to take the lock
+deletes them first. The lock expires after ``LOCK_TTL`` seconds, and the next run re-reads the
 entries, because neither their keys (Redis) nor the feed's validators and digest (SQLite, committed
 after Redis) were stored. A crash after the EXEC and before the SQLite commit makes the next run
 fetch the feeds again and skip the stored entries by key; only that run's boilerplate line counts
@@ -32,7 +39,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -65,18 +72,16 @@ _GROUP_BITS = 32
 _FIELD_MASK = (1 << _GROUP_BITS) - 1
 # One call per lookup and a few per commit instead of one command per bucket (redis-py spends
 # ~10 µs packing and parsing each command).
-# ARGV: committed prefix, staged prefix, (group, field) uint32 pairs. Key names are built in the
+# ARGV: bucket prefix, (group, field) uint32 pairs. Key names are built in the
 # script (not passed as KEYS: 148 arguments per lookup cost more to pack than the lookup itself),
 # which is fine on one server and would not be on Redis Cluster.
 _LOOKUP = """
-local main, stage, blob = ARGV[1], ARGV[2], ARGV[3]
+local prefix, blob = ARGV[1], ARGV[2]
 local out, pos = {}, 1
 while pos <= #blob do
     local group, field
     group, field, pos = struct.unpack('<II', blob, pos)
-    local found = redis.call('HGET', main .. group, field) or ''
-    if stage ~= '' then found = found .. (redis.call('HGET', stage .. group, field) or '') end
-    out[#out + 1] = found
+    out[#out + 1] = redis.call('HGET', prefix .. group, field) or ''
 end
 return out
 """
@@ -92,17 +97,26 @@ end
 return 0
 """
 _APPEND_CHUNK = 50_000  # (group, field, id) triples per script call
-# ARGV: committed prefix, staged prefix, groups: append each staged bucket to the committed one.
-_MERGE = """
-local main, stage = ARGV[1], ARGV[2]
+# ARGV: bucket prefix, the last committed article id, groups: drop the ids above it (staged by a
+# run that died before its commit) from those bucket hashes.
+_STRIP = """
+local prefix, last = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV do
-    local group = ARGV[i]
-    local staged = redis.call('HGETALL', stage .. group)
-    for j = 1, #staged, 2 do
-        local old = redis.call('HGET', main .. group, staged[j]) or ''
-        redis.call('HSET', main .. group, staged[j], old .. staged[j + 1])
+    local key = prefix .. ARGV[i]
+    local fields = redis.call('HGETALL', key)
+    for j = 1, #fields, 2 do
+        local value, kept, pos = fields[j + 1], {}, 1
+        while pos <= #value do
+            local id
+            id, pos = struct.unpack('<I', value, pos)
+            if id <= last then kept[#kept + 1] = struct.pack('<I', id) end
+        end
+        if #kept == 0 then
+            redis.call('HDEL', key, fields[j])
+        elseif #kept * 4 < #value then
+            redis.call('HSET', key, fields[j], table.concat(kept))
+        end
     end
-    redis.call('DEL', stage .. group)
 end
 return 0
 """
@@ -147,7 +161,8 @@ class RedisStore:
             ) from None
         self._lookup = self.redis.register_script(_LOOKUP)
         self._append = self.redis.register_script(_APPEND)
-        self._merge = self.redis.register_script(_MERGE)
+        self._strip = self.redis.register_script(_STRIP)
+        self._token: bytes | None = None  # the held lock's value (set while a transaction is open)
         self._reset()
 
     def _key(self, *parts: str | int) -> str:
@@ -170,7 +185,6 @@ class RedisStore:
         self._entry_keys: dict[str, set[str]] = {}
         self._signatures: dict[int, int] = {}  # params id -> new signatures
         self._next_id = 0
-        self._staged_groups: set[int] = set()  # bucket groups with staged (uncommitted) ids
         self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
         self._snapshot = None
         self._stored_members: dict[str, set[int]] = {}
@@ -189,6 +203,7 @@ class RedisStore:
         if not acquired:
             waited = f" after waiting {self.lock_wait:g} s ([state] lock_wait)" if self.lock_wait > 0 else ""
             raise RunLockedError(f"{self.url}: another host is detecting{waited}; skipped")
+        self._token = lock.local.token
         stop = threading.Event()
         renewer = threading.Thread(target=self._renew, args=(lock, stop), daemon=True)
         renewer.start()
@@ -199,7 +214,7 @@ class RedisStore:
                 self._drop_staged()
                 try:
                     yield
-                    self._commit(lock)
+                    self._fenced(self._queue_writes, "commit")
                 finally:
                     self._reset()
         finally:
@@ -218,33 +233,36 @@ class RedisStore:
                 return  # the commit's fence will notice
 
     # A run's new articles and buckets are staged in Redis every STAGE_ARTICLES articles, so that
-    # its memory stays bounded: articles as a:<id> above the committed id counter, buckets in
-    # run:b:<group> hashes. Nothing committed refers to them until the run's EXEC merges the buckets
-    # and moves the counter; a run that dies first leaves them for the next run to delete.
+    # its memory stays bounded: articles as a:<id> above the committed id counter, bucket entries
+    # appended to the bucket hashes (only the lock holder reads those). Nothing else committed refers
+    # to them until the run's EXEC moves the counter; the next run deletes what a dead run staged.
     STAGE_ARTICLES = 2048
 
     def _stage(self) -> None:
         """Send the finished articles and their buckets of this run to Redis (not yet committed)."""
-        groups = {bucket >> _GROUP_BITS for bucket in self._buckets}
-        with self.redis.pipeline(transaction=False) as pipe:
-            for article_id, fields in self._articles.items():
-                pipe.delete(self._key("a", article_id))  # a dead run may have left one under this id
-                pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
-            pipe.set(self._key("staged_max"), max(self._articles))
-            if groups:
-                pipe.sadd(self._key("run", "groups"), *groups)
-            self._queue_buckets(pipe, self._key("run", "b", ""))
-            pipe.execute()
-        self._staged_groups |= groups
+        self._fenced(self._queue_stage, "staging")
         self._articles.clear()
         self._buckets.clear()
 
+    def _queue_stage(self, pipe: redis.client.Pipeline) -> None:
+        for article_id, fields in self._articles.items():
+            pipe.delete(self._key("a", article_id))  # a dead run may have left one under this id
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        pipe.set(self._key("staged_max"), max(self._articles))
+        groups = {bucket >> _GROUP_BITS for bucket in self._buckets}
+        if groups:
+            pipe.sadd(self._key("run", "groups"), *groups)
+        self._queue_buckets(pipe, self._key("b", ""))
+
     def _drop_staged(self) -> None:
         """Delete what a run that died before its commit staged (called holding the lock)."""
-        groups = self.redis.smembers(self._key("run", "groups"))
+        groups = sorted(int(group) for group in self.redis.smembers(self._key("run", "groups")))
+        last = self._next_id - 1
+        for start in range(0, len(groups), _CHUNK):
+            args: list[str | int] = [self._key("b", ""), last, *groups[start : start + _CHUNK]]
+            self._strip(keys=[], args=args)
         staged_max = int(self.redis.get(self._key("staged_max")) or 0)
-        doomed = [self._key("run", "b", _str(group)) for group in groups]
-        doomed += [self._key("a", i) for i in range(self._next_id, staged_max + 1)]
+        doomed = [self._key("a", i) for i in range(self._next_id, staged_max + 1)]
         for start in range(0, len(doomed), _CHUNK):
             self.redis.delete(*doomed[start : start + _CHUNK])
         self.redis.delete(self._key("run", "groups"), self._key("staged_max"))
@@ -263,25 +281,26 @@ class RedisStore:
             chunk = triples[start : start + _APPEND_CHUNK].tobytes()
             self._append(keys=[], args=[chunk, prefix], client=pipe)
 
-    def _commit(self, lock: redis.lock.Lock) -> None:
-        token = lock.local.token
+    def _fenced(self, queue: Callable[[redis.client.Pipeline], None], what: str) -> None:
+        """Run ``queue``'s commands as one MULTI/EXEC, only while this run still holds the lock (a
+        host paused past the lock's expiry must not write over the next holder's records)."""
         with self.redis.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(self._key("lock"))
-                if pipe.get(self._key("lock")) != token:
+                if pipe.get(self._key("lock")) != self._token:
                     raise StateError(
-                        f"{self.url}: the detect lock expired before the commit (host too slow or "
-                        "paused); nothing written, the next run redoes this one"
+                        f"{self.url}: the detect lock expired before the {what} (host too slow or "
+                        "paused); nothing committed, the next run redoes this one"
                     )
                 pipe.multi()
-                self._queue_writes(pipe)
+                queue(pipe)
                 pipe.execute()
             except WatchError:
                 raise StateError(
-                    f"{self.url}: the detect lock changed hands during the commit; nothing written"
+                    f"{self.url}: the detect lock changed hands during the {what}; nothing committed"
                 ) from None
             except RedisError as exc:
-                raise StateError(f"{self.url}: commit to Redis failed, nothing written: {exc}") from None
+                raise StateError(f"{self.url}: {what} in Redis failed, nothing committed: {exc}") from None
 
     def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
         for article_id, fields in self._articles.items():
@@ -289,12 +308,6 @@ class RedisStore:
         for article_id, fields in self._relations.items():
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         self._queue_buckets(pipe, self._key("b", ""))
-        if self._staged_groups:
-            groups = sorted(self._staged_groups)
-            for start in range(0, len(groups), _CHUNK):
-                args: list[str | int] = [self._key("b", ""), self._key("run", "b", "")]
-                args += groups[start : start + _CHUNK]
-                self._merge(keys=[], args=args, client=pipe)
         pipe.delete(self._key("run", "groups"), self._key("staged_max"))
         if self._new_stories:
             pipe.sadd(self._key("stories"), *self._new_stories)
@@ -424,8 +437,7 @@ class RedisStore:
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
         shared: dict[int, int] = {}
         pairs = np.array([(key >> _GROUP_BITS, key & _FIELD_MASK) for key in keys], dtype="<u4")
-        staged = self._key("run", "b", "") if self._staged_groups else ""  # nothing staged: skip those
-        stored = self._lookup(keys=[], args=[self._key("b", ""), staged, pairs.tobytes()])
+        stored = self._lookup(keys=[], args=[self._key("b", ""), pairs.tobytes()])
         for key, packed in zip(keys, stored, strict=True):
             ids = set(self._buckets.get(key, ()))
             if packed:

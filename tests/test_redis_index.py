@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import redis
 
@@ -167,6 +168,11 @@ def test_a_failed_run_leaves_staged_records_that_the_next_run_deletes(
     keys = {key.decode().removeprefix(redis_index.prefix) for key in client.keys(redis_index.prefix + "*")}
     assert not any(key.startswith("run:") for key in keys) and "staged_max" not in keys
     assert len([key for key in keys if key.startswith("a:")]) == 6
+    # The dead run's bucket entries were stripped: the new run's ids (the same numbers) appear once.
+    buckets = [client.hgetall(redis_index.prefix + key) for key in keys if key.startswith("b:")]
+    entries = [np.frombuffer(value, dtype="<u4").tolist() for fields in buckets for value in fields.values()]
+    assert entries and all(len(ids) == len(set(ids)) for ids in entries)
+    assert {i for ids in entries for i in ids} == set(range(1, 7))
     assert cli("run", "--config", str(reference / "config.toml")).code == 0
     assert outputs(demo) == outputs(reference)
 
