@@ -211,10 +211,14 @@ class RedisStore:
             with self.local.transaction():
                 self._reset()
                 self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
-                self._drop_staged()
                 try:
+                    self._drop_staged()
                     yield
                     self._fenced(self._queue_writes, "commit")
+                except RedisError as exc:  # the server went away mid-run: nothing was committed
+                    raise StateError(
+                        f"{self.url}: Redis failed during the run, nothing committed: {exc}"
+                    ) from None
                 finally:
                     self._reset()
         finally:
@@ -359,7 +363,12 @@ class RedisStore:
     # -- articles and the index -------------------------------------------------------------------
 
     def known_entry_keys(self, feed: str) -> set[str]:
-        stored = {_str(key) for key in self.redis.smembers(self._key("k", feed))}
+        try:
+            stored = {_str(key) for key in self.redis.smembers(self._key("k", feed))}
+        except RedisError as exc:
+            raise StateError(
+                f"{self.url}: cannot read feed {feed!r}'s entry keys from Redis: {exc}"
+            ) from None
         return stored | self._entry_keys.get(feed, set())
 
     def params_id(self, params: SignatureParams) -> int:
@@ -560,10 +569,13 @@ class RedisStore:
         """Every committed story and its members, read between two equal ``version`` values, so that
         no other host's commit lands between the reads."""
         for _ in range(_SNAPSHOT_TRIES):
-            version = self.redis.get(self._key("version"))
-            snapshot = self._read_stories()
-            if self.redis.get(self._key("version")) == version:
-                return snapshot
+            try:
+                version = self.redis.get(self._key("version"))
+                snapshot = self._read_stories()
+                if self.redis.get(self._key("version")) == version:
+                    return snapshot
+            except RedisError as exc:
+                raise StateError(f"{self.url}: cannot read the stories from Redis: {exc}") from None
         raise StateError(f"{self.url}: the state kept changing while emit read it; try again")
 
     def _read_stories(self) -> tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]]:

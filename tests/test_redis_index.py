@@ -177,6 +177,23 @@ def test_a_failed_run_leaves_staged_records_that_the_next_run_deletes(
     assert outputs(demo) == outputs(reference)
 
 
+def test_redis_failing_mid_run_fails_the_run_and_commits_nothing(
+    demo: Path, redis_index: RedisIndex, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis_index.use_in(demo / "config.toml")
+
+    def gone(*_args: object) -> None:
+        raise redis.ConnectionError("Connection closed by server.")
+
+    monkeypatch.setattr(RedisStore, "bucket_neighbours", gone)
+    result = cli("run", "--config", str(demo / "config.toml"))
+    assert result.code == 1
+    assert "Redis failed during the run, nothing committed: Connection closed by server." in result.err
+    assert not (demo / "out").exists()
+    monkeypatch.undo()
+    assert "6 new entries" in cli("run", "--config", str(demo / "config.toml")).out
+
+
 def test_unreachable_redis_fails_the_run_with_the_url(demo: Path, cli) -> None:
     config = demo / "config.toml"
     config.write_text(
