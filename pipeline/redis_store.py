@@ -16,14 +16,17 @@ Detection order matters (an article joins the story of the best match stored *be
 detect phase is serialized across hosts by a Redis lock (``lock``: SET NX PX, renewed by a thread
 while the run holds it). A run's writes are kept in memory (its reads see them merged with Redis);
 every ``STAGE_ARTICLES`` new articles, the finished ones and their buckets are staged in Redis
-(articles under ids above the committed ``ids`` counter, buckets in ``run:b:<group>`` hashes) so
-that memory stays bounded. Nothing committed refers to staged records. The run ends with one
-MULTI/EXEC that first checks, under WATCH, that the lock is still this run's, then merges the
-staged buckets, adds the stories, members, entry keys and relations, and moves ``ids``.
+so that memory stays bounded: articles under ids above the committed ``ids`` counter, bucket
+entries appended to the bucket hashes (only the lock holder reads those; the touched groups are
+listed in ``run:groups``). Stories, members, entry keys and ``ids`` never refer to staged records.
+Staging and the final commit are each one MULTI/EXEC that first checks, under WATCH, that the lock
+is still this run's; the commit adds the stories, members, entry keys and relations and moves
+``ids``.
 
 A crash or kill before that EXEC leaves the committed state untouched (a new signature-parameter id
-aside, which is idempotent); the staged records are unreachable and the next run to take the lock
-deletes them first. The lock expires after ``LOCK_TTL`` seconds, and the next run re-reads the
+aside, which is idempotent); the next run to take the lock first deletes the staged articles and
+strips the ids above ``ids`` from the bucket hashes listed in ``run:groups``. The lock expires
+after ``LOCK_TTL`` seconds, and the next run re-reads the
 entries, because neither their keys (Redis) nor the feed's validators and digest (SQLite, committed
 after Redis) were stored. A crash after the EXEC and before the SQLite commit makes the next run
 fetch the feeds again and skip the stored entries by key; only that run's boilerplate line counts
