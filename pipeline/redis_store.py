@@ -26,11 +26,10 @@ is still this run's; the commit adds the stories, members, entry keys and relati
 A crash or kill before that EXEC leaves the committed state untouched (a new signature-parameter id
 aside, which is idempotent); the next run to take the lock first deletes the staged articles and
 strips the ids above ``ids`` from the bucket hashes listed in ``run:groups``. The lock expires
-after ``LOCK_TTL`` seconds, and the next run re-reads the
-entries, because neither their keys (Redis) nor the feed's validators and digest (SQLite, committed
-after Redis) were stored. A crash after the EXEC and before the SQLite commit makes the next run
-fetch the feeds again and skip the stored entries by key; only that run's boilerplate line counts
-are lost.
+after ``LOCK_TTL`` seconds, and the next run re-reads the entries, because neither their keys
+(Redis) nor the feed's validators and digest (SQLite, committed after Redis) were stored. A crash
+after the EXEC and before the SQLite commit makes the next run fetch the feeds again and skip the
+stored entries by key; only that run's boilerplate line counts are lost.
 
 datasketch's Redis storage (``MinHashLSH(storage_config={"type": "redis"})``) is not used: its
 buffered inserts cannot join our MULTI/EXEC with the article records, it keys buckets by its own
