@@ -177,6 +177,26 @@ def test_a_failed_run_leaves_staged_records_that_the_next_run_deletes(
     assert outputs(demo) == outputs(reference)
 
 
+def test_a_run_whose_lock_was_taken_over_commits_nothing(
+    demo: Path, redis_index: RedisIndex, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host paused past the lock's expiry must not write over the next holder's state."""
+    redis_index.use_in(demo / "config.toml")
+    client = redis.Redis.from_url(redis_index.url)
+    working = runner.attribute
+
+    def taken_over(*args: object) -> None:
+        working(*args)  # type: ignore[arg-type]
+        client.set(redis_index.prefix + "lock", "another-host", px=60_000)  # as after an expiry
+
+    monkeypatch.setattr(runner, "attribute", taken_over)
+    result = cli("run", "--config", str(demo / "config.toml"))
+    assert result.code == 1
+    assert "the detect lock expired before the commit" in result.err
+    assert client.get(redis_index.prefix + "lock") == b"another-host"  # the other host's lock stays
+    assert client.keys(redis_index.prefix + "k:*") == [] and client.get(redis_index.prefix + "ids") is None
+
+
 def test_redis_failing_mid_run_fails_the_run_and_commits_nothing(
     demo: Path, redis_index: RedisIndex, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
