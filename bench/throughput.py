@@ -326,7 +326,19 @@ def main() -> None:
     parser.add_argument("--sign-articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="repeats of the signing micro-benchmark")
     parser.add_argument("--keep", type=Path, help="use this folder and keep it (default: a temp folder)")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=("sqlite", "redis"),
+        help="[index] backend to measure; repeat for both (default: sqlite)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis for --backend redis; its keys (prefix syndedup-bench:) are deleted before and after",
+    )
     args = parser.parse_args()
+    backends = args.backend or ["sqlite"]
     feeds = args.feeds or max(1, args.articles // 100)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="syndedup-bench-"))
     try:
@@ -339,6 +351,14 @@ def main() -> None:
             f"corpus: {args.articles} articles in {feeds} RSS files, {corpus_bytes / 1e6:.1f} MB "
             f"(generated in {time.perf_counter() - start:.1f} s) in {folder}"
         )
+        measured = {}
+        for backend in backends:
+            if backend == "redis":
+                measured[backend] = measure_redis(folder, config_path, args.articles, args.redis_url)
+        if "sqlite" not in backends:
+            for backend, (first, second, memory) in measured.items():
+                report_backend(backend, args.articles, first, second, memory)
+            return
         first = _child("run", str(config_path))
         second = _child("run", str(config_path))
         naive = _child("naive", str(config_path), str(min(args.naive_articles, args.articles)))
@@ -349,9 +369,85 @@ def main() -> None:
         lookup = _child("lookup", str(state_path), "1000")
         state_bytes, tables = state_sizes(state_path)
         report(args.articles, first, second, naive, signing, state_bytes, tables, lookup)
+        measured = {"sqlite": (first, second, {"sqlite_bytes": state_bytes}), **measured}
+        if len(measured) > 1:
+            print()
+            print(
+                "| backend | first run | rerun, nothing new | peak RSS | dedup + attribute s "
+                "| state per article |"
+            )
+            print("|---|---|---|---|---|---|")
+            for backend, (one, two, memory) in measured.items():
+                report_backend(backend, args.articles, one, two, memory)
+            print()
+            names = list(first["stages"])
+            print(f"| first run, seconds per stage | {' | '.join(names)} |")
+            print(f"|---|{'---|' * len(names)}")
+            for backend, (one, _two, _memory) in measured.items():
+                cells = " | ".join(f"{one['stages'].get(n, 0.0):.2f}" for n in names)
+                print(f"| {backend} | {cells} |")
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+REDIS_PREFIX = "syndedup-bench:"
+
+
+def measure_redis(folder: Path, config_path: Path, articles: int, url: str) -> tuple[dict, dict, dict]:
+    """First run and rerun with ``[index] backend = "redis"`` (its own SQLite file for feed health),
+    and Redis ``used_memory`` before and after the first run."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    _delete_prefix(client)
+    redis_config = folder / "config-redis.toml"
+    text = config_path.read_text(encoding="utf-8").replace(
+        "state/syndedup.sqlite", "state-redis/syndedup.sqlite"
+    )
+    redis_config.write_text(
+        text + f'\n[index]\nbackend = "redis"\nurl = "{url}"\nprefix = "{REDIS_PREFIX}"\n', encoding="utf-8"
+    )
+    shutil.rmtree(folder / "state-redis", ignore_errors=True)
+    try:
+        before = int(client.info("memory")["used_memory"])
+        first = _child("run", str(redis_config))
+        after = int(client.info("memory")["used_memory"])
+        second = _child("run", str(redis_config))
+        local, _ = state_sizes(folder / "state-redis" / "syndedup.sqlite")
+        keys = sum(1 for _ in client.scan_iter(match=REDIS_PREFIX + "*", count=10_000))
+        return first, second, {"redis_bytes": after - before, "sqlite_bytes": local, "keys": keys}
+    finally:
+        _delete_prefix(client)
+        client.close()
+
+
+def _delete_prefix(client) -> None:  # type: ignore[no-untyped-def]
+    batch = []
+    for key in client.scan_iter(match=REDIS_PREFIX + "*", count=10_000):
+        batch.append(key)
+        if len(batch) == 10_000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
+
+
+def report_backend(backend: str, articles: int, first: dict, second: dict, memory: dict) -> None:
+    """One row of the backend comparison."""
+    per = max(articles, 1)
+    state = f"SQLite {memory['sqlite_bytes'] / per:.0f} B"
+    if "redis_bytes" in memory:
+        state += (
+            f" (feed health only) + Redis used_memory {memory['redis_bytes'] / per:.0f} B "
+            f"({memory['redis_bytes'] / 1e6:.1f} MB, {memory['keys'] / per:.1f} keys/article)"
+        )
+    detect = first["stages"].get("dedup", 0.0) + first["stages"].get("attribute", 0.0)
+    print(
+        f"| {backend} | {first['seconds']:.1f} s, {first['entries_new'] / first['seconds']:.0f} articles/s "
+        f"({first['stories']} stories) | {second['seconds']:.2f} s | {first['rss_mb']:.0f} MB | "
+        f"{detect:.1f} | {state} |"
+    )
 
 
 def report(

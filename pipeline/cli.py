@@ -25,8 +25,9 @@ from pipeline.explain import explain, format_explanation
 from pipeline.logs import configure, formatter_for, level_for
 from pipeline.opml import OpmlError, apply_import, plan_import, read_opml
 from pipeline.progress import ProgressCallback, no_progress
-from pipeline.runner import run
+from pipeline.runner import emit_outputs, run
 from pipeline.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serve_until_stopped
+from pipeline.shard import Shard
 from pipeline.state_view import StateView
 from pipeline.status import feed_statuses, format_status
 
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "stories, and write the RSS, Atom and report outputs. Shows a progress bar on a "
         "terminal; under cron only warnings and a one-line summary.",
     )
+    run_parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only shard K of N of the feeds (by a stable hash of each feed's name), for several "
+        'hosts sharing one [index] backend = "redis"',
+    )
     run_parser.set_defaults(handler=_run)
     check_parser = commands.add_parser(
         "check",
@@ -116,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--dry-run", action="store_true", help="show what would be added; change nothing"
     )
     opml_parser.set_defaults(handler=_import_opml)
+    _add_emit_parser(commands, common)
     _add_serve_parser(commands, common)
     return parser
 
@@ -154,8 +162,9 @@ def _say(args: argparse.Namespace, message: str, level: int = logging.ERROR) -> 
 def _run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
+        shard = Shard.parse(args.shard) if args.shard else None
         with _progress(args) as progress:
-            report = run(config, progress=progress)
+            report = run(config, progress=progress, shard=shard)
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -319,6 +328,37 @@ def _validate(text: str, path: Path) -> Config:
         return parse_config(data, path.resolve())
     except ConfigError as exc:
         raise ConfigError(f"{exc} (run `syndedup check`; config unchanged)", key=exc.key) from None
+
+
+def _add_emit_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``syndedup emit``: write the outputs from the stored state alone (no fetching)."""
+    parser = commands.add_parser(
+        "emit",
+        parents=[common],
+        help="write the outputs from the stored state, without fetching",
+        description="Write the RSS, Atom and report outputs from the stored stories, without "
+        'fetching: with [index] backend = "redis", from the state every shard\'s host shares.',
+    )
+    parser.set_defaults(handler=_emit)
+
+
+def _emit(args: argparse.Namespace) -> int:
+    """Write the outputs; exit 2 on a config error, 1 when the state cannot be read or written."""
+    try:
+        config = load_config(args.config)
+        items, stories = emit_outputs(config)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, f"emit failed, nothing written: {exc}")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(
+            f"syndedup: {items} items written to {config.output.rss.name} and "
+            f"{config.output.atom.name}; {stories} stories in {config.output.report.name}"
+        )
+    return EXIT_OK
 
 
 def _add_serve_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

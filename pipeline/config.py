@@ -154,6 +154,24 @@ class AttributionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """Where the dedup state (signatures, LSH buckets, articles, stories) lives.
+
+    "sqlite" (default): in the [state] file, one host. "redis": in the Redis server at ``url``, so
+    that several hosts, each running a shard of the feeds (``syndedup run --shard K/N``), share one
+    dedup state; feed health, HTTP validators, page cache and boilerplate counts stay in each
+    host's [state] file. ``prefix`` starts every key, so that several deployments can share a server.
+    """
+
+    backend: str = "sqlite"
+    url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = "syndedup:"
+
+
+INDEX_BACKENDS = ("sqlite", "redis")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration of one run. Paths are absolute (resolved against the config's folder)."""
 
@@ -164,9 +182,10 @@ class Config:
     fetch: FetchConfig = FetchConfig()
     dedup: DedupConfig = DedupConfig()
     attribution: AttributionConfig = AttributionConfig()
+    index: IndexConfig = IndexConfig()
 
 
-TOP_LEVEL_KEYS = ("feeds", "output", "state", "fetch", "dedup", "attribution")
+TOP_LEVEL_KEYS = ("feeds", "output", "state", "fetch", "dedup", "attribution", "index")
 
 
 def load_config(path: Path) -> Config:
@@ -209,7 +228,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     dedup = _parse_flat(DedupConfig, _table(data, "dedup", path), "dedup.", path)
     _check_dedup(dedup, path)
     attribution = _parse_attribution(_table(data, "attribution", path), path)
-    return Config(path, feeds, output, state, fetch, dedup, attribution)
+    index = _parse_index(_table(data, "index", path), state, path)
+    return Config(path, feeds, output, state, fetch, dedup, attribution, index)
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigError:
@@ -387,3 +407,20 @@ def _parse_attribution(table: Mapping[str, Any], path: Path) -> AttributionConfi
             raise _fail(path, key, f"must be a list of non-empty strings, got {names!r}")
         aliases[name] = tuple(n.strip() for n in names)
     return AttributionConfig(aliases=aliases)
+
+
+def _parse_index(table: Mapping[str, Any], state: StateConfig, path: Path) -> IndexConfig:
+    _reject_unknown(table, ("backend", "url", "prefix"), "index.", path)
+    defaults = IndexConfig()
+    index = IndexConfig(
+        backend=_string(table, "backend", "index.", path) if "backend" in table else defaults.backend,
+        url=_string(table, "url", "index.", path) if "url" in table else defaults.url,
+        prefix=_string(table, "prefix", "index.", path) if "prefix" in table else defaults.prefix,
+    )
+    if index.backend not in INDEX_BACKENDS:
+        raise _fail(path, "index.backend", f"{index.backend!r} is not one of {', '.join(INDEX_BACKENDS)}")
+    if not index.url.startswith(("redis://", "rediss://", "unix://")):
+        raise _fail(path, "index.url", f"{index.url!r} is not a redis://, rediss:// or unix:// URL")
+    if index.backend == "redis" and state.retention_days is not None:
+        raise _fail(path, "state.retention_days", 'pruning is not supported with index.backend = "redis" yet')
+    return index

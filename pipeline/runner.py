@@ -19,10 +19,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.config import Config
+from pipeline.config import Config, FeedConfig
 from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
 from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
+from pipeline.shard import Shard
 from pipeline.stages.attribute import AliasTable, attribute
 from pipeline.stages.boilerplate import strip_boilerplate
 from pipeline.stages.dedup import Deduplicator
@@ -32,6 +33,7 @@ from pipeline.stages.fulltext import fetch_pages, use_full_text
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
+from pipeline.store import Store, open_store
 from pipeline.timing import StageClock
 
 log = logging.getLogger(__name__)
@@ -87,19 +89,28 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def run(config: Config, now: datetime | None = None, progress: ProgressCallback = no_progress) -> RunReport:
+def run(
+    config: Config,
+    now: datetime | None = None,
+    progress: ProgressCallback = no_progress,
+    shard: Shard | None = None,
+) -> RunReport:
     """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses.
 
     ``progress`` is called after each feed is fetched, each entry is detected and when emit ends.
+    With ``shard``, only that shard's feeds are fetched (the others are another host's).
     """
     moment = now or now_utc()
+    feeds = shard.select(config.feeds) if shard else config.feeds
     with run_lock(config.state.path, config.state.lock_wait):
-        state = State(config.state.path)
+        local = State(config.state.path)
+        state: Store = local
         try:
+            state = open_store(config, local)
             report = RunReport()
             clock = StageClock(report.stage_seconds)
             with clock.stage("fetch_parse"):
-                results = _fetch_all(config, state, moment, progress)
+                results = _fetch_all(config, feeds, state, moment, progress)
                 fetch_pages(results, config, state, moment)  # article pages for teasers, cached
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
@@ -128,21 +139,43 @@ def run(config: Config, now: datetime | None = None, progress: ProgressCallback 
     return report
 
 
+def emit_outputs(config: Config) -> tuple[int, int]:
+    """Write the outputs from the stored state alone; return (items written, stories).
+
+    With Redis, the stories every host committed (read as one snapshot, so no lock is needed);
+    with SQLite, under the run lock, so that a run's commit never lands between emit's reads.
+    """
+    if config.index.backend == "redis":
+        local = State(config.state.path)
+        state: Store = local
+        try:
+            state = open_store(config, local)
+            return emit(state, config.output), len(state.stories())
+        finally:
+            state.close()
+    with run_lock(config.state.path, config.state.lock_wait):
+        local = State(config.state.path)
+        try:
+            return emit(local, config.output), len(local.stories())
+        finally:
+            local.close()
+
+
 def _fetch_all(
-    config: Config, state: State, moment: datetime, progress: ProgressCallback
+    config: Config, feeds: tuple[FeedConfig, ...], state: Store, moment: datetime, progress: ProgressCallback
 ) -> list[FetchResult]:
     """ingest every feed, reporting each one to ``progress`` as it finishes."""
-    total = len(config.feeds)
+    total = len(feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
-    for result in ingest(config.feeds, config.fetch, state.feed_health, moment, state.feed_digest):
+    for result in ingest(feeds, config.fetch, state.feed_health, moment, state.feed_digest):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
 
 
 def _record_fetches(
-    state: State, results: list[FetchResult], report: RunReport, moment: datetime
+    state: Store, results: list[FetchResult], report: RunReport, moment: datetime
 ) -> list[Article]:
     """Store each feed's health; log its problems; return its entries not seen in earlier runs."""
     new_articles: list[Article] = []
@@ -217,7 +250,7 @@ def _within_retention(
     return kept
 
 
-def _prune(state: State, config: Config, report: RunReport, moment: datetime) -> None:
+def _prune(state: Store, config: Config, report: RunReport, moment: datetime) -> None:
     """Delete stories past the retention window, in the transaction that added this run's entries."""
     cutoff = _retention_cutoff(config, moment)
     if cutoff is not None:
@@ -231,7 +264,7 @@ _DETECT_STAGES = ("record", "normalize", "boilerplate", "signature", "dedup", "a
 
 
 def _detect(
-    state: State,
+    state: Store,
     config: Config,
     articles: list[Article],
     report: RunReport,

@@ -8,12 +8,19 @@ import sys
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import REPO, read_report
 
 VOA_LINK = "https://www.voanews.com/a/syria-talks-astana/3687000.html"
 GAZETTE_LINK = "https://syrianewsgazette.com/2017/01/23/syrian-peace-talks-open-in-astana/"
 TEASER_LINK = "https://news-aggregator.example/item/88213"
+
+
+@pytest.fixture
+def demo(backend_demo: Path) -> Path:
+    """Every test here runs on both index backends (SQLite and Redis) and expects the same stories."""
+    return backend_demo
 
 
 def astana(report: list[dict]) -> dict:

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from pipeline.config import DedupConfig
 from pipeline.stages.dedup import compare, lead_containment
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
-from pipeline.state import State
+from pipeline.store import Store
 
 # Without a "..." an entry is a teaser only when it has at most half the longest member's shingles:
 # an early copy that dropped the last of three paragraphs keeps about 60% and is still a copy
@@ -69,13 +69,13 @@ class AliasTable:
         return cleaned
 
 
-def attribute(state: State, story_ids: Iterable[str], dedup: DedupConfig, aliases: AliasTable) -> None:
+def attribute(state: Store, story_ids: Iterable[str], dedup: DedupConfig, aliases: AliasTable) -> None:
     """Recompute canonical entry, credited source and member relations of the given stories."""
     for story_id in sorted(story_ids):
         attribute_story(state, story_id, dedup, aliases)
 
 
-def attribute_story(state: State, story_id: str, dedup: DedupConfig, aliases: AliasTable) -> None:
+def attribute_story(state: Store, story_id: str, dedup: DedupConfig, aliases: AliasTable) -> None:
     """Attribute one story from all its stored members."""
     members = state.story_members(story_id)  # oldest first
     tokens = {m.id: tokenize(m.body) for m in members}

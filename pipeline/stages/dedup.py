@@ -27,7 +27,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
 from pipeline.recent import RecentMap
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
-from pipeline.state import State
+from pipeline.store import Store
 
 MAX_CANDIDATES = 64
 # Token lists kept for candidates (~24 KB each): the 2k most recently used bound this at ~50 MB.
@@ -92,7 +92,7 @@ def story_id_for(article: Article) -> str:
 class Deduplicator:
     """Assigns stories to new articles in publication order and stores them with their signatures."""
 
-    def __init__(self, state: State, dedup: DedupConfig, params_id: int, now: datetime) -> None:
+    def __init__(self, state: Store, dedup: DedupConfig, params_id: int, now: datetime) -> None:
         self.state = state
         self.dedup = dedup
         self.params_id = params_id

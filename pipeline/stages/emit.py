@@ -27,7 +27,8 @@ from pipeline.atomic import write_atomic
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.stages.audit import render_audit
-from pipeline.state import State, iso
+from pipeline.state import iso
+from pipeline.store import Store
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -45,7 +46,7 @@ def story_guid(story_id: str) -> str:
     return f"urn:syndedup:story:{story_id}"
 
 
-def load_stories(state: State) -> list[Story]:
+def load_stories(state: Store) -> list[Story]:
     """Every attributed story, newest original first (ties broken by story id)."""
     members_by_story = state.members_for_output()
     stories: list[Story] = []
@@ -308,7 +309,7 @@ def write_if_changed(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def emit(state: State, output: OutputConfig) -> int:
+def emit(state: Store, output: OutputConfig) -> int:
     """Write every configured output from the state; return the number of feed items written."""
     stories = load_stories(state)
     window = stories[: output.max_items]

@@ -32,7 +32,7 @@ from pipeline.models import Article, FetchResult, Page
 from pipeline.page_client import PageClient, PageRequest, PageResponse
 from pipeline.stages.attribute import AliasTable
 from pipeline.stages.normalize import clean_line, normalize_article, split_body
-from pipeline.state import State
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def wants_page(article: Article, feed: FeedConfig) -> bool:
 def fetch_pages(
     results: Iterable[FetchResult],
     config: Config,
-    state: State,
+    state: Store,
     now: datetime,
     client: PageClient | None = None,
 ) -> int:
@@ -172,7 +172,7 @@ def extract(body: bytes, encoding: str | None, url: str) -> tuple[str | None, st
     return canonical, (text.strip() or None) if text else None
 
 
-def use_full_text(articles: Iterable[Article], config: Config, state: State) -> Iterator[Article]:
+def use_full_text(articles: Iterable[Article], config: Config, state: Store) -> Iterator[Article]:
     """Detect each article on its page's text where it has one; add credits from the page."""
     hosts = _feed_hosts(state)
     names = {name: list(others) for name, others in config.attribution.aliases.items()}
@@ -225,7 +225,7 @@ def host_of(url: str) -> str:
     return netloc[4:] if netloc.startswith("www.") else netloc
 
 
-def _feed_hosts(state: State) -> dict[str, str]:
+def _feed_hosts(state: Store) -> dict[str, str]:
     """feed name -> host of the site it links to (its <link>), as learned by ingest."""
     hosts = {}
     for name, (_, _, link, _) in state.feed_info().items():
