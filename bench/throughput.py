@@ -176,6 +176,7 @@ def child_sign(config_path: str, limit: str, repeat: str) -> None:
     from datasketch import MinHash
 
     from pipeline.config import load_config
+    from pipeline.health import FeedHealth
     from pipeline.models import Article
     from pipeline.stages.fingerprint import Fingerprinter, shingle_hashes, tokenize
     from pipeline.stages.ingest import ingest
@@ -183,7 +184,7 @@ def child_sign(config_path: str, limit: str, repeat: str) -> None:
 
     config = load_config(Path(config_path))
     articles: list[Article] = []
-    for result in ingest(config.feeds, config.fetch, lambda _name: (None, None), datetime.now(UTC)):
+    for result in ingest(config.feeds, config.fetch, lambda _name: FeedHealth(), datetime.now(UTC)):
         articles.extend(result.articles)
         if len(articles) >= int(limit):
             break
