@@ -275,9 +275,10 @@ def _detect(
                 progress(ProgressEvent("detect", done, len(ordered), article.feed))
         for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
             article.tokens, article.text, article.body, article.signature = [], "", "", None
+            article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     with clock.stage("attribute"):
         aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
-        attribute(state, deduplicator.touched, config.dedup, aliases)
+        attribute(state, deduplicator.touched, config.dedup, aliases, deduplicator.shingles)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
