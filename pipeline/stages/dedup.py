@@ -115,7 +115,8 @@ class Deduplicator:
         self._salts = [  # per kind and band, built once (formatting them per article cost ~100 µs)
             [f"{params_id}:{kind}:{band}:".encode() for band in range(self.bands)] for kind in (_FULL, _LEAD)
         ]
-        self._shingles: RecentMap[int, Shingles] = RecentMap(SHINGLE_CACHE)
+        # article id -> (story id, shingles): an article's story never changes during a run.
+        self._known: RecentMap[int, tuple[str, Shingles]] = RecentMap(SHINGLE_CACHE)
         self.touched: set[str] = set()
         self.joined = 0
         self.created = 0
@@ -146,11 +147,12 @@ class Deduplicator:
                 if best is None or rank > (best[0], -best[1]):
                     best = (rank[0], candidate_id, story_id, verdict)
         if best is None:
-            article.story_id = story_id_for(article)
-            self.state.add_story(article.story_id)
+            story_id = article.story_id = story_id_for(article)
+            self.state.add_story(story_id)
             self.created += 1
         else:
-            _, candidate_id, article.story_id, verdict = best
+            _, candidate_id, story_id, verdict = best
+            article.story_id = story_id
             article.match = Match(
                 article_id=candidate_id,
                 relation="teaser" if verdict.relation == "teaser" else "copy",
@@ -159,31 +161,35 @@ class Deduplicator:
                 threshold=verdict.threshold,
             )
             self.joined += 1
-        self.touched.add(article.story_id)
+        self.touched.add(story_id)
         article.id = self.state.add_article(article, self.now)
         if article.signature:
             self.state.add_signature(article.id, self.params_id, article.signature, buckets)
-            self._shingles[article.id] = self._own_shingles(article)
+            self._known[article.id] = (story_id, self._own_shingles(article))
 
     def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
         shared = self.state.bucket_neighbours(buckets)
         ranked = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
-        rows = self.state.article_bodies(ranked)
+        # Only candidates not in the cache are read (and their bodies decompressed and tokenized).
+        rows = self.state.article_bodies([i for i in ranked if i not in self._known])
         own = self._own_shingles(article)
         for candidate_id in ranked:
-            if candidate_id not in rows:
-                continue
-            story_id, body = rows[candidate_id]
-            other = self._shingles.get(candidate_id)
-            if other is None:
-                other = self._shingles[candidate_id] = Shingles(tokenize(body), self.dedup.shingle_size)
+            known = self._known.get(candidate_id)
+            if known is None:
+                if candidate_id not in rows:
+                    continue
+                story_id, body = rows[candidate_id]
+                known = (story_id, Shingles(tokenize(body), self.dedup.shingle_size))
+                self._known[candidate_id] = known
+            story_id, other = known
             verdict = compare_shingles(own, other, self.dedup)
             if verdict.same_story:
                 yield candidate_id, story_id, verdict
 
     def shingles(self, article_id: int) -> Shingles | None:
         """The cached shingles of a stored article, if still in the cache (attribution reuses them)."""
-        return self._shingles.get(article_id)
+        known = self._known.get(article_id)
+        return known[1] if known else None
 
     def _own_shingles(self, article: Article) -> Shingles:
         if article.shingles is None or article.shingles.size != self.dedup.shingle_size:
