@@ -1,0 +1,101 @@
+"""Parse fetched feed bytes in worker processes, so that feedparser uses more than one core.
+
+Fetching stays where it was: ingest's threads fetch each feed through the polite fetcher (backoff,
+conditional GET, size and time limits) in the main process. Only the bytes it got are sent to a
+worker, which runs ``ingest.parse_feed`` on them exactly as the thread would have, and sends back
+the entries, warnings and error. A worker that crashes or an unforeseen exception becomes the
+feed's error, as on the serial path; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+
+from pipeline.config import FeedConfig
+from pipeline.models import Article, FetchResult
+from pipeline.stages.fetch import RawFeed
+
+_log = logging.getLogger(__name__)
+
+# What a worker sends back: articles, warnings, error, feed title, feed link, traceback of a bug.
+_Parsed = tuple[list[Article], list[str], str | None, str | None, str | None, str | None]
+
+
+def _parse_in_worker(raw: RawFeed, feed: FeedConfig, now: datetime, max_entries: int | None) -> _Parsed:
+    from pipeline.stages.ingest import parse_feed
+
+    result = FetchResult(feed=feed.name, url=feed.url)
+    try:
+        parse_feed(raw, feed, now, result, max_entries)
+    except Exception as exc:  # the serial path's last line of defence, with the traceback sent back
+        return [], result.warnings, f"{type(exc).__name__}: {exc}", None, None, traceback.format_exc()
+    return result.articles, result.warnings, result.error, result.feed_title, result.feed_link, None
+
+
+def _ready() -> None:
+    """A no-op task: submitting it starts the workers before any fetch thread exists."""
+
+
+def _worker_init(parent: int) -> None:
+    """Tie a worker's life to the run: it dies with the run (even a kill -9) and leaves Ctrl-C to it.
+
+    Without this, a run killed mid-fetch would leave its workers waiting for work for ever (and
+    holding the run's stdout/stderr open, so whoever waits for the run's output would hang).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops the pool itself on Ctrl-C
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # no prctl: it outlives a killed run
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class ParsePool:
+    """A process pool that fills a FetchResult from fetched bytes, like ``ingest.parse_feed``."""
+
+    def __init__(self, processes: int) -> None:
+        # fork: workers start with the parent's modules loaded (no import cost); all of them are
+        # forked at the first submit, made here before the fetch threads start (forking a process
+        # that runs threads can copy a lock held by one of them).
+        self._pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+        self._pool.submit(_ready).result()
+
+    def parse(
+        self, raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None
+    ) -> None:
+        """Parse ``raw`` in a worker into ``result`` (entries, warnings, error, title, link)."""
+        try:
+            parsed = self._pool.submit(_parse_in_worker, raw, feed, now, max_entries).result()
+        except Exception as exc:  # a worker killed (out of memory, signal) or a result not picklable
+            _log.error("feed %r: parse worker failed: %s: %s", feed.name, type(exc).__name__, exc)
+            result.articles = []
+            result.error = f"unexpected error while parsing: {type(exc).__name__}: {exc}"
+            return
+        articles, warnings, error, title, link, trace = parsed
+        result.warnings.extend(warnings)
+        if trace is not None:
+            _log.error("feed %r: unexpected error while parsing\n%s", feed.name, trace.rstrip())
+            result.articles = []
+            result.error = f"unexpected error while parsing: {error}"
+            return
+        result.articles, result.error, result.feed_title, result.feed_link = articles, error, title, link
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

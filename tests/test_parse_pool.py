@@ -1,0 +1,78 @@
+"""Parsing in worker processes gives what parsing in the fetch threads gives, errors included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import FeedConfig, FetchConfig
+from pipeline.health import FeedHealth
+from pipeline.stages import ingest as ingest_module
+from pipeline.stages.ingest import ingest
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://t/</link>
+<item><title>One</title><link>http://t/1</link><guid>g1</guid>
+<description>First entry text.</description></item>
+<item><title>Two</title><link>http://t/2</link><guid>g1</guid>
+<description>Same id again.</description></item>
+</channel></rss>"""
+BROKEN = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Only</title><guid>b1</guid><description>Text</description></item><item>"""
+
+
+def no_health(_: str) -> FeedHealth:
+    return FeedHealth()
+
+
+def feeds(tmp_path: Path) -> list[FeedConfig]:
+    (tmp_path / "good.xml").write_bytes(RSS)
+    (tmp_path / "broken.xml").write_bytes(BROKEN)
+    (tmp_path / "html.xml").write_bytes(b"<!doctype html><html><body>hi</body></html>")
+    return [
+        FeedConfig("Good", str(tmp_path / "good.xml")),
+        FeedConfig("Missing", str(tmp_path / "nope.xml")),
+        FeedConfig("Broken", str(tmp_path / "broken.xml")),
+        FeedConfig("Html", str(tmp_path / "html.xml")),
+    ]
+
+
+def summary(processes: int, tmp_path: Path) -> list[tuple]:
+    results = ingest(feeds(tmp_path), FetchConfig(parse_processes=processes), no_health, NOW)
+    return [
+        (
+            r.feed,
+            r.error,
+            r.warnings,
+            r.feed_title,
+            r.feed_link,
+            [(a.entry_key, a.raw_html) for a in r.articles],
+        )
+        for r in results
+    ]
+
+
+def test_worker_processes_give_the_serial_results(tmp_path: Path) -> None:
+    serial = summary(0, tmp_path)
+    assert summary(2, tmp_path) == serial
+    assert [row[0] for row in serial] == ["Good", "Missing", "Broken", "Html"]
+    assert serial[0][5] == [("g1", "First entry text.")] and "repeat" in serial[0][2][0]
+    assert serial[1][1] and "not found" in serial[1][1]
+    assert serial[2][2] and "not well-formed" in serial[2][2][0]
+    assert serial[3][1] and "HTML page" in serial[3][1]
+
+
+def test_an_unexpected_error_in_a_worker_is_the_feeds_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingest_module, "parse_feed", explode)  # the workers fork with it
+    rows = summary(2, tmp_path)
+    assert rows[0][1] == "unexpected error while parsing: RuntimeError: boom"
+    assert rows[0][5] == []
+    assert rows[1][1] and "not found" in rows[1][1]  # fetch errors are the fetcher's, as before
+    assert "unexpected error while parsing" in caplog.text and "RuntimeError: boom" in caplog.text
