@@ -40,6 +40,7 @@ class Article:
     match: Match | None = None
     id: int | None = None
     page: Page | None = None  # the article page fetched for its full text (stages/fulltext.py)
+    normalized: bool = False  # text/body/credit filled (by normalize, maybe in a parse worker)
 
 
 @dataclass(frozen=True, slots=True)

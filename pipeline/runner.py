@@ -135,7 +135,9 @@ def _fetch_all(
     total = len(config.feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
-    for result in ingest(config.feeds, config.fetch, state.feed_health, moment, state.feed_digest):
+    for result in ingest(
+        config.feeds, config.fetch, state.feed_health, moment, state.feed_digest, state.known_entry_keys
+    ):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results

@@ -11,6 +11,7 @@ from pipeline.config import FeedConfig, FetchConfig
 from pipeline.health import FeedHealth
 from pipeline.stages import ingest as ingest_module
 from pipeline.stages.ingest import ingest
+from pipeline.stages.normalize import normalize
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://t/</link>
@@ -39,29 +40,38 @@ def feeds(tmp_path: Path) -> list[FeedConfig]:
     ]
 
 
-def summary(processes: int, tmp_path: Path) -> list[tuple]:
-    results = ingest(feeds(tmp_path), FetchConfig(parse_processes=processes), no_health, NOW)
-    return [
-        (
-            r.feed,
-            r.error,
-            r.warnings,
-            r.feed_title,
-            r.feed_link,
-            [(a.entry_key, a.raw_html) for a in r.articles],
-        )
-        for r in results
-    ]
+def summary(processes: int, tmp_path: Path, known: dict[str, set[str]] | None = None) -> list[tuple]:
+    """Each feed's result, its entries normalized here when the workers did not."""
+    lookup = (lambda name: (known or {}).get(name, set())) if known is not None else None
+    config = FetchConfig(parse_processes=processes)
+    rows = []
+    for r in ingest(feeds(tmp_path), config, no_health, NOW, known=lookup):
+        entries = [
+            (a.entry_key, a.normalized, a.title, a.text, a.body, a.credit, a.truncated) for a in r.articles
+        ]
+        list(normalize(r.articles))
+        normalized = [(a.entry_key, a.title, a.text, a.body, a.credit, a.truncated) for a in r.articles]
+        rows.append((r.feed, r.error, r.warnings, r.feed_title, r.feed_link, normalized, entries))
+    return rows
 
 
 def test_worker_processes_give_the_serial_results(tmp_path: Path) -> None:
     serial = summary(0, tmp_path)
-    assert summary(2, tmp_path) == serial
+    parallel = summary(2, tmp_path)
+    assert [row[:6] for row in parallel] == [row[:6] for row in serial]
     assert [row[0] for row in serial] == ["Good", "Missing", "Broken", "Html"]
-    assert serial[0][5] == [("g1", "First entry text.")] and "repeat" in serial[0][2][0]
+    assert serial[0][5] == [("g1", "One", "First entry text.", "First entry text.", None, False)]
+    assert "repeat" in serial[0][2][0]
     assert serial[1][1] and "not found" in serial[1][1]
     assert serial[2][2] and "not well-formed" in serial[2][2][0]
     assert serial[3][1] and "HTML page" in serial[3][1]
+    assert serial[0][6][0][1] is False and parallel[0][6][0][1] is True  # normalized in a worker
+
+
+def test_workers_leave_stored_entries_unnormalized(tmp_path: Path) -> None:
+    rows = summary(2, tmp_path, known={"Good": {"g1"}, "Broken": set()})
+    assert rows[0][6][0][:2] == ("g1", False)  # known: parsed, not normalized (it will be skipped)
+    assert rows[2][6][0][:2] == ("b1", True)
 
 
 def test_an_unexpected_error_in_a_worker_is_the_feeds_error(

@@ -44,6 +44,8 @@ _log = logging.getLogger(__name__)
 HealthLookup = Callable[[str], FeedHealth]
 # Reads the digest of a feed's bytes at its last successful parse (None if unknown).
 Digests = Callable[[str], str | None]
+# The entry keys of a feed already stored (read before the fetch threads start).
+KnownKeys = Callable[[str], set[str]]
 # Fills a FetchResult from a feed's bytes: parse_feed itself, or ParsePool.parse.
 ParseFeed = Callable[[RawFeed, FeedConfig, datetime, FetchResult, "int | None"], None]
 
@@ -68,6 +70,7 @@ def ingest(
     health: HealthLookup,
     now: datetime,
     digests: Digests | None = None,
+    known: KnownKeys | None = None,
 ) -> Iterator[FetchResult]:
     """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
 
@@ -75,6 +78,9 @@ def ingest(
     A feed whose bytes hash to ``digests(name)`` (the same bytes as at its last successful parse)
     is not parsed again and comes back ``not_modified``: files and servers without validators then
     cost a read and a hash, not a parse, when nothing changed.
+
+    With parse worker processes, the entries whose keys ``known(name)`` does not list come back
+    normalized too (``Article.normalized``), so that normalizing uses both cores as well.
     """
     feed_list = list(feeds)
     memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
@@ -82,7 +88,8 @@ def ingest(
     # Parsing is CPU-bound: with [fetch] parse_processes, the fetched bytes are parsed in worker
     # processes (started here, before the fetch threads); fetching stays in this process.
     processes = min(fetch_config.parse_processes, len(feed_list)) if len(feed_list) > 1 else 0
-    pool = ParsePool(processes) if processes > 0 else None
+    stored = {feed.name: frozenset(known(feed.name)) for feed in feed_list} if known and processes else {}
+    pool = ParsePool(processes, stored) if processes > 0 else None
     parse = pool.parse if pool else parse_feed
     try:
         with make_client(fetch_config) as client:

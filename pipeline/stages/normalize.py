@@ -106,9 +106,10 @@ _SITE_BOILERPLATE = re.compile(
 
 
 def normalize(articles: Iterable[Article]) -> Iterator[Article]:
-    """Fill ``text``, ``body``, ``credit`` and ``truncated`` of each article."""
+    """Fill ``text``, ``body``, ``credit`` and ``truncated`` of each article not yet normalized."""
     for article in articles:
-        normalize_article(article)
+        if not article.normalized:  # a parse worker may have done it already
+            normalize_article(article)
         yield article
 
 
@@ -120,6 +121,7 @@ def normalize_article(article: Article) -> None:
     article.title = clean_line(article.title)
     body, article.credit, article.truncated = split_body(strip_headline(paragraphs, article.title))
     article.body = "\n".join(body)
+    article.normalized = True
 
 
 def html_to_paragraphs(html: str) -> list[str]:

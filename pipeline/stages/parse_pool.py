@@ -30,7 +30,9 @@ _log = logging.getLogger(__name__)
 _Parsed = tuple[list[Article], list[str], str | None, str | None, str | None, str | None]
 
 
-def _parse_in_worker(raw: RawFeed, feed: FeedConfig, now: datetime, max_entries: int | None) -> _Parsed:
+def _parse_in_worker(
+    raw: RawFeed, feed: FeedConfig, now: datetime, max_entries: int | None, known: frozenset[str]
+) -> _Parsed:
     from pipeline.stages.ingest import parse_feed
 
     result = FetchResult(feed=feed.name, url=feed.url)
@@ -38,7 +40,24 @@ def _parse_in_worker(raw: RawFeed, feed: FeedConfig, now: datetime, max_entries:
         parse_feed(raw, feed, now, result, max_entries)
     except Exception as exc:  # the serial path's last line of defence, with the traceback sent back
         return [], result.warnings, f"{type(exc).__name__}: {exc}", None, None, traceback.format_exc()
+    _normalize_new(result.articles, known)
     return result.articles, result.warnings, result.error, result.feed_title, result.feed_link, None
+
+
+def _normalize_new(articles: list[Article], known: frozenset[str]) -> None:
+    """Normalize the entries not stored yet here too (the run would, in its one process); their
+    raw HTML then need not travel back. A failure is left for the run's own normalize to meet."""
+    from pipeline.stages.normalize import normalize_article
+
+    for article in articles:
+        if article.entry_key in known:
+            continue
+        try:
+            normalize_article(article)
+        except Exception:  # the run's normalize stage repeats it and fails there, as it always did
+            article.normalized = False
+            continue
+        article.raw_html = ""
 
 
 def _ready() -> None:
@@ -65,7 +84,8 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 class ParsePool:
     """A process pool that fills a FetchResult from fetched bytes, like ``ingest.parse_feed``."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, known: dict[str, frozenset[str]] | None = None) -> None:
+        self._known = known or {}  # feed name -> entry keys already stored (not normalized again)
         # fork: workers start with the parent's modules loaded (no import cost); all of them are
         # forked at the first submit, made here before the fetch threads start (forking a process
         # that runs threads can copy a lock held by one of them).
@@ -80,9 +100,11 @@ class ParsePool:
     def parse(
         self, raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None
     ) -> None:
-        """Parse ``raw`` in a worker into ``result`` (entries, warnings, error, title, link)."""
+        """Parse ``raw`` in a worker into ``result`` (entries, warnings, error, title, link); entries
+        whose key is not in ``known`` for the feed come back normalized."""
+        known = self._known.get(feed.name, frozenset())
         try:
-            parsed = self._pool.submit(_parse_in_worker, raw, feed, now, max_entries).result()
+            parsed = self._pool.submit(_parse_in_worker, raw, feed, now, max_entries, known).result()
         except Exception as exc:  # a worker killed (out of memory, signal) or a result not picklable
             _log.error("feed %r: parse worker failed: %s: %s", feed.name, type(exc).__name__, exc)
             result.articles = []
