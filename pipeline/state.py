@@ -7,6 +7,7 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
@@ -80,7 +81,12 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
+    if _ISO_Z.fullmatch(text):  # what iso() writes: fromisoformat reads it ~50x faster than strptime
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+_ISO_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def _pack(text: str) -> bytes:

@@ -102,13 +102,17 @@ def attribute_story(
 ) -> None:
     """Attribute one story from all its stored members."""
     members = state.story_members(story_id)  # oldest first
-    shingles = {m.id: _shingles(m.id, m.body, dedup, known) for m in members}
-    longest = max(members, key=lambda m: (shingles[m.id].count, -m.id))
-    teasers = {
-        m.id
-        for m in members
-        if m is not longest and _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
-    }
+    if len(members) == 1:  # most stories: nothing to compare, so no shingles needed
+        longest, teasers = members[0], set()
+        shingles: dict[int, Shingles] = {}
+    else:
+        shingles = {m.id: _shingles(m.id, m.body, dedup, known) for m in members}
+        longest = max(members, key=lambda m: (shingles[m.id].count, -m.id))
+        teasers = {
+            m.id
+            for m in members
+            if m is not longest and _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
+        }
     # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet.
     credits = [aliases.resolve(m.credit) for m in members if m.credit and not aliases.names(m.credit, m.feed)]
     credited = Counter(credits).most_common(1)[0][0] if credits else None

@@ -28,7 +28,7 @@ from pipeline.atomic import write_atomic
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.stages.audit import render_audit
-from pipeline.state import State, iso
+from pipeline.state import State, iso, parse_iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -62,7 +62,7 @@ def load_stories(state: State, texts_for: int | None = None) -> list[Story]:
                 link=row[2],
                 guid=row[3],
                 title=row[4],
-                published=datetime.strptime(row[5], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                published=parse_iso(row[5]),
                 relation=row[6],
                 similarity=row[7],
             )
