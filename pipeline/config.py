@@ -84,7 +84,7 @@ class FetchConfig:
         Retry-After from a 429/503 is honoured up to backoff_max.
     parse_processes=2: worker processes that parse the fetched bytes (feedparser is CPU-bound,
         ~1,000-3,000 entries/s per core; two use both cores of a small server); 0 parses in the
-        fetch threads. Fetching always stays in the main process.
+        fetch threads, as do runs of fewer than 4 feeds. Fetching always stays in the main process.
     """
 
     timeout: float = 20.0

@@ -86,3 +86,22 @@ def test_an_unexpected_error_in_a_worker_is_the_feeds_error(
     assert rows[0][5] == []
     assert rows[1][1] and "not found" in rows[1][1]  # fetch errors are the fetcher's, as before
     assert "unexpected error while parsing" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+def test_a_fork_server_pool_parses_like_a_forked_one(tmp_path: Path) -> None:
+    from pipeline.models import FetchResult
+    from pipeline.stages.fetch import read_file
+    from pipeline.stages.parse_pool import ParsePool
+
+    feed = feeds(tmp_path)[0]
+    results = []
+    for method in ("fork", "forkserver"):
+        pool = ParsePool(1, {}, method)
+        try:
+            result = FetchResult(feed=feed.name, url=feed.url)
+            pool.parse(read_file(feed.url, 1 << 20), feed, NOW, result, None)
+        finally:
+            pool.close()
+        results.append((result.error, result.warnings, [(a.entry_key, a.body) for a in result.articles]))
+    assert results[0] == results[1]
+    assert results[0][2] == [("g1", "First entry text.")]

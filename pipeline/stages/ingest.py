@@ -44,6 +44,9 @@ _log = logging.getLogger(__name__)
 HealthLookup = Callable[[str], FeedHealth]
 # Reads the digest of a feed's bytes at its last successful parse (None if unknown).
 Digests = Callable[[str], str | None]
+# Fewer feeds than this are parsed in the fetch threads: starting workers would cost more than
+# they save (a fork server, used when the process already runs threads, takes ~0.5 s).
+MIN_FEEDS_FOR_WORKERS = 4
 # The entry keys of a feed already stored (read before the fetch threads start).
 KnownKeys = Callable[[str], set[str]]
 # Fills a FetchResult from a feed's bytes: parse_feed itself, or ParsePool.parse.
@@ -87,7 +90,8 @@ def ingest(
     last_digest = {feed.name: digests(feed.name) if digests else None for feed in feed_list}
     # Parsing is CPU-bound: with [fetch] parse_processes, the fetched bytes are parsed in worker
     # processes (started here, before the fetch threads); fetching stays in this process.
-    processes = min(fetch_config.parse_processes, len(feed_list)) if len(feed_list) > 1 else 0
+    few = len(feed_list) < MIN_FEEDS_FOR_WORKERS
+    processes = 0 if few else min(fetch_config.parse_processes, len(feed_list))
     stored = {feed.name: frozenset(known(feed.name)) for feed in feed_list} if known and processes else {}
     pool = ParsePool(processes, stored) if processes > 0 else None
     parse = pool.parse if pool else parse_feed

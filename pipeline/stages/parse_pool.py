@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -74,7 +75,7 @@ def _worker_init(parent: int) -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # no prctl: it outlives a killed run
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run died before prctl took effect
+    if parent and os.getppid() != parent:  # the run died before prctl took effect
         os._exit(1)
 
 
@@ -84,16 +85,20 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 class ParsePool:
     """A process pool that fills a FetchResult from fetched bytes, like ``ingest.parse_feed``."""
 
-    def __init__(self, processes: int, known: dict[str, frozenset[str]] | None = None) -> None:
+    def __init__(
+        self, processes: int, known: dict[str, frozenset[str]] | None = None, method: str | None = None
+    ) -> None:
         self._known = known or {}  # feed name -> entry keys already stored (not normalized again)
         # fork: workers start with the parent's modules loaded (no import cost); all of them are
-        # forked at the first submit, made here before the fetch threads start (forking a process
-        # that runs threads can copy a lock held by one of them).
+        # forked at the first submit, made here before the fetch threads start. A process that
+        # already runs other threads (an embedding server, a test's HTTP server) must not fork:
+        # a lock held by one of them would stay locked in the child. It uses a fork server.
+        method = method or ("fork" if threading.active_count() == 1 else "forkserver")
         self._pool = ProcessPoolExecutor(
             processes,
-            mp_context=multiprocessing.get_context("fork"),
+            mp_context=multiprocessing.get_context(method),
             initializer=_worker_init,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid() if method == "fork" else 0,),  # a fork server is their parent
         )
         self._pool.submit(_ready).result()
 
