@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pipeline.stages.shingles import Shingles
 
 Relation = Literal["original", "copy", "teaser"]
 
@@ -31,11 +34,13 @@ class Article:
     credit: str | None = None
     truncated: bool = False
     tokens: list[str] = field(default_factory=list)
+    shingles: Shingles | None = None  # the tokens' shingle hashes (fingerprint), reused by dedup
     signature: Signature | None = None
     story_id: str | None = None
     match: Match | None = None
     id: int | None = None
     page: Page | None = None  # the article page fetched for its full text (stages/fulltext.py)
+    normalized: bool = False  # text/body/credit filled (by normalize, maybe in a parse worker)
 
 
 @dataclass(frozen=True, slots=True)

@@ -489,10 +489,15 @@ class RedisStore:
         }
 
     def article_text(self, article_id: int) -> str:
-        if article_id in self._texts:
-            return _unpack(self._texts[article_id])
-        row = self._records([article_id], ("text",)).get(article_id)
-        return _unpack(row[0]) if row and row[0] is not None else ""
+        return self.article_texts([article_id]).get(article_id, "")
+
+    def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> display text for the given articles, read in pipelined chunks; missing ids left out."""
+        wanted = list(dict.fromkeys(ids))
+        out = {i: _unpack(self._texts[i]) for i in wanted if i in self._texts}
+        rows = self._records([i for i in wanted if i not in out], ("text",))
+        out.update({i: _unpack(row[0]) for i, row in rows.items() if row and row[0] is not None})
+        return out
 
     # -- stories ----------------------------------------------------------------------------------
 

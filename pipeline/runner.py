@@ -168,7 +168,9 @@ def _fetch_all(
     total = len(feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
-    for result in ingest(feeds, config.fetch, state.feed_health, moment, state.feed_digest):
+    for result in ingest(
+        feeds, config.fetch, state.feed_health, moment, state.feed_digest, state.known_entry_keys
+    ):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
@@ -308,9 +310,10 @@ def _detect(
                 progress(ProgressEvent("detect", done, len(ordered), article.feed))
         for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
             article.tokens, article.text, article.body, article.signature = [], "", "", None
+            article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     with clock.stage("attribute"):
         aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
-        attribute(state, deduplicator.touched, config.dedup, aliases)
+        attribute(state, deduplicator.touched, config.dedup, aliases, deduplicator.shingles)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlparse
 
 from pipeline.config import DedupConfig
-from pipeline.stages.dedup import compare, lead_containment
-from pipeline.stages.fingerprint import shingle_hashes, tokenize
+from pipeline.stages.dedup import compare_shingles, shingles_lead_containment
+from pipeline.stages.fingerprint import tokenize
+from pipeline.stages.shingles import Shingles
 from pipeline.store import Store
 
 # Without a "..." an entry is a teaser only when it has at most half the longest member's shingles:
@@ -69,22 +70,49 @@ class AliasTable:
         return cleaned
 
 
-def attribute(state: Store, story_ids: Iterable[str], dedup: DedupConfig, aliases: AliasTable) -> None:
-    """Recompute canonical entry, credited source and member relations of the given stories."""
+# Shingles already computed for an article id (the Deduplicator's cache), or None.
+ShinglesLookup = Callable[[int], "Shingles | None"]
+
+
+def _no_shingles(_article_id: int) -> Shingles | None:
+    return None
+
+
+def attribute(
+    state: Store,
+    story_ids: Iterable[str],
+    dedup: DedupConfig,
+    aliases: AliasTable,
+    known: ShinglesLookup = _no_shingles,
+) -> None:
+    """Recompute canonical entry, credited source and member relations of the given stories.
+
+    ``known`` gives shingles computed earlier in the run, so that members are not re-tokenized.
+    """
     for story_id in sorted(story_ids):
-        attribute_story(state, story_id, dedup, aliases)
+        attribute_story(state, story_id, dedup, aliases, known)
 
 
-def attribute_story(state: Store, story_id: str, dedup: DedupConfig, aliases: AliasTable) -> None:
+def attribute_story(
+    state: Store,
+    story_id: str,
+    dedup: DedupConfig,
+    aliases: AliasTable,
+    known: ShinglesLookup = _no_shingles,
+) -> None:
     """Attribute one story from all its stored members."""
     members = state.story_members(story_id)  # oldest first
-    tokens = {m.id: tokenize(m.body) for m in members}
-    longest = max(members, key=lambda m: (len(tokens[m.id]), -m.id))
-    teasers = {
-        m.id
-        for m in members
-        if m is not longest and _is_teaser(tokens[m.id], tokens[longest.id], m.truncated, dedup)
-    }
+    if len(members) == 1:  # most stories: nothing to compare, so no shingles needed
+        longest, teasers = members[0], set()
+        shingles: dict[int, Shingles] = {}
+    else:
+        shingles = {m.id: _shingles(m.id, m.body, dedup, known) for m in members}
+        longest = max(members, key=lambda m: (shingles[m.id].count, -m.id))
+        teasers = {
+            m.id
+            for m in members
+            if m is not longest and _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
+        }
     # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet.
     credits = [aliases.resolve(m.credit) for m in members if m.credit and not aliases.names(m.credit, m.feed)]
     credited = Counter(credits).most_common(1)[0][0] if credits else None
@@ -102,29 +130,29 @@ def attribute_story(state: Store, story_id: str, dedup: DedupConfig, aliases: Al
         elif member.id in teasers:
             relations[member.id] = (
                 "teaser",
-                _containment(tokens[member.id], tokens[canonical.id], dedup),
+                shingles_lead_containment(shingles[member.id], shingles[canonical.id]),
             )
         else:
             relations[member.id] = (
                 "copy",
-                compare(tokens[member.id], tokens[canonical.id], dedup).score,
+                compare_shingles(shingles[member.id], shingles[canonical.id], dedup).score,
             )
     updated = max(m.published for m in members)
     state.set_story(story_id, canonical.id, credited, updated, relations)
 
 
-def _is_teaser(short: list[str], long: list[str], truncated: bool, dedup: DedupConfig) -> bool:
-    if len(short) >= len(long):
+def _shingles(article_id: int, body: str, dedup: DedupConfig, known: ShinglesLookup) -> Shingles:
+    found = known(article_id)
+    if found is not None and found.size == dedup.shingle_size:
+        return found
+    return Shingles(tokenize(body), dedup.shingle_size)
+
+
+def _is_teaser(short: Shingles, long: Shingles, truncated: bool, dedup: DedupConfig) -> bool:
+    if short.count >= long.count:
         return False
     if truncated:
         return True
-    short_set = shingle_hashes(short, dedup.shingle_size)
-    long_set = shingle_hashes(long, dedup.shingle_size)
-    if short_set.size > min(dedup.teaser_max_ratio, UNCUT_TEASER_RATIO) * long_set.size:
+    if short.unique.size > min(dedup.teaser_max_ratio, UNCUT_TEASER_RATIO) * long.unique.size:
         return False
-    return lead_containment(short, short_set, long, dedup.shingle_size) >= dedup.teaser_containment
-
-
-def _containment(short: list[str], long: list[str], dedup: DedupConfig) -> float:
-    short_set = shingle_hashes(short, dedup.shingle_size)
-    return lead_containment(short, short_set, long, dedup.shingle_size)
+    return shingles_lead_containment(short, long) >= dedup.teaser_containment

@@ -55,24 +55,28 @@ def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountSt
     dropped = 0
     for feed, feed_articles in by_feed.items():
         new_counts: dict[int, int] = defaultdict(int)
+        paragraph_keys: dict[str, int] = {}  # each paragraph's key, computed once for both passes
         for article in feed_articles:
             keys: set[int] = set()
             for paragraph in article.body.split("\n"):
                 if paragraph:
-                    keys.add(line_key(paragraph))
+                    key = paragraph_keys.get(paragraph)
+                    if key is None:
+                        key = paragraph_keys[paragraph] = line_key(paragraph)
+                    keys.add(key)
                     keys.update(sentence_key(s) for s in sentences(paragraph) if _countable(s))
             for key in keys:
                 new_counts[key] += 1
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
         for article in feed_articles:
-            dropped += _drop(article, repeated)
+            dropped += _drop(article, repeated, paragraph_keys)
     return dropped
 
 
-def _drop(article: Article, repeated: set[int]) -> int:
+def _drop(article: Article, repeated: set[int], paragraph_keys: dict[str, int]) -> int:
     paragraphs = [p for p in article.body.split("\n") if p]
-    kept = [p for p in paragraphs if line_key(p) not in repeated]
+    kept = [p for p in paragraphs if paragraph_keys[p] not in repeated]
     removed = len(paragraphs) - len(kept)
     kept, trimmed = _trim_edges(kept, repeated)
     if not kept:  # the whole entry is repeated text (a re-post): keep it rather than sign nothing

@@ -27,11 +27,13 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
 from pipeline.recent import RecentMap
 from pipeline.stages.fingerprint import shingle_hashes, tokenize
+from pipeline.stages.shingles import Shingles
 from pipeline.store import Store
 
 MAX_CANDIDATES = 64
-# Token lists kept for candidates (~24 KB each): the 2k most recently used bound this at ~50 MB.
-TOKEN_CACHE = 2_000
+# Shingles kept for candidates (~4 KB each for a 500-word text): the 10k most recently used bound
+# this at ~40 MB (token lists, kept before, cost ~24 KB each).
+SHINGLE_CACHE = 10_000
 _FULL, _LEAD = 0, 1
 
 
@@ -52,18 +54,21 @@ class Verdict:
 def compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupConfig) -> Verdict:
     """Decide on exact shingle sets whether two token lists are one story, and how."""
     size = dedup.shingle_size
-    if min(len(tokens_a), len(tokens_b)) < dedup.min_tokens:
+    return compare_shingles(Shingles(tokens_a, size), Shingles(tokens_b, size), dedup)
+
+
+def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
+    """``compare`` on shingles computed beforehand (each text's hashed once, not per pair)."""
+    if min(a.count, b.count) < dedup.min_tokens:
         return Verdict("different", "jaccard", 0.0, dedup.copy_threshold)
-    set_a, set_b = shingle_hashes(tokens_a, size), shingle_hashes(tokens_b, size)
+    set_a, set_b = a.unique, b.unique
     shared = np.intersect1d(set_a, set_b, assume_unique=True).size
     jaccard = shared / (set_a.size + set_b.size - shared)
     if jaccard >= dedup.copy_threshold:
         return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold)
-    short_tokens, long_tokens = sorted((tokens_a, tokens_b), key=len)
-    short_set = set_a if short_tokens is tokens_a else set_b
-    long_set = set_b if short_set is set_a else set_a
-    if short_set.size <= dedup.teaser_max_ratio * long_set.size:
-        containment = lead_containment(short_tokens, short_set, long_tokens, size)
+    short, long = (a, b) if a.count <= b.count else (b, a)  # equal lengths: a is the short one
+    if short.unique.size <= dedup.teaser_max_ratio * long.unique.size:
+        containment = shingles_lead_containment(short, long)
         if containment >= dedup.teaser_containment:
             return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment)
     return Verdict("different", "jaccard", jaccard, dedup.copy_threshold)
@@ -80,6 +85,14 @@ def lead_containment(
     """
     lead_length = len(short_tokens) + len(short_tokens) // 2 + 10
     lead_set = shingle_hashes(long_tokens[:lead_length], size)
+    shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
+    return shared / short_set.size if short_set.size else 0.0
+
+
+def shingles_lead_containment(short: Shingles, long: Shingles) -> float:
+    """``lead_containment`` on shingles computed beforehand."""
+    short_set = short.unique
+    lead_set = long.prefix(short.count + short.count // 2 + 10)
     shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
     return shared / short_set.size if short_set.size else 0.0
 
@@ -102,7 +115,8 @@ class Deduplicator:
         self._salts = [  # per kind and band, built once (formatting them per article cost ~100 µs)
             [f"{params_id}:{kind}:{band}:".encode() for band in range(self.bands)] for kind in (_FULL, _LEAD)
         ]
-        self._tokens: RecentMap[int, list[str]] = RecentMap(TOKEN_CACHE)
+        # article id -> (story id, shingles): an article's story never changes during a run.
+        self._known: RecentMap[int, tuple[str, Shingles]] = RecentMap(SHINGLE_CACHE)
         self.touched: set[str] = set()
         self.joined = 0
         self.created = 0
@@ -133,11 +147,12 @@ class Deduplicator:
                 if best is None or rank > (best[0], -best[1]):
                     best = (rank[0], candidate_id, story_id, verdict)
         if best is None:
-            article.story_id = story_id_for(article)
-            self.state.add_story(article.story_id)
+            story_id = article.story_id = story_id_for(article)
+            self.state.add_story(story_id)
             self.created += 1
         else:
-            _, candidate_id, article.story_id, verdict = best
+            _, candidate_id, story_id, verdict = best
+            article.story_id = story_id
             article.match = Match(
                 article_id=candidate_id,
                 relation="teaser" if verdict.relation == "teaser" else "copy",
@@ -146,23 +161,37 @@ class Deduplicator:
                 threshold=verdict.threshold,
             )
             self.joined += 1
-        self.touched.add(article.story_id)
+        self.touched.add(story_id)
         article.id = self.state.add_article(article, self.now)
         if article.signature:
             self.state.add_signature(article.id, self.params_id, article.signature, buckets)
-            self._tokens[article.id] = article.tokens
+            self._known[article.id] = (story_id, self._own_shingles(article))
 
     def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
         shared = self.state.bucket_neighbours(buckets)
         ranked = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
-        rows = self.state.article_bodies(ranked)
+        # Only candidates not in the cache are read (and their bodies decompressed and tokenized).
+        rows = self.state.article_bodies([i for i in ranked if i not in self._known])
+        own = self._own_shingles(article)
         for candidate_id in ranked:
-            if candidate_id not in rows:
-                continue
-            story_id, body = rows[candidate_id]
-            tokens = self._tokens.get(candidate_id)
-            if tokens is None:
-                tokens = self._tokens[candidate_id] = tokenize(body)
-            verdict = compare(article.tokens, tokens, self.dedup)
+            known = self._known.get(candidate_id)
+            if known is None:
+                if candidate_id not in rows:
+                    continue
+                story_id, body = rows[candidate_id]
+                known = (story_id, Shingles(tokenize(body), self.dedup.shingle_size))
+                self._known[candidate_id] = known
+            story_id, other = known
+            verdict = compare_shingles(own, other, self.dedup)
             if verdict.same_story:
                 yield candidate_id, story_id, verdict
+
+    def shingles(self, article_id: int) -> Shingles | None:
+        """The cached shingles of a stored article, if still in the cache (attribution reuses them)."""
+        known = self._known.get(article_id)
+        return known[1] if known else None
+
+    def _own_shingles(self, article: Article) -> Shingles:
+        if article.shingles is None or article.shingles.size != self.dedup.shingle_size:
+            article.shingles = Shingles(article.tokens, self.dedup.shingle_size)
+        return article.shingles

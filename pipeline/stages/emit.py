@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -27,7 +28,7 @@ from pipeline.atomic import write_atomic
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.stages.audit import render_audit
-from pipeline.state import iso
+from pipeline.state import iso, parse_iso
 from pipeline.store import Store
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -46,8 +47,12 @@ def story_guid(story_id: str) -> str:
     return f"urn:syndedup:story:{story_id}"
 
 
-def load_stories(state: Store) -> list[Story]:
-    """Every attributed story, newest original first (ties broken by story id)."""
+def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
+    """Every attributed story, newest original first (ties broken by story id).
+
+    Only the first ``texts_for`` stories (all when None) carry their canonical text: the feeds
+    show a window of the newest stories, and the report needs no text at all.
+    """
     members_by_story = state.members_for_output()
     stories: list[Story] = []
     for story_id, canonical_id, credited, updated in state.stories():
@@ -58,7 +63,7 @@ def load_stories(state: Store) -> list[Story]:
                 link=row[2],
                 guid=row[3],
                 title=row[4],
-                published=datetime.strptime(row[5], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                published=parse_iso(row[5]),
                 relation=row[6],
                 similarity=row[7],
             )
@@ -71,12 +76,16 @@ def load_stories(state: Store) -> list[Story]:
                 canonical,
                 credited,
                 canonical.title,
-                state.article_text(canonical_id),
+                "",
                 updated,
                 members,
             )
         )
     stories.sort(key=lambda s: (-s.canonical.published.timestamp(), s.id))
+    shown = stories if texts_for is None else stories[:texts_for]
+    texts = state.article_texts([s.canonical.article_id for s in shown])  # one query per 500
+    for index, story in enumerate(shown):
+        stories[index] = replace(story, text=texts.get(story.canonical.article_id, ""))
     return stories
 
 
@@ -311,7 +320,7 @@ def write_if_changed(path: Path, data: bytes) -> None:
 
 def emit(state: Store, output: OutputConfig) -> int:
     """Write every configured output from the state; return the number of feed items written."""
-    stories = load_stories(state)
+    stories = load_stories(state, texts_for=output.max_items)
     window = stories[: output.max_items]
     feed_urls = {name: feed_url_for_output(info[0], info[2]) for name, info in state.feed_info().items()}
     feed_updated: dict[str, datetime] = {}
@@ -330,6 +339,6 @@ def emit(state: Store, output: OutputConfig) -> int:
     if output.json is not None:
         write_if_changed(output.json, json_feed(window, output))
     if output.html is not None:
-        texts = {m.article_id: state.article_text(m.article_id) for s in window for m in s.members}
+        texts = state.article_texts([m.article_id for s in window for m in s.members])
         write_if_changed(output.html, render_audit(window, texts, output))
     return len(window)

@@ -19,6 +19,7 @@ from datasketch import MinHash
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature, SignatureParams
 from pipeline.stages.normalize import NORMALIZER_VERSION
+from pipeline.stages.shingles import Shingles
 from pipeline.stages.signing import BatchSigner, shingle_hash_list
 
 SCHEME = "affine32"
@@ -102,9 +103,11 @@ class Fingerprinter:
         for article in articles:
             article.tokens = tokenize(article.body)
             article.signature = None
+            article.shingles = None
             if len(article.tokens) >= self.dedup.min_tokens:
                 signed.append(article)
                 full = shingle_hash_list(article.tokens, size)
+                article.shingles = Shingles(article.tokens, size, positions=full)  # reused by dedup
                 lead_words = min(len(article.tokens), lead_tokens)
                 lead = (  # a lead longer than one shingle is the first shingles of the full list
                     full[: lead_words - size + 1]

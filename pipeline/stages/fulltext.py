@@ -77,8 +77,9 @@ def fetch_pages(
         for article in result.articles:
             if article.entry_key in known:
                 continue
-            probe = replace(article)
-            normalize_article(probe)
+            probe = article if article.normalized else replace(article)
+            if not probe.normalized:
+                normalize_article(probe)
             if wants_page(probe, feed):
                 wanted.setdefault(article.link, []).append(article)
     requests: list[PageRequest] = []

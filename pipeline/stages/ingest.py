@@ -33,6 +33,7 @@ from pipeline.stages.fetch import (
     make_client,
     read_file,
 )
+from pipeline.stages.parse_pool import ParsePool
 from pipeline.stages.xmlguard import defuse_dtd
 
 __all__ = ["USER_AGENT", "FetchError", "RawFeed", "entry_to_article", "fetch", "ingest", "parse_feed"]
@@ -43,6 +44,13 @@ _log = logging.getLogger(__name__)
 HealthLookup = Callable[[str], FeedHealth]
 # Reads the digest of a feed's bytes at its last successful parse (None if unknown).
 Digests = Callable[[str], str | None]
+# Fewer feeds than this are parsed in the fetch threads: starting workers would cost more than
+# they save (a fork server, used when the process already runs threads, takes ~0.5 s).
+MIN_FEEDS_FOR_WORKERS = 4
+# The entry keys of a feed already stored (read before the fetch threads start).
+KnownKeys = Callable[[str], set[str]]
+# Fills a FetchResult from a feed's bytes: parse_feed itself, or ParsePool.parse.
+ParseFeed = Callable[[RawFeed, FeedConfig, datetime, FetchResult, "int | None"], None]
 
 
 def fetch(
@@ -65,6 +73,7 @@ def ingest(
     health: HealthLookup,
     now: datetime,
     digests: Digests | None = None,
+    known: KnownKeys | None = None,
 ) -> Iterator[FetchResult]:
     """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
 
@@ -72,16 +81,32 @@ def ingest(
     A feed whose bytes hash to ``digests(name)`` (the same bytes as at its last successful parse)
     is not parsed again and comes back ``not_modified``: files and servers without validators then
     cost a read and a hash, not a parse, when nothing changed.
+
+    With parse worker processes, the entries whose keys ``known(name)`` does not list come back
+    normalized too (``Article.normalized``), so that normalizing uses both cores as well.
     """
     feed_list = list(feeds)
     memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
     last_digest = {feed.name: digests(feed.name) if digests else None for feed in feed_list}
-    with make_client(fetch_config) as client:
+    # Parsing is CPU-bound: with [fetch] parse_processes, the fetched bytes are parsed in worker
+    # processes (started here, before the fetch threads); fetching stays in this process.
+    few = len(feed_list) < MIN_FEEDS_FOR_WORKERS
+    processes = 0 if few else min(fetch_config.parse_processes, len(feed_list))
+    stored = {feed.name: frozenset(known(feed.name)) for feed in feed_list} if known and processes else {}
+    pool = ParsePool(processes, stored) if processes > 0 else None
+    parse = pool.parse if pool else parse_feed
+    try:
+        with make_client(fetch_config) as client:
 
-        def work(feed: FeedConfig) -> FetchResult:
-            return ingest_one(feed, fetch_config, memory[feed.name], client, now, last_digest[feed.name])
+            def work(feed: FeedConfig) -> FetchResult:
+                return ingest_one(
+                    feed, fetch_config, memory[feed.name], client, now, last_digest[feed.name], parse
+                )
 
-        yield from run_bounded(feed_list, work, fetch_config.concurrency, fetch_config.per_host)
+            yield from run_bounded(feed_list, work, fetch_config.concurrency, fetch_config.per_host)
+    finally:
+        if pool:
+            pool.close()
 
 
 def ingest_one(
@@ -91,8 +116,12 @@ def ingest_one(
     client: httpx.Client,
     now: datetime,
     last_digest: str | None = None,
+    parse: ParseFeed | None = None,
 ) -> FetchResult:
-    """Fetch and parse one feed; every failure becomes ``result.error``, never an exception."""
+    """Fetch and parse one feed; every failure becomes ``result.error``, never an exception.
+
+    ``parse`` is ``parse_feed`` or a stand-in that runs it elsewhere (a worker process).
+    """
     result = FetchResult(feed=feed.name, url=feed.url)
     reason = skip_reason(health, now)
     if reason:
@@ -123,7 +152,7 @@ def ingest_one(
         result.not_modified = True
     else:
         try:
-            parse_feed(raw, feed, now, result, fetch_config.max_entries)
+            (parse or parse_feed)(raw, feed, now, result, fetch_config.max_entries)
         except Exception as exc:  # feedparser is very robust; this is a last line of defence
             _log.exception("feed %r: unexpected error while parsing", feed.name)
             result.articles = []

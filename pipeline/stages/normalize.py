@@ -9,7 +9,6 @@ dateline ("ASTANA —"), a teaser's "..."/"Read more" tail, and lines every site
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 
 import ftfy
@@ -107,9 +106,10 @@ _SITE_BOILERPLATE = re.compile(
 
 
 def normalize(articles: Iterable[Article]) -> Iterator[Article]:
-    """Fill ``text``, ``body``, ``credit`` and ``truncated`` of each article."""
+    """Fill ``text``, ``body``, ``credit`` and ``truncated`` of each article not yet normalized."""
     for article in articles:
-        normalize_article(article)
+        if not article.normalized:  # a parse worker may have done it already
+            normalize_article(article)
         yield article
 
 
@@ -121,6 +121,7 @@ def normalize_article(article: Article) -> None:
     article.title = clean_line(article.title)
     body, article.credit, article.truncated = split_body(strip_headline(paragraphs, article.title))
     article.body = "\n".join(body)
+    article.normalized = True
 
 
 def html_to_paragraphs(html: str) -> list[str]:
@@ -189,12 +190,25 @@ def _collect_text(element: lxml.html.HtmlElement, chunks: list[str]) -> None:
 
 def clean_line(text: str) -> str:
     """Repair mojibake, apply NFKC, unglue sentences and collapse whitespace."""
-    text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFKC")
-    text = unicodedata.normalize("NFKC", text)
-    text = _GLUED_SENTENCE.sub(" ", text)
+    if not _FTFY_NOOP.fullmatch(text):  # ftfy ends with NFKC (its last step, until nothing changes)
+        text = ftfy.fix_text(text, _FTFY)
+    if _MAYBE_GLUED.search(text):
+        text = _GLUED_SENTENCE.sub(" ", text)
     text = text.replace(" \ufffd ", " — ")  # a lone U+FFFD between words was a dash lost in transit
+    if not _SPLIT_DIFFERS.search(text):  # str.split() separates words exactly as the lines below
+        return " ".join(text.split())
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return " ".join(line for line in lines if line)
+
+
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFKC", explain=False)
+# Printable ASCII without "&" (no entity to unescape), tabs and newlines: ftfy returns such text as
+# it is (checked character by character and on random strings), and most news paragraphs are that.
+_FTFY_NOOP = re.compile(r"[\t\n\x20-\x25\x27-\x7e]*")
+# Every _GLUED_SENTENCE match is a sentence end, at most one quote, then a capital with no space.
+_MAYBE_GLUED = re.compile(r"[.!?][“‘\"”’']?[A-Z]")
+# Where str.split() and splitlines() + _SPACES disagree on what separates words.
+_SPLIT_DIFFERS = re.compile("[\u200b\u1680\x1f]")
 
 
 # "Talks open | Daily Planet", "Talks open - Harbour Times": a site's suffix on its titles.

