@@ -68,7 +68,7 @@ def format_explanation(item: Explanation, config: Config) -> str:
         lines.append(f"  original         {canonical.link} ({canonical.feed}, {canonical.published})")
         lines.append(f"  why original     {_why_original(canonical, story, members, config)}")
     credited = story.credited_source if story else None
-    lines.append(f"  credited source  {credited or '-'}{_credit_origin(credited, members, config)}")
+    lines.append(f"  credited source  {credited or '-'}{_credit_origin(credited, members)}")
     lines.append(f"  this entry is    {_relation(entry, canonical)}")
     lines += ["", "why it is in this story", *(f"  {line}" for line in _why_joined(item, config))]
     lines += ["", "members (oldest first)"]
@@ -115,7 +115,7 @@ def _why_original(
     return base
 
 
-def _credit_origin(credited: str | None, members: list[EntryRow], config: Config) -> str:
+def _credit_origin(credited: str | None, members: list[EntryRow]) -> str:
     if not credited:
         return ""
     credits = [m for m in members if m.credit]

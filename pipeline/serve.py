@@ -235,7 +235,7 @@ class _Stop(Exception):
 def serve_until_stopped(server: OutputServer) -> None:
     """Serve until SIGINT (Ctrl-C) or SIGTERM (what systemd and ``kill`` send), then close."""
 
-    def stop(signum: int, frame: object) -> None:
+    def stop(_signum: int, _frame: object) -> None:
         raise _Stop
 
     previous = signal.signal(signal.SIGTERM, stop)

@@ -187,11 +187,6 @@ class State:
 
     # -- feeds ------------------------------------------------------------------------------------
 
-    def feed_validators(self, name: str) -> tuple[str | None, str | None]:
-        """The ETag and Last-Modified stored for a feed, for a conditional GET."""
-        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE name=?", (name,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
-
     def feed_health(self, name: str) -> FeedHealth:
         """What is remembered about fetching a feed (a fresh record for a feed never fetched)."""
         row = self.db.execute(
