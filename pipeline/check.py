@@ -13,12 +13,13 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import tomlkit
 
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, StateError
+from pipeline.stages.fetch import local_path
 from pipeline.state_view import StateView
 from pipeline.toml_lines import key_lines, line_of
 
@@ -158,10 +159,9 @@ def _repair(
 
 def local_feed_path(url: str) -> Path | None:
     """The file a feed URL names, or None for http(s)."""
-    parsed = urlparse(url)
-    if parsed.scheme.lower() in ("http", "https"):
+    if urlparse(url).scheme.lower() in ("http", "https"):
         return None
-    return Path(unquote(parsed.path)) if parsed.scheme.lower() == "file" else Path(url)
+    return local_path(url)
 
 
 def summary(config: Config) -> list[str]:

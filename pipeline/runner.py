@@ -29,7 +29,7 @@ from pipeline.stages.boilerplate import strip_boilerplate
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import emit
 from pipeline.stages.fingerprint import Fingerprinter
-from pipeline.stages.fulltext import fetch_pages, use_full_text
+from pipeline.stages.fulltext import feed_hosts, fetch_pages, use_full_text
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.state import State, now_utc
@@ -288,8 +288,12 @@ def _detect(
     # Memory stays bounded at 100k entries a run: an entry's raw HTML is dropped once it is
     # normalized, and the entries are then signed and deduplicated in publication-ordered chunks
     # whose texts and token lists are dropped once stored (the Deduplicator keeps a bounded cache).
+    # One alias table for the run: configured aliases, feed names and the feeds' site hosts, used
+    # alike by full text (canonical links) and attribution (credit lines).
+    hosts = feed_hosts(state)
+    aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds), hosts)
     with clock.stage("normalize"):
-        for article in use_full_text(normalize(articles), config, state):
+        for article in use_full_text(normalize(articles), aliases, hosts):
             article.raw_html = ""
     with clock.stage("boilerplate"):
         strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
@@ -314,6 +318,5 @@ def _detect(
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     with clock.stage("attribute"):
-        aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds))
         attribute(state, deduplicator.touched, config.dedup, aliases, deduplicator.shingles)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated

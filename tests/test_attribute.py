@@ -23,3 +23,14 @@ def test_a_sites_own_signoff_is_not_a_credit_to_another_outlet() -> None:
     assert table.names("Global Reader", "Global Reader")
     assert not table.names("VOA", "Global Reader")
     assert not table.names("Global Readership Weekly", "Global Reader")
+
+
+def test_a_feeds_site_host_names_it_without_an_alias_entry() -> None:
+    table = AliasTable({}, ["Voice of America", "Gazette"], {"Voice of America": "www.voanews.com"})
+    assert table.resolve("voanews.com") == "Voice of America"
+    assert table.resolve("https://www.voanews.com/a/1.html") == "Voice of America"
+    # a configured alias still wins over a host
+    table = AliasTable(
+        {"VOA Network": ["voanews.com"]}, ["Voice of America"], {"Voice of America": "voanews.com"}
+    )
+    assert table.resolve("voanews.com") == "VOA Network"

@@ -32,10 +32,19 @@ UNCUT_TEASER_RATIO = 0.5
 class AliasTable:
     """Folds the many names of an outlet ("VOA", "voanews.com") to the one name in the config."""
 
-    def __init__(self, aliases: Mapping[str, Iterable[str]], feed_names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        aliases: Mapping[str, Iterable[str]],
+        feed_names: Iterable[str],
+        feed_hosts: Mapping[str, str] | None = None,
+    ) -> None:
+        """``feed_hosts`` (feed name -> host of the site it links to) makes a credit or canonical
+        link naming that host ("voanews.com") resolve to the feed without an alias entry."""
         self._names: dict[str, str] = {}
         for name in feed_names:
             self._names[self.key(name)] = name
+        for name, host in (feed_hosts or {}).items():
+            self._names.setdefault(self.key(host), name)
         for name, others in aliases.items():
             self._names[self.key(name)] = name
             for other in others:

@@ -72,10 +72,15 @@ def make_client(config: FetchConfig) -> httpx.Client:
     )
 
 
+def local_path(url: str) -> Path:
+    """The file a feed URL that is not http(s) names: a file:// URL or a plain path."""
+    parsed = urlparse(url)
+    return Path(unquote(parsed.path)) if parsed.scheme.lower() == "file" else Path(url)
+
+
 def read_file(url: str, max_bytes: int) -> RawFeed:
     """A local feed file (path or file:// URL), refused when larger than ``max_bytes``."""
-    parsed = urlparse(url)
-    path = Path(unquote(parsed.path)) if parsed.scheme.lower() == "file" else Path(url)
+    path = local_path(url)
     try:
         with path.open("rb") as handle:
             body = handle.read(max_bytes + 1)

@@ -18,7 +18,7 @@ reason is logged with the feed and the link.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlparse
@@ -173,13 +173,12 @@ def extract(body: bytes, encoding: str | None, url: str) -> tuple[str | None, st
     return canonical, (text.strip() or None) if text else None
 
 
-def use_full_text(articles: Iterable[Article], config: Config, state: Store) -> Iterator[Article]:
-    """Detect each article on its page's text where it has one; add credits from the page."""
-    hosts = _feed_hosts(state)
-    names = {name: list(others) for name, others in config.attribution.aliases.items()}
-    for feed, host in hosts.items():
-        names.setdefault(feed, []).append(host)
-    aliases = AliasTable(names, (feed.name for feed in config.feeds))
+def use_full_text(
+    articles: Iterable[Article], aliases: AliasTable, hosts: Mapping[str, str]
+) -> Iterator[Article]:
+    """Detect each article on its page's text where it has one; add credits from the page.
+
+    ``aliases`` is the run's table (it knows the feeds' site hosts); ``hosts`` is ``feed_hosts``."""
     for article in articles:
         if article.page is not None:
             _apply(article, article.page, aliases, hosts.get(article.feed))
@@ -226,7 +225,7 @@ def host_of(url: str) -> str:
     return netloc[4:] if netloc.startswith("www.") else netloc
 
 
-def _feed_hosts(state: Store) -> dict[str, str]:
+def feed_hosts(state: Store) -> dict[str, str]:
     """feed name -> host of the site it links to (its <link>), as learned by ingest."""
     hosts = {}
     for name, (_, _, link, _) in state.feed_info().items():
