@@ -38,9 +38,9 @@ from pathlib import Path
 
 from pipeline.config import load_config
 from pipeline.runner import run
-from pipeline.stages.fingerprint import shingle_hashes, tokenize
-from pipeline.stages.fulltext import extract
-from pipeline.stages.normalize import html_to_paragraphs
+from pipeline.sources.fulltext import extract
+from pipeline.text.html import html_to_paragraphs
+from pipeline.text.tokens import shingle_hashes, tokenize
 
 SITES = ["Harbour Herald", "Valley Times", "Coastal Courier", "Metro Wire", "Plains Post", "Northern Ledger"]
 EDITS = [("said", "says"), ("Australia", "Australia's"), ("would", "will"), ("about", "around")]

@@ -29,8 +29,8 @@ if __package__ in (None, ""):
 from bench.quality import load_corpus, run_syndedup
 from bench.score import Cluster, score
 from pipeline.config import DedupConfig
-from pipeline.stages.dedup import compare, lead_containment
-from pipeline.stages.fingerprint import shingle_hashes, tokenize
+from pipeline.text.similarity import compare, lead_containment
+from pipeline.text.tokens import shingle_hashes, tokenize
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.state import State, iso
+from pipeline.store.sqlite import State, iso
 
 BUCKETS_PER_ARTICLE = 74
 

@@ -30,7 +30,7 @@ from bench.score import Scores, clusters_from_report, score
 from bench.sources import SourceUnavailable, fetch_non_latin, lee_background, lee_short
 from pipeline.config import parse_config
 from pipeline.runner import run
-from pipeline.stages.attribute import AliasTable
+from pipeline.text.credits import AliasTable
 
 TARGETS = {
     "f1": 0.98,

@@ -176,11 +176,11 @@ def child_sign(config_path: str, limit: str, repeat: str) -> None:
     from datasketch import MinHash
 
     from pipeline.config import load_config
-    from pipeline.health import FeedHealth
-    from pipeline.models import Article
-    from pipeline.stages.fingerprint import Fingerprinter, shingle_hashes, tokenize
+    from pipeline.models import Article, FeedHealth
+    from pipeline.stages.fingerprint import Fingerprinter
     from pipeline.stages.ingest import ingest
     from pipeline.stages.normalize import normalize
+    from pipeline.text.tokens import shingle_hashes, tokenize
 
     config = load_config(Path(config_path))
     articles: list[Article] = []
@@ -230,7 +230,7 @@ def child_lookup(state_path: str, samples: str) -> None:
     from pipeline.models import Signature
     from pipeline.stages.dedup import Deduplicator
     from pipeline.stages.fingerprint import Fingerprinter
-    from pipeline.state import State
+    from pipeline.store.sqlite import State
 
     state = State(Path(state_path))
     try:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from pipeline.stages.shingles import Shingles
+    from pipeline.text.shingles import Shingles
 
 Relation = Literal["original", "copy", "teaser"]
 
@@ -193,3 +193,25 @@ class RunReport:
     # Wall-clock seconds per stage (fetch_parse, record, normalize, boilerplate, signature, dedup,
     # attribute, commit, emit), for bench/throughput.py and --verbose; never asserted on.
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed's row of the ``feeds`` table, as ingest needs it (all None/0 for a feed never fetched).
+
+    ``url`` is the config URL the row belongs to: when the config changes a feed's URL, everything
+    learned about the old URL (validators, redirect, dead, backoff) is ignored.
+    """
+
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_url: str | None = None
+    dead: bool = False
+    consecutive_failures: int = 0
+    next_fetch_after: datetime | None = None
+    last_error: str | None = None
+
+    def for_url(self, url: str) -> FeedHealth:
+        """This record if it belongs to ``url``, else a fresh one (the config URL changed)."""
+        return self if self.url == url else FeedHealth(url=url)

@@ -24,16 +24,17 @@ from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
 from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
 from pipeline.shard import Shard
-from pipeline.stages.attribute import AliasTable, attribute
-from pipeline.stages.boilerplate import strip_boilerplate
+from pipeline.sources.fulltext import feed_hosts, fetch_pages, use_full_text
+from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import emit
 from pipeline.stages.fingerprint import Fingerprinter
-from pipeline.stages.fulltext import feed_hosts, fetch_pages, use_full_text
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
-from pipeline.state import State, now_utc
 from pipeline.store import Store, open_store
+from pipeline.store.sqlite import State, now_utc
+from pipeline.text.boilerplate import strip_boilerplate
+from pipeline.text.credits import AliasTable
 from pipeline.timing import StageClock
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.app import main
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seeds" / "000_eadd4f7e77c9299d.txt"
@@ -98,7 +98,7 @@ def backend_demo(request: pytest.FixtureRequest, demo: Path) -> Path:
     if request.param.startswith("redis"):
         request.getfixturevalue("redis_index").use_in(demo / "config.toml")
     if request.param == "redis-staged":
-        from pipeline.redis_store import RedisStore
+        from pipeline.store.redis_store import RedisStore
 
         request.getfixturevalue("monkeypatch").setattr(RedisStore, "STAGE_ARTICLES", 1)
     return demo

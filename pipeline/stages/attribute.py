@@ -12,71 +12,20 @@ and label every other member a copy or a teaser of it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import urlparse
+from collections.abc import Callable, Iterable
 
 from pipeline.config import DedupConfig
-from pipeline.stages.dedup import compare_shingles, shingles_lead_containment
-from pipeline.stages.fingerprint import tokenize
-from pipeline.stages.shingles import Shingles
 from pipeline.store import Store
+from pipeline.text.credits import AliasTable
+from pipeline.text.shingles import Shingles
+from pipeline.text.similarity import compare_shingles, shingles_lead_containment
+from pipeline.text.tokens import tokenize
 
 # Without a "..." an entry is a teaser only when it has at most half the longest member's shingles:
 # an early copy that dropped the last of three paragraphs keeps about 60% and is still a copy
 # (measured by bench/quality.py: canonical accuracy 0.9947 -> 1.0 on seeds 1, 2 and 42).
 UNCUT_TEASER_RATIO = 0.5
-
-
-class AliasTable:
-    """Folds the many names of an outlet ("VOA", "voanews.com") to the one name in the config."""
-
-    def __init__(
-        self,
-        aliases: Mapping[str, Iterable[str]],
-        feed_names: Iterable[str],
-        feed_hosts: Mapping[str, str] | None = None,
-    ) -> None:
-        """``feed_hosts`` (feed name -> host of the site it links to) makes a credit or canonical
-        link naming that host ("voanews.com") resolve to the feed without an alias entry."""
-        self._names: dict[str, str] = {}
-        for name in feed_names:
-            self._names[self.key(name)] = name
-        for name, host in (feed_hosts or {}).items():
-            self._names.setdefault(self.key(host), name)
-        for name, others in aliases.items():
-            self._names[self.key(name)] = name
-            for other in others:
-                self._names[self.key(other)] = name
-
-    @staticmethod
-    def key(name: str) -> str:
-        """Compare names case-insensitively, ignoring punctuation, "www." and "https://"."""
-        text = name.strip().casefold()
-        if "://" in text:
-            text = urlparse(text).netloc or text
-        text = re.sub(r"^www\.", "", text)
-        return " ".join(re.findall(r"\w+", text))
-
-    def names(self, credit: str, feed: str) -> bool:
-        """Whether a credit names ``feed`` itself (its one name, or its name inside a longer one)."""
-        if self.resolve(credit) == self.resolve(feed):
-            return True
-        return f" {self.key(feed)} " in f" {self.key(credit)} "
-
-    def resolve(self, credit: str) -> str:
-        """The one name for a credited outlet; an unknown name is returned as written."""
-        cleaned = credit.strip().strip(".").strip()
-        for variant in (
-            cleaned,
-            re.sub(r"\s*\(.*?\)\s*", " ", cleaned),
-            *re.findall(r"\((.*?)\)", cleaned),
-        ):
-            found = self._names.get(self.key(variant))
-            if found:
-                return found
-        return cleaned
 
 
 # Shingles already computed for an article id (the Deduplicator's cache), or None.

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -26,75 +25,16 @@ from datasketch import MinHashLSH
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
 from pipeline.recent import RecentMap
-from pipeline.stages.fingerprint import shingle_hashes, tokenize
-from pipeline.stages.shingles import Shingles
 from pipeline.store import Store
+from pipeline.text.shingles import Shingles
+from pipeline.text.similarity import Verdict, compare_shingles
+from pipeline.text.tokens import tokenize
 
 MAX_CANDIDATES = 64
 # Shingles kept for candidates (~4 KB each for a 500-word text): the 10k most recently used bound
 # this at ~40 MB (token lists, kept before, cost ~24 KB each).
 SHINGLE_CACHE = 10_000
 _FULL, _LEAD = 0, 1
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The outcome of comparing two texts exactly."""
-
-    relation: str  # "copy" | "teaser" | "different"
-    measure: str  # "jaccard" | "lead_containment"
-    score: float
-    threshold: float
-
-    @property
-    def same_story(self) -> bool:
-        return self.relation != "different"
-
-
-def compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupConfig) -> Verdict:
-    """Decide on exact shingle sets whether two token lists are one story, and how."""
-    size = dedup.shingle_size
-    return compare_shingles(Shingles(tokens_a, size), Shingles(tokens_b, size), dedup)
-
-
-def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
-    """``compare`` on shingles computed beforehand (each text's hashed once, not per pair)."""
-    if min(a.count, b.count) < dedup.min_tokens:
-        return Verdict("different", "jaccard", 0.0, dedup.copy_threshold)
-    set_a, set_b = a.unique, b.unique
-    shared = np.intersect1d(set_a, set_b, assume_unique=True).size
-    jaccard = shared / (set_a.size + set_b.size - shared)
-    if jaccard >= dedup.copy_threshold:
-        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold)
-    short, long = (a, b) if a.count <= b.count else (b, a)  # equal lengths: a is the short one
-    if short.unique.size <= dedup.teaser_max_ratio * long.unique.size:
-        containment = shingles_lead_containment(short, long)
-        if containment >= dedup.teaser_containment:
-            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment)
-    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold)
-
-
-def lead_containment(
-    short_tokens: list[str], short_set: np.ndarray, long_tokens: list[str], size: int
-) -> float:
-    """Share of the short text's shingles found in the long text's lead.
-
-    The lead is a little longer than the short text (50% + 10 words of slack) so that a teaser
-    that skips or adds a dateline or a sentence still lines up, while a long quotation that two
-    different articles share in their middles does not count.
-    """
-    lead_length = len(short_tokens) + len(short_tokens) // 2 + 10
-    lead_set = shingle_hashes(long_tokens[:lead_length], size)
-    shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
-    return shared / short_set.size if short_set.size else 0.0
-
-
-def shingles_lead_containment(short: Shingles, long: Shingles) -> float:
-    """``lead_containment`` on shingles computed beforehand."""
-    short_set = short.unique
-    lead_set = long.prefix(short.count + short.count // 2 + 10)
-    shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
-    return shared / short_set.size if short_set.size else 0.0
 
 
 def story_id_for(article: Article) -> str:

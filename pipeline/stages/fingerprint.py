@@ -8,8 +8,6 @@ Thai, ...) are split into single characters, so their shingles are character n-g
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 
 import datasketch
@@ -18,48 +16,14 @@ from datasketch import MinHash
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature, SignatureParams
-from pipeline.stages.normalize import NORMALIZER_VERSION
-from pipeline.stages.shingles import Shingles
-from pipeline.stages.signing import BatchSigner, shingle_hash_list
+from pipeline.text.article import NORMALIZER_VERSION
+from pipeline.text.shingles import Shingles
+from pipeline.text.signing import BatchSigner, shingle_hash_list
+from pipeline.text.tokens import shingle_hashes, tokenize
 
 SCHEME = "affine32"
 HASH_FUNCTION = "xxh32-utf8-seed0"
 SIGN_BATCH = 256  # articles signed per numpy pass: enough to amortise the per-call overhead
-
-# Scripts without spaces between words: each character is a token of its own.
-_UNSPACED = (
-    "\u0e00-\u0eff"  # Thai, Lao
-    "\u1000-\u109f"  # Myanmar
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-)
-_TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
-
-
-def tokenize(text: str) -> list[str]:
-    """Split text into case-folded word tokens with accents and Arabic vowel marks removed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = decomposed if decomposed.isascii() else _NON_ASCII.sub(_drop_mark, decomposed)
-    return _TOKEN.findall(bare.replace("\u0640", ""))  # U+0640 Arabic tatweel only stretches a word
-
-
-# Only non-ASCII characters can be combining marks: look those up alone (5x faster on news text).
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _drop_mark(found: re.Match[str]) -> str:
-    char = found.group()
-    return "" if unicodedata.category(char) == "Mn" else char
-
-
-def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
-    """Return the sorted unique 32-bit hashes of the ``size``-word shingles of ``tokens``.
-
-    A text shorter than ``size`` words is one shingle of all its words, so that two short texts
-    collide only when they are equal (an empty shingle set would make every short text alike).
-    """
-    return np.unique(shingle_hash_list(tokens, size))
 
 
 class Fingerprinter:

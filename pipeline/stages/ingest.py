@@ -1,42 +1,26 @@
-"""Ingest: fetch each feed's bytes, parse them with feedparser, and turn entries into Articles.
+"""Ingest: fetch each feed's bytes (``pipeline.sources``), parse them, and yield one FetchResult per feed.
 
-This is the only module that uses feedparser. A feed that cannot be read or parsed becomes a
-FetchResult with a clear ``error``; it never raises and never stops the run.
+A feed that cannot be read or parsed becomes a FetchResult with a clear ``error``; it never raises and
+never stops the run.
 """
 
 from __future__ import annotations
 
-import calendar
-import hashlib
 import logging
-import re
 import threading
-import xml.sax
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from html import unescape
-from typing import Any
+from datetime import datetime
 from urllib.parse import urlparse
 
-import feedparser
 import httpx
 import xxhash
 
 from pipeline.config import FeedConfig, FetchConfig
-from pipeline.health import FeedHealth, fetch_url, next_fetch_after, skip_reason
-from pipeline.models import Article, FetchResult
-from pipeline.stages.fetch import (
-    USER_AGENT,
-    FetchError,
-    RawFeed,
-    fetch_http,
-    make_client,
-    read_file,
-)
-from pipeline.stages.parse_pool import ParsePool
-from pipeline.stages.xmlguard import defuse_dtd
-
-__all__ = ["USER_AGENT", "FetchError", "RawFeed", "entry_to_article", "fetch", "ingest", "parse_feed"]
+from pipeline.models import FeedHealth, FetchResult
+from pipeline.sources.fetch import FetchError, RawFeed, fetch_http, make_client, read_file
+from pipeline.sources.health import fetch_url, next_fetch_after, skip_reason
+from pipeline.sources.parse import parse_feed
+from pipeline.sources.parse_pool import ParsePool
 
 _log = logging.getLogger(__name__)
 
@@ -221,135 +205,3 @@ def run_bounded(
         yield result
     for thread in threads:
         thread.join()
-
-
-def parse_feed(
-    raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None = None
-) -> None:
-    """Parse a feed's bytes into ``result``: entries, or an error when nothing usable is there.
-
-    feedparser never raises on bad input; it refuses external entities and drops unsafe entity
-    declarations, and sanitizes entry HTML (script, iframe, event handlers, javascript: URLs).
-    """
-    defused = defuse_dtd(raw.body)
-    if defused.dropped:
-        result.warnings.append(
-            f"dropped {defused.dropped} unsafe entity declaration(s) from the feed's DTD "
-            "(external, parameter or nested entities are never expanded)"
-        )
-    parsed = feedparser.parse(defused.body, response_headers=raw.headers or None)
-    problem = _bozo_reason(parsed)
-    if not parsed.entries:
-        if _looks_like_html(raw, parsed):
-            result.error = (
-                "got an HTML page, not an RSS or Atom feed (check the feed's url; the site's "
-                "feed is often linked from the page as <link rel=alternate>)"
-            )
-        elif problem:
-            result.error = f"not a usable feed: {problem}"
-        elif not parsed.get("version"):
-            result.error = "not an RSS or Atom feed (no feed element found)"
-        else:
-            result.warnings.append("the feed has no entries")
-        return
-    if problem:
-        result.warnings.append(
-            f"feed is not well-formed, using its {len(parsed.entries)} entries anyway: {problem}"
-        )
-    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or "")) or None
-    result.feed_link = _safe_link(str(parsed.feed.get("link", "") or "")) or None
-    entries = parsed.entries
-    if max_entries is not None and len(entries) > max_entries:
-        result.warnings.append(
-            f"feed has {len(entries)} entries; kept the first {max_entries} ([fetch] max_entries)"
-        )
-        entries = entries[:max_entries]
-    seen: set[str] = set()
-    duplicates: list[str] = []
-    for entry in entries:
-        article = entry_to_article(entry, feed.name, now)
-        if article.entry_key in seen:
-            duplicates.append(article.entry_key)
-            continue
-        seen.add(article.entry_key)
-        result.articles.append(article)
-    if duplicates:
-        distinct = list(dict.fromkeys(duplicates))
-        shown = ", ".join(repr(key[:80]) for key in distinct[:3])
-        more = f" and {len(distinct) - 3} more ids" if len(distinct) > 3 else ""
-        result.warnings.append(
-            f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
-            "kept the first entry with each id"
-        )
-
-
-def _looks_like_html(raw: RawFeed, parsed: Any) -> bool:
-    content_type = raw.headers.get("content-type", "").lower()
-    if "html" in content_type and "xhtml+xml" not in content_type:
-        return True
-    head = raw.body[:2048].lstrip().lower()
-    return not parsed.get("version") and (head.startswith(b"<!doctype html") or b"<html" in head)
-
-
-_SCRIPT_BLOCK = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>?")
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _plain_text(value: str) -> str:
-    """A title as plain text: markup and scripts removed, entities decoded, spaces collapsed.
-
-    Repeated until stable, so that ``&lt;script&gt;`` cannot come back as a tag after decoding.
-    """
-    for _ in range(4):
-        cleaned = unescape(_TAG.sub(" ", _SCRIPT_BLOCK.sub(" ", value)))
-        if cleaned == value:
-            break
-        value = cleaned
-    return " ".join(_UNSAFE.sub("", _TAG.sub(" ", value)).split())
-
-
-def _safe_link(link: str) -> str:
-    """Keep http(s) links only: ``javascript:``, ``data:`` or ``file:`` must never reach the output."""
-    link = link.strip()
-    return link if urlparse(link).scheme.lower() in ("http", "https") else ""
-
-
-def _bozo_reason(parsed: Any) -> str | None:
-    """feedparser's complaint about a feed in words, with the line for XML errors."""
-    if not parsed.get("bozo"):
-        return None
-    exc = parsed.get("bozo_exception")
-    if isinstance(exc, xml.sax.SAXParseException):
-        return (
-            f"not well-formed XML at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: "
-            f"{exc.getMessage()}"
-        )
-    return f"{type(exc).__name__}: {exc}"
-
-
-def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
-    """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop)."""
-    title = _plain_text(str(entry.get("title", "") or ""))
-    link = _safe_link(str(entry.get("link", "") or ""))
-    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
-    html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
-    guid = str(entry.get("id", "") or "")
-    if guid:
-        entry_key = guid
-    elif link:
-        entry_key = link
-    else:
-        entry_key = "sha1:" + hashlib.sha1(f"{title}\n{html}".encode()).hexdigest()
-    parsed_time = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(parsed_time), UTC) if parsed_time else now
-    return Article(
-        feed=feed_name,
-        entry_key=entry_key,
-        guid=guid or link or entry_key,
-        link=link,
-        title=title,
-        published=published,
-        raw_html=html,
-        dated=parsed_time is not None,
-    )

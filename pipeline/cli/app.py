@@ -1,0 +1,390 @@
+"""The command line: the only place that parses argv, configures logging, prints and picks exit codes.
+
+Exit codes: 0 outputs written (some feeds may have failed; each failure is logged), 1 the run
+failed and nothing was written, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from pipeline import __version__
+from pipeline.cli.check import check_config, missing_feed_files, summary
+from pipeline.cli.explain import explain, format_explanation
+from pipeline.cli.import_opml import OpmlError, apply_import, plan_import, read_opml
+from pipeline.cli.logs import configure, formatter_for, level_for
+from pipeline.cli.status import feed_statuses, format_status
+from pipeline.config import Config, load_config, parse_config
+from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
+from pipeline.outputs.atomic import write_atomic
+from pipeline.outputs.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serve_until_stopped
+from pipeline.progress import ProgressCallback, no_progress
+from pipeline.runner import emit_outputs, run
+from pipeline.shard import Shard
+from pipeline.store.view import StateView
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every subcommand takes: the config file, loudness and log format."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.toml"),
+        help="path of the config file (default: ./config.toml)",
+    )
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="also log each feed's counts")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="log errors only, no summary")
+    common.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines on stderr as text (default) or one JSON object per line, for log collectors",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syndedup",
+        description="Merge republished news from many feeds into one attributed RSS and Atom feed.",
+    )
+    parser.add_argument("--version", action="version", version=f"syndedup {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = _common_options()
+    run_parser = commands.add_parser(
+        "run",
+        parents=[common],
+        help="fetch every feed, detect copies and teasers, write the outputs",
+        description="Fetch every configured feed, merge republished copies and teasers into "
+        "stories, and write the RSS, Atom and report outputs. Shows a progress bar on a "
+        "terminal; under cron only warnings and a one-line summary.",
+    )
+    run_parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only shard K of N of the feeds (by a stable hash of each feed's name), for several "
+        'hosts sharing one [index] backend = "redis"',
+    )
+    run_parser.set_defaults(handler=_run)
+    check_parser = commands.add_parser(
+        "check",
+        parents=[common],
+        help="validate the config without running",
+        description="Validate the config file without fetching anything. On problems, print each "
+        "bad key with its value and line and exit 2; otherwise print the feeds (and whether each "
+        "local feed file exists), the outputs and the state file, and exit 0.",
+    )
+    check_parser.set_defaults(handler=_check)
+    explain_parser = commands.add_parser(
+        "explain",
+        parents=[common],
+        help="show why an entry is in its story",
+        description="Show the story an entry belongs to, its relation (original, copy, teaser), "
+        "the match, score and threshold that put it there, the story's original and its credited "
+        "source. Reads the state file only.",
+    )
+    explain_parser.add_argument("link", metavar="LINK", help="the entry's link or GUID (or a story id)")
+    explain_parser.set_defaults(handler=_explain)
+    status_parser = commands.add_parser(
+        "status",
+        parents=[common],
+        help="list every feed's last fetch, result and failures",
+        description="List every feed with its last fetch, result, entry count, consecutive "
+        "failures and next allowed fetch, and the last error of each failing feed. Reads the "
+        "state file only.",
+    )
+    status_parser.set_defaults(handler=_status)
+    opml_parser = commands.add_parser(
+        "import-opml",
+        parents=[common],
+        help="add the feeds of an OPML subscription list to the config",
+        description="Add each feed of an OPML file (as exported by feed readers) to the config as "
+        "a [[feeds]] table, named from its title (or text), skipping feeds whose URL or name the "
+        "config already has. Comments and layout of the config are kept; the result is validated "
+        "before it is written.",
+    )
+    opml_parser.add_argument("file", metavar="FILE", type=Path, help="the OPML file")
+    opml_parser.add_argument(
+        "-n", "--dry-run", action="store_true", help="show what would be added; change nothing"
+    )
+    opml_parser.set_defaults(handler=_import_opml)
+    _add_emit_parser(commands, common)
+    _add_serve_parser(commands, common)
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool, log_format: str = "text") -> None:
+    configure(level_for(verbose, quiet), "json" if log_format == "json" else "text")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``syndedup`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+        return int(exc.code or 0)
+    # getattr: a subcommand added without the common options still gets the default logging.
+    _configure_logging(
+        getattr(args, "verbose", False), getattr(args, "quiet", False), getattr(args, "log_format", "text")
+    )
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:  # a subcommand registered without set_defaults(handler=...): a bug
+        print(f"syndedup: command {args.command!r} is not implemented", file=sys.stderr)
+        return EXIT_FAILED
+    return handler(args)
+
+
+def _say(args: argparse.Namespace, message: str, level: int = logging.ERROR) -> None:
+    """A message of the CLI itself on stderr: a plain line, or a JSON log record with --log-format json
+    (so that a log collector's stream stays one JSON object per line)."""
+    if getattr(args, "log_format", "text") == "json":
+        logging.getLogger("pipeline.cli.app.app").log(level, message)
+    else:
+        print(f"syndedup: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        shard = Shard.parse(args.shard) if args.shard else None
+        with _progress(args) as progress:
+            report = run(config, progress=progress, shard=shard)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except RunLockedError as exc:
+        _say(args, str(exc), logging.WARNING)
+        return EXIT_OK
+    except OutputError as exc:  # raised by emit, after the state was committed
+        _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
+        return EXIT_FAILED
+    except SyndedupError as exc:
+        _say(args, f"run failed, nothing written: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # the open transaction was rolled back; outputs are whole files
+        _say(args, "interrupted; the state is as the last complete run left it")
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
+        print(
+            f"syndedup: {report.feeds_ok} feeds read{failed}; {report.entries_new} new entries "
+            f"({report.joined_story} joined a story, {report.new_stories} new stories); "
+            f"{report.items_written} items written to {config.output.rss.name} and "
+            f"{config.output.atom.name}; {report.stories_total} stories in {config.output.report.name}"
+        )
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[ProgressCallback]:
+    """A progress bar while the run lasts, only for a person at a terminal (not cron, not --quiet)."""
+    if args.quiet or args.log_format != "text" or not sys.stderr.isatty():
+        yield no_progress
+        return
+    from pipeline.cli.terminal import ProgressBar  # rich loads only when a bar is shown
+
+    logger = logging.getLogger("pipeline")
+    saved = logger.handlers[:]
+    bar = ProgressBar(sys.stderr)
+    logger.handlers[:] = [bar.log_handler(formatter_for("text"))]
+    try:
+        with bar:
+            callback: ProgressCallback = bar
+            yield callback
+    finally:
+        logger.handlers[:] = saved
+
+
+def _check(args: argparse.Namespace) -> int:
+    result = check_config(args.config)
+    if result.config is None:
+        problems = sorted(result.problems, key=lambda p: p.line or 0)
+        for problem in problems:
+            _say(args, f"config error: {problem.describe(args.config)}")
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        _say(args, f"check: {count} in {args.config}; nothing was run")
+        return EXIT_USAGE
+    config = result.config
+    for name in missing_feed_files(config):
+        _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
+    if not args.quiet:
+        print("\n".join(summary(config)))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        with StateView(config.state.path) as view:
+            found = explain(view, args.link)
+            texts = [format_explanation(item, config) for item in found]
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except StateError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    if not texts:
+        _say(
+            args,
+            f"no stored entry has the link or GUID {args.link!r} "
+            f"(links are in {config.output.report.name}; entries are stored when a run reads them)",
+        )
+        return EXIT_FAILED
+    print("\n\n".join(texts))
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        if config.state.path.exists():
+            with StateView(config.state.path) as view:
+                rows = feed_statuses(config, view)
+            note = f"state: {config.state.path}"
+        else:
+            rows = feed_statuses(config, None)
+            note = f"state: {config.state.path} (not created yet: no run so far)"
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except StateError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    print(note)
+    print(format_status(rows))
+    return EXIT_OK
+
+
+def _import_opml(args: argparse.Namespace) -> int:
+    path: Path = args.config
+    try:
+        text = _read_config_text(path)
+        document = tomlkit.parse(text)
+        feeds = read_opml(args.file)
+        plan = plan_import(document, feeds)
+        apply_import(document, plan)
+        new_text = tomlkit.dumps(document)
+        _validate(new_text, path)
+        if plan.added and not args.dry_run:
+            write_atomic(path, new_text.encode("utf-8"))
+    except TOMLKitError as exc:
+        _say(args, f"config error: {path}: invalid TOML: {exc}")
+        return EXIT_USAGE
+    except (ConfigError, OpmlError) as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, f"import failed, config unchanged: {exc}")
+        return EXIT_FAILED
+    verb = "would add" if args.dry_run else "added"
+    if not args.quiet:
+        print(f"syndedup: {verb} {len(plan.added)} of {len(feeds)} feeds from {args.file.name} to {path}")
+        for feed in plan.added:
+            print(f"  + {feed.name}  {feed.url}")
+        for feed, reason in plan.skipped:
+            print(f"  skipped {feed.name}  {feed.url}: {reason}")
+    return EXIT_OK
+
+
+def _read_config_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (pass --config PATH or create ./config.toml)"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+
+
+def _validate(text: str, path: Path) -> Config:
+    """The edited config must load as the run will load it; otherwise nothing is written."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: the edited config is not valid TOML ({exc}); nothing written") from None
+    try:
+        return parse_config(data, path.resolve())
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (run `syndedup check`; config unchanged)", key=exc.key) from None
+
+
+def _add_emit_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``syndedup emit``: write the outputs from the stored state alone (no fetching)."""
+    parser = commands.add_parser(
+        "emit",
+        parents=[common],
+        help="write the outputs from the stored state, without fetching",
+        description="Write the RSS, Atom and report outputs from the stored stories, without "
+        'fetching: with [index] backend = "redis", from the state every shard\'s host shares.',
+    )
+    parser.set_defaults(handler=_emit)
+
+
+def _emit(args: argparse.Namespace) -> int:
+    """Write the outputs; exit 2 on a config error, 1 when the state cannot be read or written."""
+    try:
+        config = load_config(args.config)
+        items, stories = emit_outputs(config)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, f"emit failed, nothing written: {exc}")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(
+            f"syndedup: {items} items written to {config.output.rss.name} and "
+            f"{config.output.atom.name}; {stories} stories in {config.output.report.name}"
+        )
+    return EXIT_OK
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``syndedup serve``: the outputs' folder over HTTP with ETag, Last-Modified, 304s and gzip."""
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the output files over HTTP (loopback by default)",
+        description="Serve the folder holding the outputs: files by name, with ETag and "
+        "Last-Modified, 304 on conditional GETs, gzip when asked, and each output's media type.",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 2 on a config error, 1 when the server cannot start."""
+    try:
+        server = make_server(load_config(args.config).output, args.host, args.port)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
+    serve_until_stopped(server)
+    return EXIT_OK

@@ -1,0 +1,624 @@
+"""The dedup state in Redis, shared by several hosts that each run a shard of the feeds.
+
+What lives where:
+
+* Redis (under ``[index] prefix``): article records (``a:<id>`` hashes: feed, entry key, dates,
+  credit, compressed text and body, story id, relation, match, signature), LSH buckets
+  (``b:<group>`` hashes of packed article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member
+  sets, the ``stories`` set), each feed's known entry keys (``k:<feed>``), the feeds' titles and
+  links for emit (``feeds``), signature parameter ids, the article id counter (``ids``) and a
+  commit counter (``version``).
+* The host's SQLite [state] file (``State``): feed health and HTTP validators, feed digests, the
+  article-page cache and boilerplate line counts. A feed is always run by the same shard, so these
+  need not be shared.
+
+Detection order matters (an article joins the story of the best match stored *before* it), so the
+detect phase is serialized across hosts by a Redis lock (``lock``: SET NX PX, renewed by a thread
+while the run holds it). A run's writes are kept in memory (its reads see them merged with Redis);
+every ``STAGE_ARTICLES`` new articles, the finished ones and their buckets are staged in Redis
+so that memory stays bounded: articles under ids above the committed ``ids`` counter, bucket
+entries appended to the bucket hashes (only the lock holder reads those; the touched groups are
+listed in ``run:groups``). Stories, members, entry keys and ``ids`` never refer to staged records.
+Staging and the final commit are each one MULTI/EXEC that first checks, under WATCH, that the lock
+is still this run's; the commit adds the stories, members, entry keys and relations and moves
+``ids``.
+
+A crash or kill before that EXEC leaves the committed state untouched (a new signature-parameter id
+aside, which is idempotent); the next run to take the lock first deletes the staged articles and
+strips the ids above ``ids`` from the bucket hashes listed in ``run:groups``. The lock expires
+after ``LOCK_TTL`` seconds, and the next run re-reads the entries, because neither their keys
+(Redis) nor the feed's validators and digest (SQLite, committed after Redis) were stored. A crash
+after the EXEC and before the SQLite commit makes the next run fetch the feeds again and skip the
+stored entries by key; only that run's boilerplate line counts are lost.
+
+datasketch's Redis storage (``MinHashLSH(storage_config={"type": "redis"})``) is not used: its
+buffered inserts cannot join our MULTI/EXEC with the article records, it keys buckets by its own
+band bytes (our keys are salted with the signature parameters and the full/lead kind so two kinds
+and parameter sets share one index), and it would need a ``MinHashLSH`` object per run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+import numpy as np
+import redis
+from redis.exceptions import LockError, RedisError, WatchError
+
+from pipeline.config import IndexConfig
+from pipeline.errors import RunLockedError, StateError
+from pipeline.models import Article, FeedHealth, FetchResult, Page, Signature, SignatureParams, StoredArticle
+from pipeline.store.sqlite import BUCKET_MASK, State, _pack, _pack_body, _unpack, _unpack_body, iso, parse_iso
+
+# LSH buckets are grouped into hashes: key b:<bucket >> 32> (2^15 hashes), field <bucket & 2^32-1>,
+# value the bucket's article ids as packed little-endian uint32s. A set per bucket cost ~150 bytes
+# of Redis overhead for each of an article's 74 buckets; a field in a small hash (listpack) ~20.
+# Up to ~200k articles a hash stays under 512 entries (Debian's hash-max-listpack-entries; the
+# upstream default is 128: raise it on such a server).
+_GROUP_BITS = 32
+_FIELD_MASK = (1 << _GROUP_BITS) - 1
+# One call per lookup and a few per commit instead of one command per bucket (redis-py spends
+# ~10 µs packing and parsing each command).
+# ARGV: bucket prefix, (group, field) uint32 pairs. Key names are built in the
+# script (not passed as KEYS: 148 arguments per lookup cost more to pack than the lookup itself),
+# which is fine on one server and would not be on Redis Cluster.
+_LOOKUP = """
+local prefix, blob = ARGV[1], ARGV[2]
+local out, pos = {}, 1
+while pos <= #blob do
+    local group, field
+    group, field, pos = struct.unpack('<II', blob, pos)
+    out[#out + 1] = redis.call('HGET', prefix .. group, field) or ''
+end
+return out
+"""
+_APPEND = """
+local blob, prefix, pos = ARGV[1], ARGV[2], 1
+while pos <= #blob do
+    local group, field, id
+    group, field, id, pos = struct.unpack('<III', blob, pos)
+    local key = prefix .. group
+    local old = redis.call('HGET', key, field) or ''
+    redis.call('HSET', key, field, old .. struct.pack('<I', id))
+end
+return 0
+"""
+_APPEND_CHUNK = 50_000  # (group, field, id) triples per script call
+# ARGV: bucket prefix, the last committed article id, groups: drop the ids above it (staged by a
+# run that died before its commit) from those bucket hashes.
+_STRIP = """
+local prefix, last = ARGV[1], tonumber(ARGV[2])
+for i = 3, #ARGV do
+    local key = prefix .. ARGV[i]
+    local fields = redis.call('HGETALL', key)
+    for j = 1, #fields, 2 do
+        local value, kept, pos = fields[j + 1], {}, 1
+        while pos <= #value do
+            local id
+            id, pos = struct.unpack('<I', value, pos)
+            if id <= last then kept[#kept + 1] = struct.pack('<I', id) end
+        end
+        if #kept == 0 then
+            redis.call('HDEL', key, fields[j])
+        elseif #kept * 4 < #value then
+            redis.call('HSET', key, fields[j], table.concat(kept))
+        end
+    end
+end
+return 0
+"""
+
+LOCK_TTL = 60.0  # seconds a crashed host's lock outlives it; a live run renews it every third of that
+_CHUNK = 1000  # keys per pipeline round trip
+_SNAPSHOT_TRIES = 20  # emit re-reads when a commit lands between its reads
+
+Fields = dict[bytes, bytes]
+
+
+def _enc(value: str | bytes | int | float | bool) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bool):
+        return b"1" if value else b"0"
+    return str(value).encode("utf-8")
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8") if value is not None else None
+
+
+class RedisStore:
+    """The ``Store`` protocol over a shared Redis index and the host's own SQLite ``State``."""
+
+    def __init__(self, local: State, index: IndexConfig, lock_wait: float = 0.0) -> None:
+        self.local = local
+        self.url = index.url
+        self.prefix = index.prefix
+        self.lock_wait = lock_wait
+        try:
+            self.redis = redis.Redis.from_url(index.url)
+            self.redis.ping()
+        except (RedisError, ValueError) as exc:
+            raise StateError(
+                f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
+            ) from None
+        self._lookup = self.redis.register_script(_LOOKUP)
+        self._append = self.redis.register_script(_APPEND)
+        self._strip = self.redis.register_script(_STRIP)
+        self._token: bytes | None = None  # the held lock's value (set while a transaction is open)
+        self._reset()
+
+    def _key(self, *parts: str | int) -> str:
+        return self.prefix + ":".join(str(part) for part in parts)
+
+    def close(self) -> None:
+        self.redis.close()
+        self.local.close()
+
+    # -- the run's transaction ---------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        """Forget the writes of this run that were not committed."""
+        self._articles: dict[int, Fields] = {}  # new article id -> its hash fields
+        self._relations: dict[int, Fields] = {}  # older article id -> relation, similarity
+        self._buckets: dict[int, list[int]] = {}  # bucket key -> new article ids
+        self._new_stories: list[str] = []
+        self._story_fields: dict[str, Fields] = {}
+        self._members: dict[str, list[int]] = {}  # story id -> new member ids
+        self._entry_keys: dict[str, set[str]] = {}
+        self._signatures: dict[int, int] = {}  # params id -> new signatures
+        self._next_id = 0
+        self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
+        self._snapshot = None
+        self._stored_members: dict[str, set[int]] = {}
+        self._texts: dict[int, bytes] = {}  # canonical texts read with the snapshot, for emit
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the shared detect lock; commit to Redis (one fenced MULTI/EXEC), then to SQLite."""
+        lock = self.redis.lock(
+            self._key("lock"), timeout=LOCK_TTL, sleep=0.1, thread_local=False, blocking=self.lock_wait > 0
+        )
+        try:
+            acquired = lock.acquire(blocking_timeout=self.lock_wait if self.lock_wait > 0 else None)
+        except RedisError as exc:
+            raise StateError(f"{self.url}: cannot take the detect lock: {exc}") from None
+        if not acquired:
+            waited = f" after waiting {self.lock_wait:g} s ([state] lock_wait)" if self.lock_wait > 0 else ""
+            raise RunLockedError(f"{self.url}: another host is detecting{waited}; skipped")
+        self._token = lock.local.token
+        stop = threading.Event()
+        renewer = threading.Thread(target=self._renew, args=(lock, stop), daemon=True)
+        renewer.start()
+        try:
+            with self.local.transaction():
+                self._reset()
+                self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
+                try:
+                    self._drop_staged()
+                    yield
+                    self._fenced(self._queue_writes, "commit")
+                except RedisError as exc:  # the server went away mid-run: nothing was committed
+                    raise StateError(
+                        f"{self.url}: Redis failed during the run, nothing committed: {exc}"
+                    ) from None
+                finally:
+                    self._reset()
+        finally:
+            stop.set()
+            renewer.join()
+            # Expired or taken over: the fenced commit already refused to write.
+            with suppress(LockError, RedisError):
+                lock.release()
+
+    @staticmethod
+    def _renew(lock: redis.lock.Lock, stop: threading.Event) -> None:
+        while not stop.wait(LOCK_TTL / 3):
+            try:
+                lock.reacquire()
+            except (LockError, RedisError):
+                return  # the commit's fence will notice
+
+    # A run's new articles and buckets are staged in Redis every STAGE_ARTICLES articles, so that
+    # its memory stays bounded: articles as a:<id> above the committed id counter, bucket entries
+    # appended to the bucket hashes (only the lock holder reads those). Nothing else committed refers
+    # to them until the run's EXEC moves the counter; the next run deletes what a dead run staged.
+    STAGE_ARTICLES = 2048
+
+    def _stage(self) -> None:
+        """Send the finished articles and their buckets of this run to Redis (not yet committed)."""
+        self._fenced(self._queue_stage, "staging")
+        self._articles.clear()
+        self._buckets.clear()
+
+    def _queue_stage(self, pipe: redis.client.Pipeline) -> None:
+        for article_id, fields in self._articles.items():
+            pipe.delete(self._key("a", article_id))  # a dead run may have left one under this id
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        pipe.set(self._key("staged_max"), max(self._articles))
+        groups = {bucket >> _GROUP_BITS for bucket in self._buckets}
+        if groups:
+            pipe.sadd(self._key("run", "groups"), *groups)
+        self._queue_buckets(pipe, self._key("b", ""))
+
+    def _drop_staged(self) -> None:
+        """Delete what a run that died before its commit staged (called holding the lock)."""
+        groups = sorted(int(group) for group in self.redis.smembers(self._key("run", "groups")))
+        last = self._next_id - 1
+        for start in range(0, len(groups), _CHUNK):
+            args: list[str | int] = [self._key("b", ""), last, *groups[start : start + _CHUNK]]
+            self._strip(keys=[], args=args)
+        staged_max = int(self.redis.get(self._key("staged_max")) or 0)
+        doomed = [self._key("a", i) for i in range(self._next_id, staged_max + 1)]
+        for start in range(0, len(doomed), _CHUNK):
+            self.redis.delete(*doomed[start : start + _CHUNK])
+        self.redis.delete(self._key("run", "groups"), self._key("staged_max"))
+
+    def _queue_buckets(self, pipe: redis.client.Pipeline, prefix: str) -> None:
+        """Append this run's unstaged bucket entries to the hashes under ``prefix``."""
+        triples = np.array(
+            [
+                (bucket >> _GROUP_BITS, bucket & _FIELD_MASK, i)
+                for bucket, ids in self._buckets.items()
+                for i in ids
+            ],
+            dtype="<u4",
+        ).reshape(-1, 3)
+        for start in range(0, len(triples), _APPEND_CHUNK):
+            chunk = triples[start : start + _APPEND_CHUNK].tobytes()
+            self._append(keys=[], args=[chunk, prefix], client=pipe)
+
+    def _fenced(self, queue: Callable[[redis.client.Pipeline], None], what: str) -> None:
+        """Run ``queue``'s commands as one MULTI/EXEC, only while this run still holds the lock (a
+        host paused past the lock's expiry must not write over the next holder's records)."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self._key("lock"))
+                if pipe.get(self._key("lock")) != self._token:
+                    raise StateError(
+                        f"{self.url}: the detect lock expired before the {what} (host too slow or "
+                        "paused); nothing committed, the next run redoes this one"
+                    )
+                pipe.multi()
+                queue(pipe)
+                pipe.execute()
+            except WatchError:
+                raise StateError(
+                    f"{self.url}: the detect lock changed hands during the {what}; nothing committed"
+                ) from None
+            except RedisError as exc:
+                raise StateError(f"{self.url}: {what} in Redis failed, nothing committed: {exc}") from None
+
+    def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
+        for article_id, fields in self._articles.items():
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        for article_id, fields in self._relations.items():
+            pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
+        self._queue_buckets(pipe, self._key("b", ""))
+        pipe.delete(self._key("run", "groups"), self._key("staged_max"))
+        if self._new_stories:
+            pipe.sadd(self._key("stories"), *self._new_stories)
+        for story_id, fields in self._story_fields.items():
+            pipe.hset(self._key("s", story_id), mapping=fields)  # type: ignore[arg-type]
+        for story_id, ids in self._members.items():
+            pipe.sadd(self._key("sm", story_id), *ids)
+        for feed, keys in self._entry_keys.items():
+            pipe.sadd(self._key("k", feed), *keys)
+        for params_id, count in self._signatures.items():
+            pipe.hincrby(self._key("signatures"), str(params_id), count)
+        feeds = {name: json.dumps(info) for name, info in self.local.feed_info().items()}
+        if feeds:
+            pipe.hset(self._key("feeds"), mapping=feeds)  # type: ignore[arg-type]
+        pipe.set(self._key("ids"), self._next_id - 1)
+        pipe.incr(self._key("version"))
+
+    # -- feeds: the host's SQLite file ---------------------------------------------------------------
+
+    def feed_health(self, name: str) -> FeedHealth:
+        return self.local.feed_health(name)
+
+    def record_fetch(self, result: FetchResult, now: datetime) -> None:
+        self.local.record_fetch(result, now)
+
+    def feed_digest(self, name: str) -> str | None:
+        return self.local.feed_digest(name)
+
+    def set_feed_digest(self, name: str, digest: str) -> None:
+        self.local.set_feed_digest(name, digest)
+
+    def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
+        return self.local.add_line_counts(feed, counts)
+
+    def cached_page(self, url: str) -> Page | None:
+        return self.local.cached_page(url)
+
+    def save_page(self, page: Page) -> None:
+        self.local.save_page(page)
+
+    def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
+        """Every host's feeds (as of their last commit), this host's own as it has them now."""
+        shared = {
+            _str(name): tuple(json.loads(info))
+            for name, info in self.redis.hgetall(self._key("feeds")).items()
+        }
+        return {**shared, **self.local.feed_info()}  # type: ignore[dict-item]
+
+    # -- articles and the index -------------------------------------------------------------------
+
+    def known_entry_keys(self, feed: str) -> set[str]:
+        try:
+            stored = {_str(key) for key in self.redis.smembers(self._key("k", feed))}
+        except RedisError as exc:
+            raise StateError(
+                f"{self.url}: cannot read feed {feed!r}'s entry keys from Redis: {exc}"
+            ) from None
+        return stored | self._entry_keys.get(feed, set())
+
+    def params_id(self, params: SignatureParams) -> int:
+        """The id of a parameter set, shared by all hosts (added at once: the same on a rerun)."""
+        text = json.dumps(asdict(params), sort_keys=True)
+        found = self.redis.hget(self._key("params"), text)
+        if found is None:
+            candidate = int(self.redis.incr(self._key("params_count")))
+            self.redis.hsetnx(self._key("params"), text, candidate)
+            found = self.redis.hget(self._key("params"), text)
+        return int(found)  # type: ignore[arg-type]
+
+    def count_signatures_with_other_params(self, params_id: int) -> int:
+        counts = self.redis.hgetall(self._key("signatures"))
+        return sum(int(n) for pid, n in counts.items() if int(pid) != params_id)
+
+    def add_story(self, story_id: str) -> None:
+        self._new_stories.append(story_id)
+
+    def add_article(self, article: Article, now: datetime) -> int:
+        if len(self._articles) >= self.STAGE_ARTICLES:
+            self._stage()
+        article_id = self._next_id
+        self._next_id += 1
+        fields: dict[str, str | bytes | int | float | bool] = {
+            "feed": article.feed,
+            "entry_key": article.entry_key,
+            "guid": article.guid,
+            "link": article.link,
+            "title": article.title,
+            "published": iso(article.published),
+            "dated": article.dated,
+            "first_seen": iso(now),
+            "truncated": article.truncated,
+            "tokens": len(article.tokens),
+            "text": _pack(article.text),
+            "body": _pack_body(article.body, article.text),
+            "story": article.story_id or "",
+            "relation": "original",
+            "similarity": 1.0,
+        }
+        if article.credit is not None:
+            fields["credit"] = article.credit
+        if article.match is not None:
+            match = article.match
+            fields |= {
+                "match_article": match.article_id,
+                "match_relation": match.relation,
+                "match_measure": match.measure,
+                "match_score": match.score,
+                "match_threshold": match.threshold,
+            }
+        self._articles[article_id] = {key.encode(): _enc(value) for key, value in fields.items()}
+        self._members.setdefault(article.story_id or "", []).append(article_id)
+        self._entry_keys.setdefault(article.feed, set()).add(article.entry_key)
+        return article_id
+
+    def add_signature(
+        self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
+    ) -> None:
+        record = self._articles[article_id]
+        record[b"params"] = _enc(params_id)
+        record[b"sig"] = (
+            np.array(signature.full, dtype=np.uint32).tobytes()
+            + np.array(signature.lead, dtype=np.uint32).tobytes()
+        )
+        for bucket in buckets:
+            ids = self._buckets.setdefault(bucket & BUCKET_MASK, [])
+            if article_id not in ids:
+                ids.append(article_id)
+        self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
+
+    def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
+        """article id -> number of the given buckets it shares."""
+        keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
+        shared: dict[int, int] = {}
+        pairs = np.array([(key >> _GROUP_BITS, key & _FIELD_MASK) for key in keys], dtype="<u4")
+        stored = self._lookup(keys=[], args=[self._key("b", ""), pairs.tobytes()])
+        for key, packed in zip(keys, stored, strict=True):
+            ids = set(self._buckets.get(key, ()))
+            if packed:
+                ids.update(np.frombuffer(packed, dtype="<u4").tolist())
+            for article_id in ids:
+                shared[article_id] = shared.get(article_id, 0) + 1
+        return shared
+
+    def _records(self, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, list[bytes | None]]:
+        """The given fields of each article, from this run's writes or Redis (missing ids left out)."""
+        out: dict[int, list[bytes | None]] = {}
+        missing: list[int] = []
+        for article_id in ids:
+            record = self._articles.get(article_id)
+            if record is None:
+                missing.append(article_id)
+            else:
+                out[article_id] = [record.get(name.encode()) for name in fields]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for article_id in chunk:
+                    pipe.hmget(self._key("a", article_id), fields)
+                rows = pipe.execute()
+            for article_id, row in zip(chunk, rows, strict=True):
+                if row[0] is not None:
+                    relation = self._relations.get(article_id, {})
+                    out[article_id] = [
+                        relation.get(name.encode(), value) for name, value in zip(fields, row, strict=True)
+                    ]
+        return out
+
+    def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """id -> (story id, body) for the given articles."""
+        return {
+            article_id: (row[0].decode(), _unpack_body(row[1], row[2]))  # type: ignore[union-attr,arg-type]
+            for article_id, row in self._records(ids, ("story", "body", "text")).items()
+        }
+
+    def article_text(self, article_id: int) -> str:
+        return self.article_texts([article_id]).get(article_id, "")
+
+    def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> display text for the given articles, read in pipelined chunks; missing ids left out."""
+        wanted = list(dict.fromkeys(ids))
+        out = {i: _unpack(self._texts[i]) for i in wanted if i in self._texts}
+        rows = self._records([i for i in wanted if i not in out], ("text",))
+        out.update({i: _unpack(row[0]) for i, row in rows.items() if row and row[0] is not None})
+        return out
+
+    # -- stories ----------------------------------------------------------------------------------
+
+    def _member_ids(self, story_id: str) -> list[int]:
+        stored = self._stored_members.get(story_id)
+        if stored is None:  # committed members cannot change while this run holds the lock
+            stored = {int(member) for member in self.redis.smembers(self._key("sm", story_id))}
+            self._stored_members[story_id] = stored
+        return sorted(stored | set(self._members.get(story_id, ())))
+
+    def story_members(self, story_id: str) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first."""
+        names = ("feed", "guid", "link", "title", "published", "credit", "truncated", "body", "text")
+        rows = self._records(self._member_ids(story_id), names)
+        members = [
+            StoredArticle(
+                article_id,
+                _text(row[0]) or "",
+                _text(row[1]) or "",
+                _text(row[2]) or "",
+                _text(row[3]) or "",
+                parse_iso(_text(row[4]) or ""),
+                _text(row[5]),
+                row[6] == b"1",
+                _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
+                _unpack(row[8]),  # type: ignore[arg-type]
+            )
+            for article_id, row in rows.items()
+        ]
+        members.sort(key=lambda m: (m.published, m.id))
+        return members
+
+    def set_story(
+        self,
+        story_id: str,
+        canonical_id: int,
+        credited_source: str | None,
+        updated: datetime,
+        relations: dict[int, tuple[str, float]],
+    ) -> None:
+        fields = {b"canonical": _enc(canonical_id), b"updated": _enc(iso(updated))}
+        fields[b"credited"] = _enc(credited_source) if credited_source is not None else b""
+        self._story_fields[story_id] = fields
+        for article_id, (relation, similarity) in relations.items():
+            change = {b"relation": _enc(relation), b"similarity": _enc(round(similarity, 4))}
+            target = self._articles.get(article_id)
+            if target is not None:
+                target.update(change)
+            else:
+                self._relations[article_id] = change
+
+    def last_article_id(self) -> int:
+        """The highest article id given so far (this run's included); later articles have higher ids."""
+        if self._next_id:
+            return self._next_id - 1
+        return int(self.redis.get(self._key("ids")) or 0)
+
+    def touch_grown_stories(self, story_ids: Iterable[str], moment: datetime, last_old_id: int) -> int:
+        """As ``State.touch_grown_stories``: stories that gained a member get ``updated`` = now."""
+        touched = 0
+        for story_id in sorted(story_ids):
+            members = self._member_ids(story_id)
+            fields = self._story_fields.get(story_id)
+            if not members or members[0] > last_old_id or fields is None:
+                continue
+            fields[b"updated"] = max(fields[b"updated"], _enc(iso(moment)))
+            touched += 1
+        return touched
+
+    def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
+        raise StateError("pruning ([state] retention_days) is not supported with [index] backend = 'redis'")
+
+    # -- output: one consistent snapshot of the committed stories ----------------------------------
+
+    def _read_snapshot(self) -> tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]]:
+        """Every committed story and its members, read between two equal ``version`` values, so that
+        no other host's commit lands between the reads."""
+        for _ in range(_SNAPSHOT_TRIES):
+            try:
+                version = self.redis.get(self._key("version"))
+                snapshot = self._read_stories()
+                if self.redis.get(self._key("version")) == version:
+                    return snapshot
+            except RedisError as exc:
+                raise StateError(f"{self.url}: cannot read the stories from Redis: {exc}") from None
+        raise StateError(f"{self.url}: the state kept changing while emit read it; try again")
+
+    def _read_stories(self) -> tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]]:
+        story_ids = sorted(_str(member) for member in self.redis.smembers(self._key("stories")))
+        stories: list[tuple[str, int, str | None, datetime]] = []
+        member_ids: dict[str, list[int]] = {}
+        for start in range(0, len(story_ids), _CHUNK):
+            chunk = story_ids[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for story_id in chunk:
+                    pipe.hmget(self._key("s", story_id), ("canonical", "credited", "updated"))
+                    pipe.smembers(self._key("sm", story_id))
+                rows = pipe.execute()
+            for index, story_id in enumerate(chunk):
+                canonical, credited, updated = rows[2 * index]
+                member_ids[story_id] = [int(member) for member in rows[2 * index + 1]]
+                if canonical is not None:
+                    stories.append(
+                        (story_id, int(canonical), _text(credited) or None, parse_iso(updated.decode()))
+                    )
+        names = ("feed", "link", "guid", "title", "published", "relation", "similarity")
+        rows_by_id = self._records([i for ids in member_ids.values() for i in ids], names)
+        members: dict[str, list[tuple]] = {}
+        for story_id, ids in member_ids.items():
+            found = []
+            for article_id in ids:
+                row = rows_by_id.get(article_id)
+                if row is None:
+                    continue
+                feed, link, guid, title, published, relation, similarity = (_text(value) for value in row)
+                found.append(
+                    (article_id, feed, link, guid, title, published, relation, float(similarity or 0))
+                )
+            found.sort(key=lambda r: (r[5], r[0]))
+            members[story_id] = found
+        return stories, members
+
+    def members_for_output(self) -> dict[str, list[tuple]]:
+        """story id -> member rows, from the snapshot that ``stories()`` then also answers from."""
+        self._snapshot = self._read_snapshot()
+        canonical = [story[1] for story in self._snapshot[0]]  # emit asks for each one's text next
+        self._texts = {i: row[0] for i, row in self._records(canonical, ("text",)).items() if row[0]}
+        return self._snapshot[1]
+
+    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every committed, attributed story."""
+        if self._snapshot is None:
+            self._snapshot = self._read_snapshot()
+        return self._snapshot[0]

@@ -1,0 +1,572 @@
+"""SQLite state: feeds' HTTP validators and health, articles, signatures, the LSH index, stories.
+
+Everything a run changes is written inside one transaction (``State.transaction``), so a crash
+leaves the state as the previous run left it. Article texts are stored zlib-compressed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import StateError
+from pipeline.models import (
+    Article,
+    FeedHealth,
+    FetchResult,
+    Match,
+    Page,
+    Signature,
+    SignatureParams,
+    StoredArticle,
+)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signature_params (id INTEGER PRIMARY KEY, params TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, link TEXT,
+    etag TEXT, last_modified TEXT, last_attempt TEXT, last_success TEXT, last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0, entries INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY, canonical_id INTEGER, credited_source TEXT, updated TEXT
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY, feed TEXT NOT NULL, entry_key TEXT NOT NULL, guid TEXT NOT NULL,
+    link TEXT NOT NULL, title TEXT NOT NULL, published TEXT NOT NULL, dated INTEGER NOT NULL,
+    first_seen TEXT NOT NULL, credit TEXT, truncated INTEGER NOT NULL, tokens INTEGER NOT NULL,
+    text BLOB NOT NULL, body BLOB NOT NULL, story_id TEXT NOT NULL REFERENCES stories(id),
+    relation TEXT NOT NULL DEFAULT 'original', similarity REAL NOT NULL DEFAULT 1.0,
+    match_article INTEGER, match_relation TEXT, match_measure TEXT, match_score REAL,
+    match_threshold REAL,
+    UNIQUE (feed, entry_key)
+);
+CREATE INDEX IF NOT EXISTS articles_story ON articles (story_id);
+CREATE TABLE IF NOT EXISTS signatures (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id), params_id INTEGER NOT NULL,
+    full BLOB NOT NULL, lead BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lsh_buckets (
+    bucket INTEGER NOT NULL, article_id INTEGER NOT NULL, PRIMARY KEY (bucket, article_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, final_url TEXT, status INTEGER, etag TEXT,
+    last_modified TEXT, canonical TEXT, text BLOB, error TEXT, retry INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_lines (
+    feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
+) WITHOUT ROWID;
+"""
+
+
+# Feed health beyond the base schema (issue 4). next_fetch_after: earliest next fetch after failures
+# (backoff or Retry-After); dead: 1 after a 410 Gone, until the config URL changes; permanent_url:
+# where a 301/308 chain led, fetched instead of url; last_status: the last HTTP status seen.
+FEED_HEALTH_COLUMNS = {
+    "next_fetch_after": "TEXT",
+    "dead": "INTEGER NOT NULL DEFAULT 0",
+    "permanent_url": "TEXT",
+    "last_status": "INTEGER",
+}
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, the one date format stored and published."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    if _ISO_Z.fullmatch(text):  # what iso() writes: fromisoformat reads it ~50x faster than strptime
+        return datetime.fromisoformat(text)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+_ISO_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def _pack_body(body: str, text: str) -> bytes:
+    """Compress the body against its text (zlib preset dictionary): a body is mostly the text's own
+    lines, so it takes tens of bytes instead of a second compressed copy (~1 KB per article)."""
+    packer = zlib.compressobj(6, zdict=text.encode("utf-8"))
+    return packer.compress(body.encode("utf-8")) + packer.flush()
+
+
+def _unpack_body(blob: bytes, text_blob: bytes) -> str:
+    """Inverse of ``_pack_body``; also reads bodies stored alone (no FDICT flag in the zlib header)."""
+    if len(blob) < 2 or not blob[1] & 0x20:
+        return _unpack(blob)
+    unpacker = zlib.decompressobj(zdict=zlib.decompress(text_blob))
+    return (unpacker.decompress(blob) + unpacker.flush()).decode("utf-8")
+
+
+# LSH bucket keys are folded to 47 bits: SQLite then stores 6 bytes instead of 8 per key (~150 bytes
+# per article). 31 bits would save 150 more, but at 100k articles its chance collisions gave 0.29
+# extra candidates per lookup, each costing a body read and an exact comparison (measured ~10% of
+# the dedup stage); at 47 bits they are negligible. States whose index was written with whole keys
+# keep them (meta 'bucket_mask').
+BUCKET_MASK = (1 << 47) - 1
+_WHOLE_KEYS = (1 << 63) - 1
+
+
+class State:
+    """The one place that reads and writes the SQLite state file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            # 64 MB of page cache (default 2 MB): at 100k articles the LSH index is ~100 MB of
+            # randomly keyed pages, and most lookups and inserts otherwise miss the cache.
+            self.db.execute("PRAGMA cache_size=-65536")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: cannot open state database: {exc}") from None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot create state folder: {exc.strerror}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        row = None
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" in tables:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is not None and int(row[0]) != SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path}: state schema version {row[0]} is not {SCHEMA_VERSION}; "
+                "use a new [state] path or the syndedup version that wrote it"
+            )
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (SCHEMA_VERSION,),
+        )
+        self._add_feed_health_columns()
+        row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
+        if row is None:
+            indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
+            row = (_WHOLE_KEYS if indexed else BUCKET_MASK,)
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('bucket_mask', ?)", (str(row[0]),))
+        self._bucket_mask = int(row[0])
+
+    def _add_feed_health_columns(self) -> None:
+        """Add the feed-health columns to a state file written before they existed (additive only)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(feeds)")}
+        for name, declaration in FEED_HEALTH_COLUMNS.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- feeds ------------------------------------------------------------------------------------
+
+    def feed_health(self, name: str) -> FeedHealth:
+        """What is remembered about fetching a feed (a fresh record for a feed never fetched)."""
+        row = self.db.execute(
+            "SELECT url, etag, last_modified, permanent_url, dead, consecutive_failures,"
+            " next_fetch_after, last_error FROM feeds WHERE name=?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return FeedHealth()
+        return FeedHealth(
+            url=row[0],
+            etag=row[1],
+            last_modified=row[2],
+            permanent_url=row[3],
+            dead=bool(row[4]),
+            consecutive_failures=int(row[5]),
+            next_fetch_after=parse_iso(row[6]) if row[6] else None,
+            last_error=row[7],
+        )
+
+    def record_fetch(self, result: FetchResult, now: datetime) -> None:
+        """Remember a feed's validators and health after a fetch attempt."""
+        # A new config URL starts over: what was learned about the old URL no longer applies.
+        self.db.execute(
+            "UPDATE feeds SET etag=NULL, last_modified=NULL, permanent_url=NULL, dead=0,"
+            " next_fetch_after=NULL, consecutive_failures=0 WHERE name=? AND url != ?",
+            (result.feed, result.url),
+        )
+        self.db.execute(
+            "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET url=excluded.url",
+            (result.feed, result.url),
+        )
+        if result.skipped:
+            return
+        self.db.execute(
+            "UPDATE feeds SET last_status=?, permanent_url=COALESCE(?, permanent_url), dead=?,"
+            " next_fetch_after=? WHERE name=?",
+            (
+                result.status,
+                result.permanent_url,
+                result.dead,
+                iso(result.next_fetch_after) if result.next_fetch_after else None,
+                result.feed,
+            ),
+        )
+        if result.ok:
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_success=?, last_error=NULL, consecutive_failures=0,"
+                " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
+                " title=COALESCE(?, title), link=COALESCE(?, link),"
+                " entries=CASE WHEN ? THEN entries ELSE ? END WHERE name=?",
+                (
+                    iso(now),
+                    iso(now),
+                    result.etag,
+                    result.last_modified,
+                    result.feed_title,
+                    result.feed_link,
+                    result.not_modified,
+                    len(result.articles),
+                    result.feed,
+                ),
+            )
+        else:
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_error=?,"
+                " consecutive_failures=consecutive_failures+1 WHERE name=?",
+                (iso(now), result.error, result.feed),
+            )
+
+    def feed_digest(self, name: str) -> str | None:
+        """Digest of the feed's bytes at its last successful parse (see ingest's ``digests``)."""
+        row = self.db.execute("SELECT digest FROM feed_digests WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_feed_digest(self, name: str, digest: str) -> None:
+        self.db.execute(
+            "INSERT INTO feed_digests (name, digest) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET digest=excluded.digest",
+            (name, digest),
+        )
+
+    def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
+        """name -> (url, title, link, last_success) for every feed ever fetched."""
+        rows = self.db.execute("SELECT name, url, title, link, last_success FROM feeds")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
+        """Add this run's per-paragraph entry counts for a feed; return the totals for those paragraphs."""
+        self.db.executemany(
+            "INSERT INTO feed_lines (feed, line, entries) VALUES (?, ?, ?) "
+            "ON CONFLICT(feed, line) DO UPDATE SET entries = entries + excluded.entries",
+            [(feed, key, n) for key, n in counts.items()],
+        )
+        totals: dict[int, int] = {}
+        keys = list(counts)
+        for start in range(0, len(keys), 500):  # one query per 500 keys, not one per key
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            totals.update(
+                self.db.execute(
+                    f"SELECT line, entries FROM feed_lines WHERE feed=? AND line IN ({marks})",
+                    [feed, *chunk],
+                )
+            )
+        return totals
+
+    # -- articles ---------------------------------------------------------------------------------
+
+    def known_entry_keys(self, feed: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT entry_key FROM articles WHERE feed=?", (feed,))}
+
+    def params_id(self, params: SignatureParams) -> int:
+        """The id of a signature parameter set, added on first use."""
+        text = json.dumps(asdict(params), sort_keys=True)
+        self.db.execute("INSERT OR IGNORE INTO signature_params (params) VALUES (?)", (text,))
+        return int(self.db.execute("SELECT id FROM signature_params WHERE params=?", (text,)).fetchone()[0])
+
+    def count_signatures_with_other_params(self, params_id: int) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM signatures WHERE params_id != ?", (params_id,))
+        return int(row.fetchone()[0])
+
+    def add_story(self, story_id: str) -> None:
+        self.db.execute("INSERT INTO stories (id) VALUES (?)", (story_id,))
+
+    def add_article(self, article: Article, now: datetime) -> int:
+        """Store a new article (its story must exist) and return its id."""
+        match: Match | None = article.match
+        cursor = self.db.execute(
+            "INSERT INTO articles (feed, entry_key, guid, link, title, published, dated, first_seen,"
+            " credit, truncated, tokens, text, body, story_id, match_article, match_relation,"
+            " match_measure, match_score, match_threshold)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.feed,
+                article.entry_key,
+                article.guid,
+                article.link,
+                article.title,
+                iso(article.published),
+                article.dated,
+                iso(now),
+                article.credit,
+                article.truncated,
+                len(article.tokens),
+                _pack(article.text),
+                _pack_body(article.body, article.text),
+                article.story_id,
+                match.article_id if match else None,
+                match.relation if match else None,
+                match.measure if match else None,
+                match.score if match else None,
+                match.threshold if match else None,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def add_signature(
+        self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
+    ) -> None:
+        """Store a signature and its LSH bucket keys."""
+        self.db.execute(
+            "INSERT INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
+            (
+                article_id,
+                params_id,
+                np.array(signature.full, dtype=np.uint32).tobytes(),
+                np.array(signature.lead, dtype=np.uint32).tobytes(),
+            ),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
+            [(bucket & self._bucket_mask, article_id) for bucket in buckets],
+        )
+
+    def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
+        """article id -> number of the given buckets it shares."""
+        shared: dict[int, int] = {}
+        buckets = sorted({bucket & self._bucket_mask for bucket in buckets})
+        for start in range(0, len(buckets), 500):
+            chunk = buckets[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (article_id,) in self.db.execute(
+                f"SELECT article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
+            ):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        return shared
+
+    def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """id -> (story id, body) for the given articles."""
+        out: dict[int, tuple[str, str]] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):  # one query per 500 ids, not one per id
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, story_id, body, text in self.db.execute(
+                f"SELECT id, story_id, body, text FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = (story_id, _unpack_body(body, text))
+        return out
+
+    # -- article pages (full text) -----------------------------------------------------------------
+
+    def cached_page(self, url: str) -> Page | None:
+        """The page fetched earlier for ``url`` (its text or its error), if any."""
+        row = self.db.execute(
+            "SELECT url, fetched_at, final_url, status, etag, last_modified, canonical, text, error, retry"
+            " FROM pages WHERE url=?",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None
+        text = _unpack(row[7]) if row[7] is not None else None
+        return Page(
+            row[0], parse_iso(row[1]), row[2], row[3], row[4], row[5], row[6], text, row[8], bool(row[9])
+        )
+
+    def save_page(self, page: Page) -> None:
+        """Remember a page's text or error (replacing an earlier attempt)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO pages (url, fetched_at, final_url, status, etag, last_modified,"
+            " canonical, text, error, retry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                page.url,
+                iso(page.fetched_at),
+                page.final_url,
+                page.status,
+                page.etag,
+                page.last_modified,
+                page.canonical,
+                _pack(page.text) if page.text is not None else None,
+                page.error,
+                page.retry,
+            ),
+        )
+
+    # -- stories ----------------------------------------------------------------------------------
+
+    def story_members(self, story_id: str) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, feed, guid, link, title, published, credit, truncated, body, text"
+            " FROM articles WHERE story_id=? ORDER BY published, id",
+            (story_id,),
+        )
+        return [
+            StoredArticle(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                parse_iso(r[5]),
+                r[6],
+                bool(r[7]),
+                _unpack_body(r[8], r[9]),
+                _unpack(r[9]),
+            )
+            for r in rows
+        ]
+
+    def set_story(
+        self,
+        story_id: str,
+        canonical_id: int,
+        credited_source: str | None,
+        updated: datetime,
+        relations: dict[int, tuple[str, float]],
+    ) -> None:
+        """Record a story's attribution and each member's relation and similarity."""
+        self.db.execute(
+            "UPDATE stories SET canonical_id=?, credited_source=?, updated=? WHERE id=?",
+            (canonical_id, credited_source, iso(updated), story_id),
+        )
+        self.db.executemany(
+            "UPDATE articles SET relation=?, similarity=? WHERE id=?",
+            [(rel, round(sim, 4), aid) for aid, (rel, sim) in relations.items()],
+        )
+
+    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every attributed story."""
+        rows = self.db.execute(
+            "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
+        )
+        return [(r[0], r[1], r[2], parse_iso(r[3])) for r in rows]
+
+    def members_for_output(self) -> dict[str, list[tuple]]:
+        """story id -> member rows (id, feed, link, guid, title, published, relation, similarity)."""
+        out: dict[str, list[tuple]] = {}
+        rows = self.db.execute(
+            "SELECT story_id, id, feed, link, guid, title, published, relation, similarity"
+            " FROM articles ORDER BY published, id"
+        )
+        for row in rows:
+            out.setdefault(row[0], []).append(row[1:])
+        return out
+
+    def last_article_id(self) -> int:
+        """The highest article id stored so far (0 when empty); later articles have higher ids."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+
+    def touch_grown_stories(self, story_ids: Iterable[str], moment: datetime, last_old_id: int) -> int:
+        """Move ``updated`` to ``moment`` for the given stories that already had an article with an
+        id up to ``last_old_id`` (they gained a member in this run), so that readers see the item
+        change even when the newcomer's own date is older than the story's. Returns the count."""
+        ids = sorted(story_ids)
+        touched = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"UPDATE stories SET updated = MAX(updated, ?) WHERE id IN ({marks}) AND "
+                "(SELECT MIN(id) FROM articles WHERE story_id = stories.id) <= ?",
+                [iso(moment), *chunk, last_old_id],
+            )
+            touched += cursor.rowcount
+        return touched
+
+    def prune_stories(self, cutoff: datetime, batch: timedelta = timedelta(0)) -> int:
+        """Delete every story last updated before ``cutoff`` (its newest member's date, or the run
+        that last added a member to it), with its
+        articles, signatures and LSH buckets; return how many stories went. Call inside the
+        run's transaction, after detection, so that a story that just gained a member is kept.
+
+        Deleting LSH buckets by article scans that table once (its key starts with the bucket),
+        so nothing is deleted until the oldest story is ``batch`` past the cutoff: with a batch of
+        a day, the scan happens about once a day rather than on every run."""
+        oldest = self.db.execute(
+            "SELECT MIN(updated) FROM stories WHERE canonical_id IS NOT NULL"
+        ).fetchone()[0]
+        if oldest is None or oldest >= iso(cutoff - batch):
+            return 0
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_stories (id TEXT PRIMARY KEY)")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned_articles (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        self.db.execute(
+            "INSERT INTO pruned_stories SELECT id FROM stories"
+            " WHERE canonical_id IS NOT NULL AND updated < ?",
+            (iso(cutoff),),
+        )
+        self.db.execute(
+            "INSERT INTO pruned_articles SELECT id FROM articles"
+            " WHERE story_id IN (SELECT id FROM pruned_stories)"
+        )
+        doomed = "(SELECT id FROM pruned_articles)"
+        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
+        self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
+        count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
+        self.db.execute("DELETE FROM pruned_stories")
+        self.db.execute("DELETE FROM pruned_articles")
+        return count
+
+    def article_text(self, article_id: int) -> str:
+        row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
+        return _unpack(row[0]) if row else ""
+
+    def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> display text for the given articles (one query per 500 ids); missing ids are left out."""
+        out: dict[int, str] = {}
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, text in self.db.execute(
+                f"SELECT id, text FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = _unpack(text)
+        return out
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,109 @@
+"""HTML (or plain text) to paragraphs: block tags end paragraphs, scripts and styles are dropped."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from pipeline.text.credits import _CREDIT_LINE
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "figure",
+        "figcaption",
+        "dl",
+        "dt",
+        "dd",
+        "hr",
+    ]
+)
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "form")
+
+
+def html_to_paragraphs(html: str) -> list[str]:
+    """Return the text of an HTML fragment (or plain text) as paragraphs, dropping scripts and styles.
+
+    In plain text a blank line ends a paragraph, and so does a line break after a sentence's end
+    (a footer or credit on the next line); a line break inside a sentence is only a wrapped line.
+    """
+    if not _MARKUP.search(html):  # plain text ("AT&T" or "a < b" alone do not make it HTML)
+        return _plain_paragraphs(html)
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return [html]
+    for bad in root.iter(*_DROP_TAGS):
+        bad.drop_tree()
+    chunks: list[str] = []
+    _collect_text(root, chunks)
+    text = "".join(chunks)
+    return re.split(r"\n\s*\n", text)
+
+
+_MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
+# A line that ends a sentence, or a teaser ("Read more"), ends a paragraph in plain text.
+_LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+reading))\s*$", re.IGNORECASE)
+
+
+def _plain_paragraphs(text: str) -> list[str]:
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                paragraphs.append("\n".join(current))
+                current = []
+            continue
+        if current and _CREDIT_LINE.match(line) and len(line.split()) <= 12:
+            paragraphs.append("\n".join(current))  # "Source: X" on a line of its own
+            current = []
+        current.append(line)
+        if _LINE_END.search(line) or (_CREDIT_LINE.match(line) and len(line.split()) <= 12):
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return paragraphs
+
+
+def _collect_text(element: lxml.html.HtmlElement, chunks: list[str]) -> None:
+    if not isinstance(element.tag, str):  # comments and processing instructions
+        if element.tail:
+            chunks.append(element.tail)
+        return
+    block = element.tag.lower() in _BLOCK_TAGS
+    if block:
+        chunks.append("\n\n")
+    if element.text:
+        chunks.append(element.text)
+    for child in element:
+        _collect_text(child, chunks)
+    if block:
+        chunks.append("\n\n")
+    if element.tail:
+        chunks.append(element.tail)

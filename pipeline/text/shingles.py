@@ -1,0 +1,51 @@
+"""A text's shingle hashes, computed once and shared by signing, dedup and attribution.
+
+Signing needs each shingle's hash; the exact checks need the sorted set of them, and lead
+containment needs the set of a prefix ("the first N words"). All three come from one array: the
+hash of the shingle starting at each word, in order. Hashing is the costly part (a Python call per
+shingle), so it is done once per text per run instead of once per comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xxhash
+
+from pipeline.text.signing import shingle_hash_list
+
+
+class Shingles:
+    """The shingle hashes of one token list, with its full and prefix sets on demand.
+
+    ``prefix(n)`` equals ``fingerprint.shingle_hashes(tokens[:n], size)`` and ``unique`` equals
+    ``shingle_hashes(tokens, size)``, without keeping the tokens (a few KB instead of ~24 KB).
+    """
+
+    __slots__ = ("_unique", "count", "head", "positions", "size")
+
+    def __init__(self, tokens: Sequence[str], size: int, positions: np.ndarray | None = None) -> None:
+        self.count = len(tokens)
+        self.size = size
+        # The hash of the shingle starting at each word (one for a text of at most ``size`` words).
+        self.positions = shingle_hash_list(tokens, size) if positions is None else positions
+        self.head = tuple(tokens[:size])  # a prefix of at most one shingle is hashed from these
+        self._unique: np.ndarray | None = None
+
+    @property
+    def unique(self) -> np.ndarray:
+        """The sorted unique shingle hashes of the whole text."""
+        if self._unique is None:
+            self._unique = np.unique(self.positions)
+        return self._unique
+
+    def prefix(self, words: int) -> np.ndarray:
+        """The sorted unique shingle hashes of the text's first ``words`` words."""
+        if words >= self.count:
+            return self.unique
+        if words > self.size:
+            return np.unique(self.positions[: words - self.size + 1])
+        if words <= 0:
+            return np.empty(0, dtype=np.uint32)
+        return np.array([xxhash.xxh32_intdigest(" ".join(self.head[:words]).encode())], dtype=np.uint32)

@@ -1,0 +1,99 @@
+"""Fast MinHash signing: many texts' shingle hashes through datasketch's permutations at once.
+
+datasketch's ``MinHash.update_batch`` costs a Python call and a fresh numpy pass per text; at 100k
+articles a run that overhead dominates. ``BatchSigner`` applies the very same "affine32" scheme --
+the MurmurHash3 ``fmix32`` pre-mix, then ``a * h + b mod 2**32`` per permutation, then the minimum
+over a text's shingles -- to the concatenated shingle hashes of a whole batch, and splits the
+minima per text with ``np.minimum.reduceat``. The permutations are taken from datasketch itself,
+so the signatures are bit-for-bit those of ``MinHash(num_perm, seed, scheme="affine32")``
+updated with the same 32-bit hashes (``tests/text/test_signing.py`` checks this on random inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xxhash
+from datasketch import MinHash
+
+# Shingles per numpy pass: 4k x 128 permutations x 4 bytes = 2 MB of scratch, which stays in the CPU
+# cache (measured: 7x faster than 16k) and keeps memory flat whatever the batch size.
+CHUNK_SHINGLES = 4_096
+
+_MAX = np.uint32(0xFFFFFFFF)
+# datasketch.minhash._FMIX_CONSTANTS[32]: MurmurHash3's 32-bit finalizer.
+_S1, _M1, _S2, _M2, _S3 = (
+    np.uint32(16),
+    np.uint32(0x85EBCA6B),
+    np.uint32(13),
+    np.uint32(0xC2B2AE35),
+    np.uint32(16),
+)
+
+
+def fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer on a uint32 array (wrapping multiplication is the modulo 2**32)."""
+    values = values ^ (values >> _S1)
+    values = values * _M1
+    values = values ^ (values >> _S2)
+    values = values * _M2
+    return values ^ (values >> _S3)
+
+
+def shingle_hash_list(tokens: Sequence[str], size: int) -> np.ndarray:
+    """xxh32 of each ``size``-word shingle (words joined by one space, UTF-8), duplicates kept.
+
+    Equal to ``fingerprint.shingle_hashes`` before its sort/unique step: a text shorter than
+    ``size`` words is one shingle of all its words; no words, no shingles. Duplicates do not change
+    a minimum, so signing skips the sort.
+    """
+    if not tokens:
+        return np.empty(0, dtype=np.uint32)
+    if len(tokens) <= size:
+        return np.array([xxhash.xxh32_intdigest(" ".join(tokens).encode())], dtype=np.uint32)
+    # Each word encoded once, shingles joined as bytes, all in C-level map/zip (measured ~20% faster
+    # than formatting and encoding each shingle); UTF-8 of the joined words is the joined UTF-8.
+    words = [token.encode() for token in tokens]
+    shifted = [words[i:] for i in range(size)]
+    hashes = map(xxhash.xxh32_intdigest, map(b" ".join, zip(*shifted, strict=False)))
+    return np.fromiter(hashes, dtype=np.uint32, count=len(tokens) - size + 1)
+
+
+class BatchSigner:
+    """datasketch affine32 MinHash for many hash sets per numpy pass."""
+
+    def __init__(self, num_perm: int, seed: int) -> None:
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        self.num_perm = num_perm
+        self._a = np.ascontiguousarray(a, dtype=np.uint32)
+        self._b = np.ascontiguousarray(b, dtype=np.uint32)
+
+    def sign(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
+        """One row of ``num_perm`` uint32 minima per hash set (an empty set gives all 0xFFFFFFFF)."""
+        out = np.full((len(hash_sets), self.num_perm), _MAX, dtype=np.uint32)
+        rows: list[int] = []
+        total = 0
+        for row, hashes in enumerate(hash_sets):
+            if hashes.size == 0:
+                continue
+            if rows and total + hashes.size > CHUNK_SHINGLES:
+                self._sign_chunk(hash_sets, rows, out)
+                rows, total = [], 0
+            rows.append(row)
+            total += hashes.size
+        if rows:
+            self._sign_chunk(hash_sets, rows, out)
+        return out
+
+    def _sign_chunk(self, hash_sets: Sequence[np.ndarray], rows: list[int], out: np.ndarray) -> None:
+        parts = [np.asarray(hash_sets[row], dtype=np.uint32) for row in rows]
+        sizes = np.fromiter((p.size for p in parts), dtype=np.int64, count=len(parts))
+        starts = np.zeros(len(parts), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        mixed = fmix32(np.concatenate(parts))
+        # Permutations along rows, shingles along columns: each text's minimum is then a reduction
+        # over contiguous memory (reduceat over axis 0 of the transposed layout was 7x slower).
+        permuted = self._a[:, None] * mixed[None, :]
+        permuted += self._b[:, None]
+        out[rows] = np.minimum.reduceat(permuted, starts, axis=1).T

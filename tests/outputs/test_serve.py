@@ -1,0 +1,233 @@
+"""``syndedup serve``: files by name, validators, 304s, gzip, media types, loopback by default."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.outputs.serve import OutputServer, make_server, wants_gzip
+from tests.conftest import REPO
+from tests.emit_helpers import enable_all_outputs
+
+
+@pytest.fixture
+def served(demo: Path, cli) -> Iterator[tuple[OutputServer, Path]]:
+    """The demo's outputs (all five) served on a free loopback port for the test's duration."""
+    enable_all_outputs(demo / "config.toml")
+    assert cli("run", "--config", str(demo / "config.toml")).code == 0
+    server = make_server(load_config(demo / "config.toml").output, "127.0.0.1", 0)
+    # A short poll interval only makes shutdown() return sooner at the end of each test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server, demo / "out"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def get(server: OutputServer, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), port)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [
+        ("feed.rss", "application/rss+xml; charset=utf-8"),
+        ("feed.atom", "application/atom+xml; charset=utf-8"),
+        ("feed.json", "application/feed+json; charset=utf-8"),
+        ("audit.html", "text/html; charset=utf-8"),
+        ("clusters.jsonl", "application/x-ndjson; charset=utf-8"),
+    ],
+)
+def test_files_are_served_by_name_with_their_media_type(served, name: str, media_type: str) -> None:
+    server, out = served
+    status, headers, body = get(server, f"/{name}")
+    assert status == 200
+    assert headers["content-type"] == media_type
+    assert body == (out / name).read_bytes()
+    assert headers["content-length"] == str(len(body))
+    assert headers["etag"].startswith('"') and headers["etag"].endswith('"')
+    assert headers["last-modified"].endswith(" GMT")
+    assert "content-encoding" not in headers
+
+
+def test_conditional_get_gives_304(served) -> None:
+    server, _ = served
+    _, headers, _ = get(server, "/feed.rss")
+    status, again, body = get(server, "/feed.rss", {"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    assert again["etag"] == headers["etag"]
+    status, _, body = get(server, "/feed.rss", {"If-Modified-Since": headers["last-modified"]})
+    assert (status, body) == (304, b"")
+    # If-None-Match decides when both are sent: a stale ETag means a full response.
+    status, _, body = get(
+        server, "/feed.rss", {"If-None-Match": '"stale"', "If-Modified-Since": headers["last-modified"]}
+    )
+    assert status == 200 and body
+    status, _, _ = get(server, "/feed.rss", {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert status == 200
+
+
+def test_a_byte_identical_rerun_keeps_etag_and_last_modified(served, cli) -> None:
+    server, out = served
+    _, first, _ = get(server, "/feed.atom")
+    assert cli("run", "--config", str(out.parent / "config.toml")).code == 0
+    status, _, _ = get(
+        server,
+        "/feed.atom",
+        {"If-None-Match": first["etag"]},
+    )
+    assert status == 304
+    _, second, _ = get(server, "/feed.atom")
+    assert (second["etag"], second["last-modified"]) == (first["etag"], first["last-modified"])
+
+
+def test_gzip_when_asked(served) -> None:
+    server, out = served
+    status, headers, body = get(server, "/feed.atom", {"Accept-Encoding": "gzip, deflate"})
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(body) == (out / "feed.atom").read_bytes()
+    assert len(body) < (out / "feed.atom").stat().st_size
+    # The gzip variant has its own ETag, and revalidates to 304 with it.
+    _, plain, _ = get(server, "/feed.atom")
+    assert headers["etag"] != plain["etag"]
+    status, _, body = get(server, "/feed.atom", {"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    _, refused, _ = get(server, "/feed.atom", {"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused
+
+
+def test_head_has_headers_and_no_body(served) -> None:
+    server, out = served
+    status, headers, body = get(server, "/feed.json", method="HEAD")
+    assert status == 200 and body == b""
+    assert headers["content-length"] == str((out / "feed.json").stat().st_size)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/nothing.xml", "/../config.toml", "/%2e%2e/config.toml", "/sub/feed.rss", "/.feed.rss.abc.tmp"],
+)
+def test_only_files_in_the_output_folder_are_served(served, path: str) -> None:
+    server, out = served
+    (out / ".feed.rss.abc.tmp").write_bytes(b"half-written")
+    status, _, _ = get(server, path)
+    assert status == 404
+
+
+def test_index_lists_the_outputs(served) -> None:
+    server, _ = served
+    status, headers, body = get(server, "/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    for name in ("feed.rss", "feed.atom", "feed.json", "audit.html", "clusters.jsonl"):
+        assert f'href="{name}"'.encode() in body
+
+
+def test_post_is_refused(served) -> None:
+    server, _ = served
+    status, _, _ = get(server, "/feed.rss", method="POST")
+    assert status == 501
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("br, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("identity", False),
+        (None, False),
+    ],
+)
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert wants_gzip(header) is expected
+
+
+def test_serve_command_binds_loopback_and_serves(demo: Path, cli) -> None:
+    """The real console command: it prints where it serves, on 127.0.0.1 unless told otherwise."""
+    assert cli("run", "--config", str(demo / "config.toml")).code == 0
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "serve",
+        "--config",
+        str(demo / "config.toml"),
+        "--port",
+        "0",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith(f"syndedup: serving {demo / 'out'} at http://127.0.0.1:"), line
+            port = int(line.rstrip().rstrip("/").rsplit(":", 1)[1])
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection.request("GET", "/feed.rss")
+            response = connection.getresponse()
+            assert response.status == 200
+            assert response.read() == (demo / "out/feed.rss").read_bytes()
+            connection.close()
+        finally:
+            process.terminate()  # SIGTERM, as systemd sends: a clean stop
+        assert process.wait(timeout=30) == 0
+
+
+def test_serve_without_outputs_exits_1(demo: Path, cli) -> None:
+    result = cli("serve", "--config", str(demo / "config.toml"), "--port", "0")
+    assert result.code == 1
+    assert result.err == (
+        f"syndedup: {demo / 'out'}: output folder does not exist yet (run `syndedup run` first)\n"
+    )
+
+
+def test_serve_with_bad_config_exits_2(tmp_path: Path, cli) -> None:
+    result = cli("serve", "--config", str(tmp_path / "nope.toml"))
+    assert result.code == 2
+    assert "config file not found" in result.err
+
+
+def test_only_configured_outputs_are_served_not_their_neighbours(tmp_path: Path, cli) -> None:
+    """Outputs written next to the config and the state: neither of those may be served."""
+    shutil.copytree(REPO / "feeds", tmp_path / "feeds")
+    config = tmp_path / "config.toml"
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('"out/', '"').replace('path = "state/syndedup.sqlite"', 'path = "syndedup.sqlite"')
+    config.write_text(text, encoding="utf-8")
+    assert cli("run", "--config", str(config)).code == 0
+    (tmp_path / "notes.txt").write_text("private", encoding="utf-8")
+    server = make_server(load_config(config).output, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        assert get(server, "/feed.rss")[0] == 200
+        for name in ("config.toml", "syndedup.sqlite", "syndedup.sqlite.lock", "notes.txt", "feeds"):
+            assert get(server, f"/{name}")[0] == 404, name
+        index = get(server, "/")[2].decode()
+        assert "feed.rss" in index
+        assert "config.toml" not in index and "sqlite" not in index
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,107 @@
+"""Parsing in worker processes gives what parsing in the fetch threads gives, errors included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import FeedConfig, FetchConfig
+from pipeline.models import FeedHealth
+from pipeline.sources import parse as parse_module
+from pipeline.stages.ingest import ingest
+from pipeline.stages.normalize import normalize
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://t/</link>
+<item><title>One</title><link>http://t/1</link><guid>g1</guid>
+<description>First entry text.</description></item>
+<item><title>Two</title><link>http://t/2</link><guid>g1</guid>
+<description>Same id again.</description></item>
+</channel></rss>"""
+BROKEN = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Only</title><guid>b1</guid><description>Text</description></item><item>"""
+
+
+def no_health(_: str) -> FeedHealth:
+    return FeedHealth()
+
+
+def feeds(tmp_path: Path) -> list[FeedConfig]:
+    (tmp_path / "good.xml").write_bytes(RSS)
+    (tmp_path / "broken.xml").write_bytes(BROKEN)
+    (tmp_path / "html.xml").write_bytes(b"<!doctype html><html><body>hi</body></html>")
+    return [
+        FeedConfig("Good", str(tmp_path / "good.xml")),
+        FeedConfig("Missing", str(tmp_path / "nope.xml")),
+        FeedConfig("Broken", str(tmp_path / "broken.xml")),
+        FeedConfig("Html", str(tmp_path / "html.xml")),
+    ]
+
+
+def summary(processes: int, tmp_path: Path, known: dict[str, set[str]] | None = None) -> list[tuple]:
+    """Each feed's result, its entries normalized here when the workers did not."""
+    lookup = (lambda name: (known or {}).get(name, set())) if known is not None else None
+    config = FetchConfig(parse_processes=processes)
+    rows = []
+    for r in ingest(feeds(tmp_path), config, no_health, NOW, known=lookup):
+        entries = [
+            (a.entry_key, a.normalized, a.title, a.text, a.body, a.credit, a.truncated) for a in r.articles
+        ]
+        list(normalize(r.articles))
+        normalized = [(a.entry_key, a.title, a.text, a.body, a.credit, a.truncated) for a in r.articles]
+        rows.append((r.feed, r.error, r.warnings, r.feed_title, r.feed_link, normalized, entries))
+    return rows
+
+
+def test_worker_processes_give_the_serial_results(tmp_path: Path) -> None:
+    serial = summary(0, tmp_path)
+    parallel = summary(2, tmp_path)
+    assert [row[:6] for row in parallel] == [row[:6] for row in serial]
+    assert [row[0] for row in serial] == ["Good", "Missing", "Broken", "Html"]
+    assert serial[0][5] == [("g1", "One", "First entry text.", "First entry text.", None, False)]
+    assert "repeat" in serial[0][2][0]
+    assert serial[1][1] and "not found" in serial[1][1]
+    assert serial[2][2] and "not well-formed" in serial[2][2][0]
+    assert serial[3][1] and "HTML page" in serial[3][1]
+    assert serial[0][6][0][1] is False and parallel[0][6][0][1] is True  # normalized in a worker
+
+
+def test_workers_leave_stored_entries_unnormalized(tmp_path: Path) -> None:
+    rows = summary(2, tmp_path, known={"Good": {"g1"}, "Broken": set()})
+    assert rows[0][6][0][:2] == ("g1", False)  # known: parsed, not normalized (it will be skipped)
+    assert rows[2][6][0][:2] == ("b1", True)
+
+
+def test_an_unexpected_error_in_a_worker_is_the_feeds_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parse_module, "parse_feed", explode)  # the workers fork with it
+    rows = summary(2, tmp_path)
+    assert rows[0][1] == "unexpected error while parsing: RuntimeError: boom"
+    assert rows[0][5] == []
+    assert rows[1][1] and "not found" in rows[1][1]  # fetch errors are the fetcher's, as before
+    assert "unexpected error while parsing" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+def test_a_fork_server_pool_parses_like_a_forked_one(tmp_path: Path) -> None:
+    from pipeline.models import FetchResult
+    from pipeline.sources.fetch import read_file
+    from pipeline.sources.parse_pool import ParsePool
+
+    feed = feeds(tmp_path)[0]
+    results = []
+    for method in ("fork", "forkserver"):
+        pool = ParsePool(1, {}, method)
+        try:
+            result = FetchResult(feed=feed.name, url=feed.url)
+            pool.parse(read_file(feed.url, 1 << 20), feed, NOW, result, None)
+        finally:
+            pool.close()
+        results.append((result.error, result.warnings, [(a.entry_key, a.body) for a in result.articles]))
+    assert results[0] == results[1]
+    assert results[0][2] == [("g1", "First entry text.")]
