@@ -28,6 +28,17 @@ import charset_normalizer
 # declared UTF-8) means the declaration is wrong as a whole and the encoding is detected instead.
 MAX_BAD_SHARE = 0.1
 
+_WESTERN = "cp1252"
+# The encodings a web document can be in (WHATWG Encoding Standard, as Python codec names). Left
+# to itself, charset-normalizer also weighs DOS and Mac code pages and picks, say, cp775 (Baltic
+# DOS) for a short French windows-1252 feed; no feed is written in those.
+WEB_ENCODINGS = (
+    "utf_8", "cp866", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_5", "iso8859_6", "iso8859_7",
+    "iso8859_8", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "koi8_r",
+    "koi8_u", "mac_roman", "mac_cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
+    "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gb18030", "big5", "euc_jp", "iso2022_jp",
+    "shift_jis", "cp932", "euc_kr",
+)  # fmt: skip
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -144,7 +155,14 @@ def _undeclared(body: bytes, warnings: list[str], said: bool) -> tuple[str, str]
         return "utf-8", body.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(body).best()
+    matches = charset_normalizer.from_bytes(body, cp_isolation=list(WEB_ENCODINGS))
+    best = matches.best()
+    if best is not None:
+        # charset-normalizer ranks cp1250, cp1252 and cp1257 equal on Western text (same chaos
+        # and coherence) and returns the first; windows-1252 is what such a feed almost always
+        # is (the WHATWG default for undeclared Western pages), so a tie goes to it.
+        tied = [m for m in matches if m.chaos == best.chaos and m.coherence == best.coherence]
+        best = next((m for m in tied if m.encoding == _WESTERN), best)
     if best is not None and best.encoding:
         if not said:
             warnings.append(f"the feed does not say its encoding and is not UTF-8; read as {best.encoding}")

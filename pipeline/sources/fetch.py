@@ -111,12 +111,12 @@ def _gunzip_file(body: bytes, max_bytes: int, path: Path) -> bytes:
         for chunk in decoded(iter((body,)), "gzip", str(path)):
             size += len(chunk)
             if size > max_bytes:
-                raise FetchError(
-                    f"gzip file inflates to more than {max_bytes} bytes ([fetch] max_bytes): {path}"
-                )
+                break
             chunks.append(chunk)
     except FetchError as exc:
         raise FetchError(f"{exc.message} (the file is gzip-compressed)") from None
+    if size > max_bytes:
+        raise FetchError(f"gzip file inflates to more than {max_bytes} bytes ([fetch] max_bytes): {path}")
     return b"".join(chunks)
 
 
