@@ -315,14 +315,14 @@ def entry_to_article(
 
 def _entry_link(entry: Any, base: str | None) -> str:
     """The entry's first usable (absolute http(s)) alternate link, or ""."""
-    candidates = [str(entry.get("link", "") or "")]
+    link = _safe_link(str(entry.get("link", "") or ""), base)
+    if link:
+        return link
     for item in entry.get("links", []) or []:
         if item.get("rel", "alternate") == "alternate" and item.get("href"):
-            candidates.append(str(item["href"]))
-    for candidate in candidates:
-        link = _safe_link(candidate, base)
-        if link:
-            return link
+            link = _safe_link(str(item["href"]), base)
+            if link:
+                return link
     return ""
 
 
