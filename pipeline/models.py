@@ -28,6 +28,8 @@ class Article:
     title: str
     published: datetime
     raw_html: str
+    # False when the feed gave no usable date (none, unreadable, outside years 1000-9999):
+    # ``published`` is then the time the entry was first seen, and it never wins "original".
     dated: bool = True
     text: str = ""
     body: str = ""
@@ -112,6 +114,7 @@ class StoredArticle:
     truncated: bool
     body: str
     text: str
+    dated: bool = True  # False: the feed gave no usable date; ``published`` is when it was first seen
 
 
 @dataclass(frozen=True, slots=True)

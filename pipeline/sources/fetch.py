@@ -40,6 +40,9 @@ class RawFeed:
     status: int | None = None
     # Where a chain of 301/308 redirects from the requested URL ended; None without one.
     permanent_url: str | None = None
+    # The URL the body came from after all redirects (the base of the feed's relative links);
+    # None for a local file.
+    url: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,7 +95,29 @@ def read_file(url: str, max_bytes: int) -> RawFeed:
         raise FetchError(f"cannot read {path}: {exc.strerror}") from None
     if len(body) > max_bytes:
         raise FetchError(f"file larger than {max_bytes} bytes ([fetch] max_bytes): {path}")
+    if body.startswith(_GZIP_MAGIC):
+        body = _gunzip_file(body, max_bytes, path)
     return RawFeed(body=body, headers={})
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _gunzip_file(body: bytes, max_bytes: int, path: Path) -> bytes:
+    """A gzip-compressed feed file (``feed.xml.gz``, or a saved HTTP body), inflated under the cap."""
+    size = 0
+    chunks: list[bytes] = []
+    try:
+        for chunk in decoded(iter((body,)), "gzip", str(path)):
+            size += len(chunk)
+            if size > max_bytes:
+                break
+            chunks.append(chunk)
+    except FetchError as exc:
+        raise FetchError(f"{exc.message} (the file is gzip-compressed)") from None
+    if size > max_bytes:
+        raise FetchError(f"gzip file inflates to more than {max_bytes} bytes ([fetch] max_bytes): {path}")
+    return b"".join(chunks)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -182,7 +207,7 @@ def _read_response(
     status = response.status_code
     headers = {k.lower(): v for k, v in response.headers.items()}
     if status == 304:
-        return RawFeed(b"", headers, not_modified=True, status=304, permanent_url=permanent)
+        return RawFeed(b"", headers, not_modified=True, status=304, permanent_url=permanent, url=url)
     if status >= 400 or status < 200:
         reason = f"HTTP {status} {response.reason_phrase} from {url}".rstrip()
         retry_after = parse_retry_after(headers.get("retry-after"), now) if status in (429, 503) else None
@@ -220,7 +245,7 @@ def _read_response(
                 permanent_url=permanent,
             )
         chunks.append(chunk)
-    return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent)
+    return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent, url=url)
 
 
 _DECODED_CHUNK = 64 * 1024

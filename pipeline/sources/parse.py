@@ -6,24 +6,34 @@ with a clear ``error``; it never raises.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import logging
 import re
 import xml.sax
-from datetime import UTC, datetime
-from html import unescape
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import feedparser
 
 from pipeline.config import FeedConfig
 from pipeline.models import Article, FetchResult
+from pipeline.sources.charset import decode_feed
+from pipeline.sources.dates import in_range, read_date
 from pipeline.sources.fetch import RawFeed
 from pipeline.sources.xmlguard import defuse_dtd
 
 _log = logging.getLogger(__name__)
+
+
+# An entry dated more than this after the moment it is first seen is dated when first seen. Clocks
+# of publishers' servers are often a few minutes off, and a post is sometimes stamped with the
+# minute it is scheduled for; ten minutes allows for both, while a post dated hours, days or years
+# ahead (a typo, an event date, a scheduled post leaked early) can no longer sit on top of the
+# output or move its lastBuildDate into the future.
+FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 def parse_feed(
@@ -31,17 +41,25 @@ def parse_feed(
 ) -> None:
     """Parse a feed's bytes into ``result``: entries, or an error when nothing usable is there.
 
+    The bytes are decoded here first (``charset.decode_feed``) and handed to feedparser as UTF-8.
     feedparser never raises on bad input; it refuses external entities and drops unsafe entity
     declarations, and sanitizes entry HTML (script, iframe, event handlers, javascript: URLs).
+    Relative links are resolved by feedparser against xml:base, then here against the URL the
+    feed came from after redirects (or its Content-Location); a feed read from a file resolves
+    them against its own ``<link>`` when that is an http(s) URL. feedparser is not given the
+    document URL itself: it would also resolve every GUID (``<guid>g1</guid>`` becoming
+    ``https://site/g1``), which changes entry keys already stored.
     """
-    defused = defuse_dtd(raw.body)
+    decoded = decode_feed(raw.body, raw.headers.get("content-type", ""))
+    result.warnings.extend(f"encoding: {warning}" for warning in decoded.warnings)
+    defused = defuse_dtd(decoded.body)
     if defused.dropped:
         result.warnings.append(
             f"dropped {defused.dropped} unsafe entity declaration(s) from the feed's DTD "
             "(external, parameter or nested entities are never expanded)"
         )
-    parsed = feedparser.parse(defused.body, response_headers=raw.headers or None)
-    problem = _bozo_reason(parsed)
+    parsed = feedparser.parse(defused.body, response_headers=_feedparser_headers(raw))
+    problem = _bozo_reason(parsed, raw)
     if not parsed.entries:
         if _looks_like_html(raw, parsed):
             result.error = (
@@ -50,32 +68,33 @@ def parse_feed(
             )
         elif problem:
             result.error = f"not a usable feed: {problem}"
-        elif not parsed.get("version"):
-            result.error = "not an RSS or Atom feed (no feed element found)"
-        else:
+        elif parsed.get("version") or _FEED_ROOT.match(decoded.body[:4096]):
             result.warnings.append("the feed has no entries")
+        else:
+            result.error = "not an RSS or Atom feed (no feed element found)"
         return
     if problem:
         result.warnings.append(
             f"feed is not well-formed, using its {len(parsed.entries)} entries anyway: {problem}"
         )
-    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or "")) or None
-    result.feed_link = _safe_link(str(parsed.feed.get("link", "") or "")) or None
-    entries = parsed.entries
-    if max_entries is not None and len(entries) > max_entries:
-        result.warnings.append(
-            f"feed has {len(entries)} entries; kept the first {max_entries} ([fetch] max_entries)"
-        )
-        entries = entries[:max_entries]
+    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
+    document = urljoin(raw.url, raw.headers.get("content-location", "").strip()) if raw.url else None
+    feed_link = _safe_link(str(parsed.feed.get("link", "") or ""), document)
+    result.feed_link = feed_link or None
+    # Without a document URL (a local file), relative entry links are read against the feed's link.
+    base = document or feed_link or None
     seen: set[str] = set()
     duplicates: list[str] = []
-    for entry in entries:
-        article = entry_to_article(entry, feed.name, now)
+    problems = DateProblems()
+    articles: list[Article] = []
+    for entry in parsed.entries:
+        article = entry_to_article(entry, feed.name, now, base=base, problems=problems)
         if article.entry_key in seen:
             duplicates.append(article.entry_key)
             continue
         seen.add(article.entry_key)
-        result.articles.append(article)
+        articles.append(article)
+    result.warnings.extend(problems.warnings())
     if duplicates:
         distinct = list(dict.fromkeys(duplicates))
         shown = ", ".join(repr(key[:80]) for key in distinct[:3])
@@ -84,6 +103,65 @@ def parse_feed(
             f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
             "kept the first entry with each id"
         )
+    if max_entries is not None and len(articles) > max_entries:
+        kept = newest(articles, max_entries)
+        result.warnings.append(
+            f"feed has {len(articles)} entries; kept the newest {max_entries} by date and dropped "
+            f"{len(articles) - max_entries} ([fetch] max_entries)"
+        )
+        articles = kept
+    result.articles.extend(articles)
+
+
+# The root of a feed document (after the XML declaration, comments, a DOCTYPE): an RSS, Atom or RDF
+# document with no items is an empty feed, even when feedparser could not tell its version.
+_FEED_ROOT = re.compile(
+    rb"(?:\s|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF|channel)[\s>/]",
+    re.DOTALL,
+)
+
+
+def newest(articles: list[Article], count: int) -> list[Article]:
+    """The ``count`` newest articles: dated ones newest first, then undated ones in document order.
+
+    Feeds list their entries newest first or oldest first; only the dates say which are new.
+    An undated entry has no date to compare, so it comes after every dated one.
+    """
+    dated = sorted((a for a in articles if a.dated), key=lambda a: a.published, reverse=True)
+    kept = {id(a) for a in (dated + [a for a in articles if not a.dated])[:count]}
+    return [a for a in articles if id(a) in kept]  # in document order
+
+
+@dataclass(slots=True)
+class DateProblems:
+    """Raw date values of one feed that were not used as they stand, for one warning per kind."""
+
+    undated: list[str] = field(default_factory=list)  # unreadable or out of range: dated when first seen
+    future: list[str] = field(default_factory=list)  # beyond FUTURE_TOLERANCE: dated when first seen
+    guessed: list[str] = field(default_factory=list)  # read, but with a guess (an unknown zone as UTC)
+
+    def warnings(self) -> list[str]:
+        out = []
+        for values, what in (
+            (self.undated, "a date that cannot be used ({}): treated as undated, dated when first seen"),
+            (self.future, "a date in the future ({}): dated when first seen"),
+            (self.guessed, "a date read with a guess: {}"),
+        ):
+            if values:
+                shown = ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+                has = "1 entry has" if len(values) == 1 else f"{len(values)} entries have"
+                out.append(f"{has} " + what.format(shown))
+        return out
+
+
+def _feedparser_headers(raw: RawFeed) -> dict[str, str] | None:
+    """The HTTP headers as feedparser should see them: the body is UTF-8 now (and no base URL,
+    see ``parse_feed``)."""
+    headers = {k: v for k, v in raw.headers.items() if k not in ("content-type", "content-location")}
+    media = raw.headers.get("content-type", "").split(";")[0].strip()
+    if media:
+        headers["content-type"] = f"{media}; charset=utf-8"
+    return headers or None
 
 
 def _looks_like_html(raw: RawFeed, parsed: Any) -> bool:
@@ -94,31 +172,83 @@ def _looks_like_html(raw: RawFeed, parsed: Any) -> bool:
     return not parsed.get("version") and (head.startswith(b"<!doctype html") or b"<html" in head)
 
 
-_SCRIPT_BLOCK = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>?")
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Elements whose content is never text: dropped with their content when a title is markup.
+_HIDDEN = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "math"})
+# A closing tag: a title with one (``<b>x</b>``, ``<script>..</script>``) is markup; a lone ``<br>``
+# or ``<animate [etc.]>`` in a title that is plain text is the text itself.
+_CLOSING_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9:-]*\s*>")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _plain_text(value: str) -> str:
-    """A title as plain text: markup and scripts removed, entities decoded, spaces collapsed.
+class _TextOnly(HTMLParser):
+    """The text of an HTML fragment, as a browser tokenizes it (``x < y`` is text, not a tag)."""
 
-    Repeated until stable, so that ``&lt;script&gt;`` cannot come back as a tag after decoding.
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self._hidden += 1
+        self.chunks.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN and self._hidden:
+            self._hidden -= 1
+        self.chunks.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.chunks.append(data)
+
+
+def _html_text(value: str) -> str:
+    parser = _TextOnly()
+    parser.feed(value)
+    parser.close()
+    return "".join(parser.chunks)
+
+
+def _kind(element: Any, name: str) -> str:
+    """feedparser's content type of ``element[name]`` (text/plain, text/html, application/xhtml+xml)."""
+    detail = element.get(f"{name}_detail") or {}
+    return str(detail.get("type", "") or "text/plain")
+
+
+def _plain_text(value: str, kind: str = "text/html") -> str:
+    """A title as plain text: real markup (and scripts) removed, literal ``<`` and ``>`` kept.
+
+    ``kind`` is feedparser's type of the value: HTML is read as HTML (tags removed, entities
+    decoded); plain text stays as it is unless it holds complete elements (a closing tag), which
+    RSS titles use as markup. Repeated while markup remains, so that a double-escaped
+    ``&lt;script&gt;...&lt;/script&gt;`` cannot come back as a tag.
     """
+    if "html" in kind:
+        value = _html_text(value)
     for _ in range(4):
-        cleaned = unescape(_TAG.sub(" ", _SCRIPT_BLOCK.sub(" ", value)))
-        if cleaned == value:
+        if not _CLOSING_TAG.search(value):
             break
-        value = cleaned
-    return " ".join(_UNSAFE.sub("", _TAG.sub(" ", value)).split())
+        value = _html_text(value)
+    return " ".join(_UNSAFE.sub("", value).split())
 
 
-def _safe_link(link: str) -> str:
-    """Keep http(s) links only: ``javascript:``, ``data:`` or ``file:`` must never reach the output."""
+def _safe_link(link: str, base: str | None = None) -> str:
+    """An absolute http(s) link, or "" (no link): relative links are resolved against ``base``;
+    ``javascript:``, ``data:``, ``file:``, ``mailto:`` or ``ftp:`` must never reach the output."""
     link = link.strip()
-    return link if urlparse(link).scheme.lower() in ("http", "https") else ""
+    if base and link and not urlparse(link).scheme:
+        link = urljoin(base, link)
+    parsed = urlparse(link)
+    return link if parsed.scheme.lower() in ("http", "https") and parsed.netloc else ""
 
 
-def _bozo_reason(parsed: Any) -> str | None:
+# feedparser's names for what it found wrong with a feed's encoding; the feed is decoded before
+# feedparser sees it (charset.decode_feed), so these say nothing the user needs to know.
+_ENCODING_NOTES = ("CharacterEncodingOverride", "CharacterEncodingUnknown")
+
+
+def _bozo_reason(parsed: Any, raw: RawFeed) -> str | None:
     """feedparser's complaint about a feed in words, with the line for XML errors."""
     if not parsed.get("bozo"):
         return None
@@ -128,13 +258,31 @@ def _bozo_reason(parsed: Any) -> str | None:
             f"not well-formed XML at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: "
             f"{exc.getMessage()}"
         )
-    return f"{type(exc).__name__}: {exc}"
+    name = type(exc).__name__
+    if name in _ENCODING_NOTES:
+        return None
+    if name == "NonXMLContentType":
+        media = raw.headers.get("content-type", "").split(";")[0].strip() or "no type"
+        return f"served as {media!r}, not as an XML type"
+    return f"{name}: {exc}"
 
 
-def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
-    """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop)."""
-    title = _plain_text(str(entry.get("title", "") or ""))
-    link = _safe_link(str(entry.get("link", "") or ""))
+def entry_to_article(
+    entry: Any,
+    feed_name: str,
+    now: datetime,
+    base: str | None = None,
+    problems: DateProblems | None = None,
+) -> Article:
+    """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop).
+
+    ``now`` is when the entry is first seen: an entry without a usable date is dated then and
+    marked undated; one dated more than FUTURE_TOLERANCE after ``now`` is dated ``now``. Both
+    are noted, with the raw value, in ``problems`` (as is a zone read as UTC for want of a better one).
+    ``base`` resolves the relative links that xml:base did not (the feed's URL, or its link).
+    """
+    title = _plain_text(str(entry.get("title", "") or ""), _kind(entry, "title"))
+    link = _entry_link(entry, base)
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
     html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
     guid = str(entry.get("id", "") or "")
@@ -144,8 +292,15 @@ def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
         entry_key = link
     else:
         entry_key = "sha1:" + hashlib.sha1(f"{title}\n{html}".encode()).hexdigest()
-    parsed_time = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(parsed_time), UTC) if parsed_time else now
+    problems = problems if problems is not None else DateProblems()
+    published, raw_date, dated = _entry_date(entry, problems)
+    if published is None:
+        published = now
+        if raw_date is not None:
+            problems.undated.append(repr(raw_date[:60]))
+    elif published > now + FUTURE_TOLERANCE:
+        problems.future.append(repr(raw_date[:60] if raw_date else published.isoformat()))
+        published = now
     return Article(
         feed=feed_name,
         entry_key=entry_key,
@@ -154,5 +309,48 @@ def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
         title=title,
         published=published,
         raw_html=html,
-        dated=parsed_time is not None,
+        dated=dated,
     )
+
+
+def _entry_link(entry: Any, base: str | None) -> str:
+    """The entry's first usable (absolute http(s)) alternate link, or ""."""
+    link = _safe_link(str(entry.get("link", "") or ""), base)
+    if link:
+        return link
+    for item in entry.get("links", []) or []:
+        if item.get("rel", "alternate") == "alternate" and item.get("href"):
+            link = _safe_link(str(item["href"]), base)
+            if link:
+                return link
+    return ""
+
+
+def _entry_date(entry: Any, problems: DateProblems) -> tuple[datetime | None, str | None, bool]:
+    """(moment, raw value, dated) of an entry's published date, else its updated date.
+
+    Read from the raw strings (``dates.read_date``); feedparser's own reading is used only for a
+    string that python-dateutil cannot read either (feedparser knows a few national formats).
+    """
+    for name in ("published", "updated", "created"):
+        raw = entry.get(name)
+        if not raw:
+            continue
+        raw = str(raw)
+        reading = read_date(raw)
+        if reading.moment is None and reading.problem == "cannot be read as a date":
+            parsed = entry.get(f"{name}_parsed")
+            if parsed:
+                try:
+                    moment = datetime(
+                        parsed[0], parsed[1], parsed[2], parsed[3], parsed[4], parsed[5], tzinfo=UTC
+                    )
+                except (TypeError, ValueError):
+                    return None, raw, False
+                reading = in_range(moment)
+        if reading.moment is None:
+            return None, raw, False
+        if reading.problem:
+            problems.guessed.append(f"{raw[:60]!r} {reading.problem}")
+        return reading.moment, raw, True
+    return None, None, False

@@ -6,8 +6,9 @@ and label every other member a copy or a teaser of it.
 * The credited source is the outlet most members' credit lines name ("Source: Voice of America"),
   with aliases folded to one name, ignoring a member's credit of its own site ("© Daily Planet");
   without a credit line it is the original's feed name.
-* The canonical entry is the earliest-published non-teaser member, preferring members whose
-  feed *is* the credited source, and members not cut short ("...") over those that are.
+* The canonical entry is the earliest-published non-teaser member, preferring dated members over
+  undated ones (no usable date in the feed), members not cut short ("...") over those that are,
+  and then members whose feed *is* the credited source.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def attribute_story(
     credits = [aliases.resolve(m.credit) for m in members if m.credit and not aliases.names(m.credit, m.feed)]
     credited = Counter(credits).most_common(1)[0][0] if credits else None
     full_members = [m for m in members if m.id not in teasers]
+    # An entry whose feed gave no usable date is dated when first seen, which says nothing about
+    # who published first: it is never the original while a dated entry is there.
+    full_members = [m for m in full_members if m.dated] or full_members
     # An entry cut short ("...", "Read more") is never the original while an uncut one is there.
     full_members = [m for m in full_members if not m.truncated] or full_members
     from_credited = [m for m in full_members if credited and aliases.resolve(m.feed) == credited]

@@ -25,7 +25,7 @@ from pipeline.outputs.feeds import (
     self_link,
 )
 from pipeline.store import Store
-from pipeline.store.sqlite import parse_iso
+from pipeline.store.sqlite import read_iso
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
                 link=row[2],
                 guid=row[3],
                 title=row[4],
-                published=parse_iso(row[5]),
+                published=read_iso(row[5], f"article {row[0]}") or _EPOCH,
                 relation=row[6],
                 similarity=row[7],
             )

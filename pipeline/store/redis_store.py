@@ -53,7 +53,17 @@ from redis.exceptions import LockError, RedisError, WatchError
 from pipeline.config import IndexConfig
 from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FeedHealth, FetchResult, Page, Signature, SignatureParams, StoredArticle
-from pipeline.store.sqlite import BUCKET_MASK, State, _pack, _pack_body, _unpack, _unpack_body, iso, parse_iso
+from pipeline.store.sqlite import (
+    BUCKET_MASK,
+    EPOCH,
+    State,
+    _pack,
+    _pack_body,
+    _unpack,
+    _unpack_body,
+    iso,
+    read_iso,
+)
 
 # LSH buckets are grouped into hashes: key b:<bucket >> 32> (2^15 hashes), field <bucket & 2^32-1>,
 # value the bucket's article ids as packed little-endian uint32s. A set per bucket cost ~150 bytes
@@ -500,23 +510,29 @@ class RedisStore:
 
     def story_members(self, story_id: str) -> list[StoredArticle]:
         """Every member of a story with what attribution needs, oldest first."""
-        names = ("feed", "guid", "link", "title", "published", "credit", "truncated", "body", "text")
+        names = (
+            "feed", "guid", "link", "title", "published", "credit", "truncated", "body", "text",
+            "dated", "first_seen",
+        )  # fmt: skip
         rows = self._records(self._member_ids(story_id), names)
-        members = [
-            StoredArticle(
-                article_id,
-                _text(row[0]) or "",
-                _text(row[1]) or "",
-                _text(row[2]) or "",
-                _text(row[3]) or "",
-                parse_iso(_text(row[4]) or ""),
-                _text(row[5]),
-                row[6] == b"1",
-                _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
-                _unpack(row[8]),  # type: ignore[arg-type]
+        members = []
+        for article_id, row in rows.items():
+            published = read_iso(_text(row[4]), f"article {article_id}")
+            members.append(
+                StoredArticle(
+                    article_id,
+                    _text(row[0]) or "",
+                    _text(row[1]) or "",
+                    _text(row[2]) or "",
+                    _text(row[3]) or "",
+                    published or read_iso(_text(row[10]), f"article {article_id}") or EPOCH,
+                    _text(row[5]),
+                    row[6] == b"1",
+                    _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
+                    _unpack(row[8]),  # type: ignore[arg-type]
+                    dated=row[9] != b"0" and published is not None,
+                )
             )
-            for article_id, row in rows.items()
-        ]
         members.sort(key=lambda m: (m.published, m.id))
         return members
 
@@ -591,7 +607,12 @@ class RedisStore:
                 member_ids[story_id] = [int(member) for member in rows[2 * index + 1]]
                 if canonical is not None:
                     stories.append(
-                        (story_id, int(canonical), _text(credited) or None, parse_iso(updated.decode()))
+                        (
+                            story_id,
+                            int(canonical),
+                            _text(credited) or None,
+                            read_iso(updated.decode(), f"story {story_id}") or EPOCH,
+                        )
                     )
         names = ("feed", "link", "guid", "title", "published", "relation", "similarity")
         rows_by_id = self._records([i for ids in member_ids.values() for i in ids], names)

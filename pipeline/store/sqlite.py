@@ -7,6 +7,7 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import zlib
@@ -31,6 +32,7 @@ from pipeline.models import (
 )
 
 SCHEMA_VERSION = 1
+_log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,17 +86,42 @@ FEED_HEALTH_COLUMNS = {
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, the one date format stored and published."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with a Z, the one date format stored and published; always a 4-digit year.
+
+    (``strftime("%Y")`` writes year 1 as "1" on glibc, which nothing reads back.)
+    """
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_iso(text: str) -> datetime:
+    """Read what ``iso()`` writes (and a year of fewer digits, as older versions wrote year 1).
+
+    Raises ValueError for anything else; ``read_iso`` is the reading that never raises.
+    """
     if _ISO_Z.fullmatch(text):  # what iso() writes: fromisoformat reads it ~50x faster than strptime
         return datetime.fromisoformat(text)
+    short = _SHORT_YEAR.fullmatch(text)
+    if short:
+        return datetime.fromisoformat(f"{int(short.group(1)):04d}{short.group(2)}")
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+def read_iso(text: str | None, what: str) -> datetime | None:
+    """A stored date, or None (with a warning naming ``what`` and the value) when it cannot be read:
+    one bad stored value must never stop a run."""
+    if text is None:
+        return None
+    try:
+        return parse_iso(text)
+    except (ValueError, TypeError):
+        _log.warning("state: %s has an unreadable date %r; treated as undated", what, str(text)[:60])
+        return None
+
+
 _ISO_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_SHORT_YEAR = re.compile(r"([0-9]{1,3})(-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _pack(text: str) -> bytes:
@@ -211,7 +238,7 @@ class State:
             permanent_url=row[3],
             dead=bool(row[4]),
             consecutive_failures=int(row[5]),
-            next_fetch_after=parse_iso(row[6]) if row[6] else None,
+            next_fetch_after=read_iso(row[6], f"feed {name!r}") if row[6] else None,
             last_error=row[7],
         )
 
@@ -409,7 +436,16 @@ class State:
             return None
         text = _unpack(row[7]) if row[7] is not None else None
         return Page(
-            row[0], parse_iso(row[1]), row[2], row[3], row[4], row[5], row[6], text, row[8], bool(row[9])
+            row[0],
+            read_iso(row[1], f"page {row[0]!r}") or EPOCH,
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            text,
+            row[8],
+            bool(row[9]),
         )
 
     def save_page(self, page: Page) -> None:
@@ -436,25 +472,29 @@ class State:
     def story_members(self, story_id: str) -> list[StoredArticle]:
         """Every member of a story with what attribution needs, oldest first."""
         rows = self.db.execute(
-            "SELECT id, feed, guid, link, title, published, credit, truncated, body, text"
-            " FROM articles WHERE story_id=? ORDER BY published, id",
+            "SELECT id, feed, guid, link, title, published, credit, truncated, body, text, dated,"
+            " first_seen FROM articles WHERE story_id=? ORDER BY published, id",
             (story_id,),
         )
-        return [
-            StoredArticle(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                parse_iso(r[5]),
-                r[6],
-                bool(r[7]),
-                _unpack_body(r[8], r[9]),
-                _unpack(r[9]),
+        members = []
+        for r in rows:
+            published = read_iso(r[5], f"article {r[0]}")
+            members.append(
+                StoredArticle(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    published or read_iso(r[11], f"article {r[0]}") or EPOCH,
+                    r[6],
+                    bool(r[7]),
+                    _unpack_body(r[8], r[9]),
+                    _unpack(r[9]),
+                    dated=bool(r[10]) and published is not None,
+                )
             )
-            for r in rows
-        ]
+        return members
 
     def set_story(
         self,
@@ -479,7 +519,7 @@ class State:
         rows = self.db.execute(
             "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
         )
-        return [(r[0], r[1], r[2], parse_iso(r[3])) for r in rows]
+        return [(r[0], r[1], r[2], read_iso(r[3], f"story {r[0]}") or EPOCH) for r in rows]
 
     def members_for_output(self) -> dict[str, list[tuple]]:
         """story id -> member rows (id, feed, link, guid, title, published, relation, similarity)."""

@@ -343,7 +343,8 @@ def test_entries_per_feed_are_capped(server: FeedServer) -> None:
     server.routes["/many"] = Route(body=rss(*[(f"g{n}", f"T{n}", f"Text {n}") for n in range(7)]))
     result = fetch_one(server.url("/many"), max_entries=3)
     assert [a.guid for a in result.articles] == ["g0", "g1", "g2"]
-    assert "feed has 7 entries; kept the first 3 ([fetch] max_entries)" in result.warnings
+    kept = "feed has 7 entries; kept the newest 3 by date and dropped 4 ([fetch] max_entries)"
+    assert kept in result.warnings
 
 
 # -- concurrency ----------------------------------------------------------------------------------
