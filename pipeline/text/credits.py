@@ -258,12 +258,13 @@ def _glued_credit(paragraph: str) -> tuple[str, str] | None:
     if sentence and sentence.start("line") > 0:
         name = _outlet(sentence.group("name"))
         return (name, paragraph[: sentence.start("line")].rstrip()) if name else None
-    glued = _GLUED_CREDIT.search(paragraph)
+    window = max(0, len(paragraph) - _GLUED_WINDOW)  # a glued credit is short: search the end only
+    glued = _GLUED_CREDIT.search(paragraph, window)
     if glued:
         start = glued.start("line") if glued.group("line") else glued.start("bracket_line")
         name = _outlet(glued.group("name") or glued.group("phrase") or glued.group("bracketed"))
     else:
-        glued = _GLUED_DASH_CREDIT.search(paragraph)
+        glued = _GLUED_DASH_CREDIT.search(paragraph, window)
         if not glued or len(glued.group("name").split()) > _DASH_CREDIT_WORDS:
             return None
         start, name = glued.start(), _outlet(glued.group("name"))
@@ -283,28 +284,37 @@ def _leading_credit(paragraph: str) -> tuple[str, str] | None:
 # A teaser's cut is in its first paragraphs; what follows it is a link line or a site footer.
 _TEASER_MAX_WORDS = 150
 _TEASER_MAX_AFTER = 2
-# A word, or one character of a script written without spaces (as tokenize counts Chinese or Thai).
-_WORD_OR_CHAR = re.compile(rf"[{UNSPACED}]|[^\s{UNSPACED}]+")
+# Characters at a paragraph's end that can hold a teaser tail ("… Continue reading »", "[…]") or a
+# glued credit (a 45-character lead such as "This article was originally published in", a 60-character name).
+_TAIL_WINDOW = 40
+_GLUED_WINDOW = 160
+# Runs of characters of scripts written without spaces, each character a word (as tokenize counts them).
+_UNSPACED_RUN = re.compile(rf"[{UNSPACED}]+")
 
 
 def _word_count(text: str) -> int:
     """Words in ``text``, each Chinese, Japanese or Thai character counting as one."""
-    return len(text.split()) if text.isascii() else len(_WORD_OR_CHAR.findall(text))
+    if text.isascii():
+        return len(text.split())
+    spaced, runs = _UNSPACED_RUN.subn(" ", text)  # each run of such characters becomes one space
+    return len(text) - len(spaced) + runs + len(spaced.split())
 
 
 def _cut_teaser_tail(body: list[str]) -> tuple[list[str], bool]:
     """Strip a teaser's "..."/"Read more" tail and drop the lines after it (footers, links)."""
-    counts = [_word_count(paragraph) for paragraph in body]
-    short = sum(counts) <= _TEASER_MAX_WORDS
     words = 0
     for index, paragraph in enumerate(body):
-        words += counts[index]
+        if words <= _TEASER_MAX_WORDS:  # past the limit the exact count no longer matters
+            words += _word_count(paragraph)
         last = index == len(body) - 1
         if not last and (words > _TEASER_MAX_WORDS or len(body) - index - 1 > _TEASER_MAX_AFTER):
             continue
-        if not short and _CJK_ELLIPSIS.search(paragraph):  # "……" ends a sentence of a full article
-            continue
-        stripped = _TEASER_TAIL.sub("", paragraph)
+        # Tails are short: search the paragraph's end only (lookbehinds still see the text before it).
+        end = max(0, len(paragraph) - _TAIL_WINDOW)
+        if _CJK_ELLIPSIS.search(paragraph, end) and sum(map(_word_count, body)) > _TEASER_MAX_WORDS:
+            continue  # "……" ends a sentence of a full article
+        tail = _TEASER_TAIL.search(paragraph, end)
+        stripped = paragraph[: tail.start()].rstrip() if tail else paragraph
         if stripped != paragraph and (last or words <= _TEASER_MAX_WORDS):
             kept = [*body[:index], stripped] if stripped.strip() else body[:index]
             return kept, True
