@@ -57,6 +57,15 @@ def _credit_line(language: str, line: str) -> tuple[list[str], str | None, bool]
         ("en", "Fonte: ANSA", "ANSA"),  # Italian
         ("en", "Kaynak: Anadolu Ajansı", "Anadolu Ajansı"),  # Turkish
         ("en", "Bron: ANP", "ANP"),  # Dutch
+        ("en", "Źródło: PAP", "PAP"),  # Polish
+        ("en", "Sumber: Antara", "Antara"),  # Indonesian
+        ("en", "Nguồn: VnExpress", "VnExpress"),  # Vietnamese
+        ("en", "Πηγή: ΑΠΕ-ΜΠΕ", "ΑΠΕ-ΜΠΕ"),  # Greek
+        ("en", "स्रोत: पीटीआई", "पीटीआई"),  # Hindi
+        ("en", "출처: 연합뉴스", "연합뉴스"),  # Korean
+        ("ru", "Джерело: Укрінформ", "Укрінформ"),  # Ukrainian
+        ("en", "Mit Material von dpa", "dpa"),  # German phrase
+        ("en", "Com informações da Reuters", "Reuters"),  # Portuguese phrase
         ("en", "Publicado originalmente en El País", "El País"),  # Spanish phrase
         ("en", "— Reuters", "Reuters"),
     ],
