@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 from pipeline.config import DedupConfig
 from pipeline.store import Store
-from pipeline.text.credits import AliasTable
+from pipeline.text.credits import AliasTable, is_outlet_name
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import compare_shingles, shingles_lead_containment
 from pipeline.text.tokens import tokenize
@@ -72,8 +72,13 @@ def attribute_story(
             for m in members
             if m is not longest and _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
         }
-    # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet.
-    credits = [aliases.resolve(m.credit) for m in members if m.credit and not aliases.names(m.credit, m.feed)]
+    # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet; a number
+    # or a date stored by an earlier version ("SYDNEY (2805) -" read as "2805") names no outlet.
+    credits = [
+        aliases.resolve(m.credit)
+        for m in members
+        if m.credit and is_outlet_name(m.credit) and not aliases.names(m.credit, m.feed)
+    ]
     credited = Counter(credits).most_common(1)[0][0] if credits else None
     full_members = [m for m in members if m.id not in teasers]
     # An entry whose feed gave no usable date is dated when first seen, which says nothing about

@@ -10,18 +10,20 @@ import numpy as np
 from pipeline.text.signing import shingle_hash_list
 
 # Scripts without spaces between words: each character is a token of its own.
-_UNSPACED = (
+UNSPACED = (
     "\u0e00-\u0eff"  # Thai, Lao
     "\u1000-\u109f"  # Myanmar
     "\u1780-\u17ff"  # Khmer
     "\u3040-\u30ff"  # Hiragana, Katakana
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
 )
-_TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
+_TOKEN = re.compile(rf"[{UNSPACED}]|[^\W{UNSPACED}]+")
 
 
 def tokenize(text: str) -> list[str]:
-    """Split text into case-folded word tokens with accents and Arabic vowel marks removed."""
+    """Split text into case-folded word tokens with accents and Arabic vowel marks removed, and every
+    decimal digit as ASCII (NFKD folds full-width "０"; Arabic-Indic, Persian, Thai ... digits are folded
+    here), so that "٢٠٢٥" and "2025" are one token."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = decomposed if decomposed.isascii() else _NON_ASCII.sub(_drop_mark, decomposed)
     return _TOKEN.findall(bare.replace("\u0640", ""))  # U+0640 Arabic tatweel only stretches a word
@@ -32,8 +34,12 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _drop_mark(found: re.Match[str]) -> str:
+    """Drop a combining mark; fold a decimal digit of any script ("٣", "۳", "๓", "३") to ASCII."""
     char = found.group()
-    return "" if unicodedata.category(char) == "Mn" else char
+    category = unicodedata.category(char)
+    if category == "Mn":
+        return ""
+    return str(unicodedata.decimal(char)) if category == "Nd" else char
 
 
 def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 from datetime import UTC, datetime
 
+from pipeline.config import DedupConfig
 from pipeline.models import Article
 from pipeline.text.article import normalize_article
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import split_body, strip_headline
 from pipeline.text.html import html_to_paragraphs
+from pipeline.text.similarity import compare
+from pipeline.text.tokens import tokenize
 
 
 def make(html: str) -> Article:
@@ -158,3 +161,38 @@ def test_a_copyright_line_yields_to_a_real_credit() -> None:
     body, credit, _ = split_body(["SYDNEY (AAP) - Fire crews battled a blaze.", "© 2001 Global Reader Media"])
     assert credit == "AAP" and body == ["Fire crews battled a blaze."]
     assert split_body(["Fire crews battled a blaze.", "© Reuters"])[1] == "Reuters"
+
+
+def test_decimal_digits_of_every_script_are_ascii_tokens() -> None:
+    for digits in (
+        "٢٠٢٥",
+        "۲۰۲۵",
+        "２０２５",
+        "२०२५",
+        "২০২৫",
+    ):  # Arabic-Indic, Persian, full-width, Devanagari, Bengali
+        assert tokenize(f"في عام {digits} ارتفع")[-2] == "2025", digits
+    assert tokenize("ปี ๒๕๖๘")[-1] == "2568"  # Thai digits (inside the unspaced Thai range) join as one number
+    assert tokenize("٣.٥ مليار") == ["3", "5", "مليار"]
+
+
+def test_a_numeric_teaser_in_arabic_indic_digits_matches_its_original() -> None:
+    lead = "ارتفعت الأسعار بنسبة 3.5 في المئة في عام 2025 وبلغ عدد السكان 12 مليون نسمة"
+    rest = " في الرياض وجدة والدمام، وقالت الوزارة إن الزيادة تعود إلى ارتفاع تكاليف النقل والطاقة"
+    original = lead + rest * 3
+    teaser = "ارتفعت الأسعار بنسبة ٣٫٥ في المئة في عام ٢٠٢٥ وبلغ عدد السكان ١٢ مليون نسمة"
+    article = make(f"<p>{teaser} اقرأ المزيد</p>")
+    normalize_article(article)
+    assert article.truncated
+    verdict = compare(tokenize(article.body), tokenize(original), DedupConfig())
+    assert verdict.relation == "teaser" and verdict.score == 1.0
+
+
+def test_a_full_chinese_article_ending_in_an_ellipsis_is_not_truncated() -> None:
+    sentence = "会谈于周一在首都开始双方讨论了停火和人道主义援助问题"
+    full = make("".join(f"<p>{'。'.join([sentence] * 4)}。</p>" for _ in range(3)) + f"<p>{sentence}……</p>")
+    normalize_article(full)
+    assert not full.truncated
+    teaser = make(f"<p>{sentence}……</p>")
+    normalize_article(teaser)
+    assert teaser.truncated and teaser.body == sentence
