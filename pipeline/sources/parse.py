@@ -7,7 +7,6 @@ with a clear ``error``; it never raises.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import logging
 import re
 import xml.sax
@@ -22,6 +21,8 @@ from pipeline.config import FeedConfig
 from pipeline.models import Article, FetchResult
 from pipeline.sources.fetch import RawFeed
 from pipeline.sources.xmlguard import defuse_dtd
+from pipeline.text.identity import assign_keys, content_hash
+from pipeline.text.identity import entry_key as identity_key
 
 _log = logging.getLogger(__name__)
 
@@ -67,22 +68,13 @@ def parse_feed(
             f"feed has {len(entries)} entries; kept the first {max_entries} ([fetch] max_entries)"
         )
         entries = entries[:max_entries]
-    seen: set[str] = set()
-    duplicates: list[str] = []
-    for entry in entries:
-        article = entry_to_article(entry, feed.name, now)
-        if article.entry_key in seen:
-            duplicates.append(article.entry_key)
-            continue
-        seen.add(article.entry_key)
-        result.articles.append(article)
-    if duplicates:
-        distinct = list(dict.fromkeys(duplicates))
-        shown = ", ".join(repr(key[:80]) for key in distinct[:3])
-        more = f" and {len(distinct) - 3} more ids" if len(distinct) > 3 else ""
+    articles = [entry_to_article(entry, feed.name, now) for entry in entries]
+    shared = assign_keys(articles)
+    result.articles.extend(articles)
+    if shared:
         result.warnings.append(
-            f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
-            "kept the first entry with each id"
+            f"{shared} entries share their id (GUID, or link without a GUID) with another entry: "
+            "kept each as a distinct article, told apart by link, title or text"
         )
 
 
@@ -138,12 +130,8 @@ def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
     html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
     guid = str(entry.get("id", "") or "")
-    if guid:
-        entry_key = guid
-    elif link:
-        entry_key = link
-    else:
-        entry_key = "sha1:" + hashlib.sha1(f"{title}\n{html}".encode()).hexdigest()
+    digest = content_hash(title, html)
+    entry_key = identity_key(guid, link, digest)
     parsed_time = entry.get("published_parsed") or entry.get("updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(parsed_time), UTC) if parsed_time else now
     return Article(
@@ -155,4 +143,5 @@ def entry_to_article(entry: Any, feed_name: str, now: datetime) -> Article:
         published=published,
         raw_html=html,
         dated=parsed_time is not None,
+        content_hash=digest,
     )

@@ -8,6 +8,7 @@ is written atomically.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -25,7 +26,9 @@ from pipeline.outputs.feeds import (
     self_link,
 )
 from pipeline.store import Store
-from pipeline.store.sqlite import parse_iso
+from pipeline.store.sqlite import read_iso
+
+log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -39,31 +42,16 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
     members_by_story = state.members_for_output()
     stories: list[Story] = []
     for story_id, canonical_id, credited, updated in state.stories():
-        members = tuple(
-            Member(
-                article_id=row[0],
-                feed=row[1],
-                link=row[2],
-                guid=row[3],
-                title=row[4],
-                published=parse_iso(row[5]),
-                relation=row[6],
-                similarity=row[7],
-            )
-            for row in members_by_story.get(story_id, [])
-        )
-        canonical = next(m for m in members if m.article_id == canonical_id)
-        stories.append(
-            Story(
-                story_id,
-                canonical,
-                credited,
-                canonical.title,
-                "",
-                updated,
-                members,
-            )
-        )
+        members = []
+        for row in members_by_story.get(story_id, []):
+            published = read_iso(row[5], f"article {row[0]} of story {story_id}")
+            if published is not None:  # an unreadable row is reported and left out, never fatal
+                members.append(Member(row[0], row[1], row[2], row[3], row[4], published, row[6], row[7]))
+        canonical = next((m for m in members if m.article_id == canonical_id), None)
+        if canonical is None:
+            log.warning("story %s: its original cannot be read from the state; left out", story_id)
+            continue
+        stories.append(Story(story_id, canonical, credited, canonical.title, "", updated, tuple(members)))
     stories.sort(key=lambda s: (-s.canonical.published.timestamp(), s.id))
     shown = stories if texts_for is None else stories[:texts_for]
     texts = state.article_texts([s.canonical.article_id for s in shown])  # one query per 500

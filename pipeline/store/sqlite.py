@@ -7,6 +7,7 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import zlib
@@ -28,7 +29,11 @@ from pipeline.models import (
     Signature,
     SignatureParams,
     StoredArticle,
+    StoredEntry,
 )
+from pipeline.text.identity import url_key
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -83,6 +88,12 @@ FEED_HEALTH_COLUMNS = {
 }
 
 
+# Entry identity (issue 12): content_hash (text/identity.py: title and text without digits, hashed),
+# link_key (the normalized link), updated_at (when the entry last changed in place). Rows written
+# before have NULL: link_key is filled on open, content_hash when the entry is next seen.
+ARTICLE_IDENTITY_COLUMNS = {"content_hash": "TEXT", "link_key": "TEXT", "updated_at": "TEXT"}
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, the one date format stored and published."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -92,6 +103,18 @@ def parse_iso(text: str) -> datetime:
     if _ISO_Z.fullmatch(text):  # what iso() writes: fromisoformat reads it ~50x faster than strptime
         return datetime.fromisoformat(text)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def read_iso(text: str | None, what: str) -> datetime | None:
+    """``parse_iso`` for reading stored rows: a value that cannot be read is logged and gives None.
+
+    No stored value may stop a run (issue 12, B): the caller skips the row it belongs to.
+    """
+    try:
+        return parse_iso(text or "")
+    except ValueError:
+        _log.warning("state: %s has an unreadable date %r; skipped (the rest of the run goes on)", what, text)
+        return None
 
 
 _ISO_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -168,6 +191,7 @@ class State:
             (SCHEMA_VERSION,),
         )
         self._add_feed_health_columns()
+        self._add_identity_columns()
         row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
         if row is None:
             indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
@@ -181,6 +205,20 @@ class State:
         for name, declaration in FEED_HEALTH_COLUMNS.items():
             if name not in have:
                 self.db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
+
+    def _add_identity_columns(self) -> None:
+        """Add the entry-identity columns to a state file written before them, and fill link_key."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        missing = [name for name in ARTICLE_IDENTITY_COLUMNS if name not in have]
+        for name in missing:
+            self.db.execute(f"ALTER TABLE articles ADD COLUMN {name} {ARTICLE_IDENTITY_COLUMNS[name]}")
+        if "link_key" in missing:
+            rows = self.db.execute("SELECT id, link FROM articles").fetchall()
+            self.db.executemany(
+                "UPDATE articles SET link_key=? WHERE id=?", [(url_key(link) or "", i) for i, link in rows]
+            )
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_link_key ON articles (link_key)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_entry_key ON articles (entry_key)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -211,7 +249,7 @@ class State:
             permanent_url=row[3],
             dead=bool(row[4]),
             consecutive_failures=int(row[5]),
-            next_fetch_after=parse_iso(row[6]) if row[6] else None,
+            next_fetch_after=read_iso(row[6], f"feed {name!r}'s next fetch") if row[6] else None,
             last_error=row[7],
         )
 
@@ -326,8 +364,8 @@ class State:
         cursor = self.db.execute(
             "INSERT INTO articles (feed, entry_key, guid, link, title, published, dated, first_seen,"
             " credit, truncated, tokens, text, body, story_id, match_article, match_relation,"
-            " match_measure, match_score, match_threshold)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " match_measure, match_score, match_threshold, content_hash, link_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.feed,
                 article.entry_key,
@@ -348,16 +386,113 @@ class State:
                 match.measure if match else None,
                 match.score if match else None,
                 match.threshold if match else None,
+                article.content_hash or None,
+                url_key(article.link) or "",
             ),
         )
         return int(cursor.lastrowid or 0)
+
+    def feed_entries(self, feed: str) -> list[StoredEntry]:
+        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
+        rows = self.db.execute(
+            "SELECT id, entry_key, link, link_key, title, content_hash, story_id FROM articles WHERE feed=?",
+            (feed,),
+        )
+        return [StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6]) for r in rows]
+
+    def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None:
+        """Store each entry's current key, GUID, link, title and date on its stored row (no text change).
+
+        ``now`` is the time of an update readers should see (None for a silent re-key). Keys are
+        moved in two steps so that two entries swapping keys never meet the UNIQUE constraint.
+        """
+        self.db.executemany(
+            "UPDATE articles SET entry_key=? WHERE id=?", [(f"\x00moving:{i}", i) for i, _ in changes]
+        )
+        self.db.executemany(
+            "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
+            " content_hash=COALESCE(?, content_hash), updated_at=COALESCE(?, updated_at) WHERE id=?",
+            [
+                (
+                    a.entry_key,
+                    a.guid,
+                    a.link,
+                    url_key(a.link) or "",
+                    a.title,
+                    iso(a.published),
+                    a.dated,
+                    a.content_hash or None,
+                    iso(now) if now else None,
+                    i,
+                )
+                for i, a in changes
+            ],
+        )
+
+    def replace_article(self, article_id: int, article: Article, now: datetime) -> None:
+        """Overwrite a stored article with its updated version (text, story and match included)."""
+        match: Match | None = article.match
+        self.db.execute(
+            "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
+            " credit=?, truncated=?, tokens=?, text=?, body=?, story_id=?, match_article=?,"
+            " match_relation=?, match_measure=?, match_score=?, match_threshold=?, content_hash=?,"
+            " updated_at=? WHERE id=?",
+            (
+                article.entry_key,
+                article.guid,
+                article.link,
+                url_key(article.link) or "",
+                article.title,
+                iso(article.published),
+                article.dated,
+                article.credit,
+                article.truncated,
+                len(article.tokens),
+                _pack(article.text),
+                _pack_body(article.body, article.text),
+                article.story_id,
+                match.article_id if match else None,
+                match.relation if match else None,
+                match.measure if match else None,
+                match.score if match else None,
+                match.threshold if match else None,
+                article.content_hash or None,
+                iso(now),
+                article_id,
+            ),
+        )
+        self.db.execute("DELETE FROM signatures WHERE article_id=?", (article_id,))
+
+    def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]:
+        """key -> (article id, story id) of the earliest stored article of another feed whose
+        normalized link or URL key is that key (text/identity.py ``permalink_keys``)."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        out: dict[str, tuple[int, str]] = {}
+        for article_id, story_id, link_key, key in self.db.execute(
+            f"SELECT id, story_id, link_key, entry_key FROM articles WHERE feed != ? AND"
+            f" (link_key IN ({marks}) OR entry_key IN ({marks})) ORDER BY id",
+            [feed, *keys, *keys],
+        ):
+            for found in (link_key, key):
+                if found in keys:
+                    out.setdefault(found, (article_id, story_id))
+        return out
+
+    def drop_story(self, story_id: str) -> None:
+        """Delete a story left without members (its only entry moved to another story)."""
+        self.db.execute(
+            "DELETE FROM stories WHERE id=? AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id=?)",
+            (story_id, story_id),
+        )
 
     def add_signature(
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
     ) -> None:
         """Store a signature and its LSH bucket keys."""
         self.db.execute(
-            "INSERT INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
             (
                 article_id,
                 params_id,
@@ -408,9 +543,10 @@ class State:
         if row is None:
             return None
         text = _unpack(row[7]) if row[7] is not None else None
-        return Page(
-            row[0], parse_iso(row[1]), row[2], row[3], row[4], row[5], row[6], text, row[8], bool(row[9])
-        )
+        fetched_at = read_iso(row[1], f"page {url!r}")
+        if fetched_at is None:
+            return None
+        return Page(row[0], fetched_at, row[2], row[3], row[4], row[5], row[6], text, row[8], bool(row[9]))
 
     def save_page(self, page: Page) -> None:
         """Remember a page's text or error (replacing an earlier attempt)."""
@@ -440,21 +576,25 @@ class State:
             " FROM articles WHERE story_id=? ORDER BY published, id",
             (story_id,),
         )
-        return [
-            StoredArticle(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                parse_iso(r[5]),
-                r[6],
-                bool(r[7]),
-                _unpack_body(r[8], r[9]),
-                _unpack(r[9]),
-            )
-            for r in rows
-        ]
+        members = []
+        for r in rows:
+            published = read_iso(r[5], f"article {r[0]} (feed {r[1]!r}, {r[3] or r[2]})")
+            if published is not None:
+                members.append(
+                    StoredArticle(
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        published,
+                        r[6],
+                        bool(r[7]),
+                        _unpack_body(r[8], r[9]),
+                        _unpack(r[9]),
+                    )
+                )
+        return members
 
     def set_story(
         self,
@@ -479,7 +619,12 @@ class State:
         rows = self.db.execute(
             "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
         )
-        return [(r[0], r[1], r[2], parse_iso(r[3])) for r in rows]
+        out = []
+        for story_id, canonical_id, credited, text in rows:
+            updated = read_iso(text, f"story {story_id}")
+            if updated is not None:
+                out.append((story_id, canonical_id, credited, updated))
+        return out
 
     def members_for_output(self) -> dict[str, list[tuple]]:
         """story id -> member rows (id, feed, link, guid, title, published, relation, similarity)."""
