@@ -45,8 +45,13 @@ _FULL, _LEAD = 0, 1
 
 
 def story_id_for(article: Article) -> str:
-    """A story's id is fixed by its first article, so it stays the same across runs."""
-    return hashlib.sha1(f"{article.feed}\n{article.entry_key}".encode()).hexdigest()[:20]
+    """A story's id is fixed by its first article, so it stays the same across runs.
+
+    The content hash is part of it: a key given up by a re-keyed entry may later name another
+    article (text/identity.py), whose story must not take the first one's id.
+    """
+    seed = f"{article.feed}\n{article.entry_key}\n{article.content_hash}"
+    return hashlib.sha1(seed.encode()).hexdigest()[:20]
 
 
 class Deduplicator:

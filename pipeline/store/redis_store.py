@@ -347,15 +347,16 @@ class RedisStore:
             pipe.hset(self._key("s", story_id), mapping=fields)  # type: ignore[arg-type]
         for story_id, ids in self._members.items():
             pipe.sadd(self._key("sm", story_id), *ids)
-        for feed, keys in self._old_keys.items():
-            pipe.srem(self._key("k", feed), *keys)
-            pipe.hdel(self._key("ki", feed), *keys)
+        for feed, gone in self._old_keys.items():
+            if gone:
+                pipe.srem(self._key("k", feed), *gone)
+                pipe.hdel(self._key("ki", feed), *gone)
         for feed, keys in self._entry_keys.items():
             pipe.sadd(self._key("k", feed), *keys)
         for feed, key_ids in self._key_ids.items():
             pipe.hset(self._key("ki", feed), mapping=key_ids)  # type: ignore[arg-type]
-        for story_id, ids in self._removed.items():
-            pipe.srem(self._key("sm", story_id), *ids)
+        for story_id, moved in self._removed.items():
+            pipe.srem(self._key("sm", story_id), *moved)
         for story_id in self._dropped:
             pipe.srem(self._key("stories"), story_id)
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))

@@ -170,12 +170,13 @@ def resolve(
     """
     articles = list(articles)
     by_key: dict[str, StoredEntry] = {}
-    for entry in stored:
-        by_key.setdefault(id_key(entry.entry_key), entry)
+    for stored_entry in stored:
+        by_key.setdefault(id_key(stored_entry.entry_key), stored_entry)
     present = {a.entry_key for a in articles}
     taken: set[int] = set()
     out = Resolution()
     unmatched: list[Article] = []
+    entry: StoredEntry | None
     for article in articles:
         entry = by_key.get(article.entry_key)
         if entry is not None and entry.id not in taken and _related(article, entry, stored_text, clean_title):
