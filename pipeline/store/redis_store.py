@@ -192,6 +192,7 @@ class RedisStore:
         self._removed: dict[str, set[int]] = {}  # story id -> members that moved to another story
         self._dropped: set[str] = set()  # stories left without members
         self._permalinks: dict[str, int] = {}  # permalink key -> first article id (this run)
+        self._ki_pending = False  # ki:<feed> built in this run's writes (committed with ki_built)
         self._signatures: dict[int, int] = {}  # params id -> new signatures
         self._next_id = 0
         self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
@@ -239,9 +240,13 @@ class RedisStore:
                 lock.release()
 
     def _build_key_ids(self) -> None:
-        """Index every stored article's entry key (``ki:<feed>``) once, for a state written before it."""
-        if self.redis.get(self._key("ki_built")):
+        """Index every stored article's entry key (``ki:<feed>``) once, for a state written before it.
+
+        The index is kept with this run's writes and committed with them (with ``ki_built``), so a
+        run that dies first leaves Redis as it was."""
+        if self._ki_pending or self.redis.get(self._key("ki_built")):
             return
+        self._ki_pending = True
         last = int(self.redis.get(self._key("ids")) or 0)
         for start in range(1, last + 1, _CHUNK):
             ids = list(range(start, min(start + _CHUNK, last + 1)))
@@ -249,12 +254,9 @@ class RedisStore:
                 for article_id in ids:
                     pipe.hmget(self._key("a", article_id), ("feed", "entry_key"))
                 rows = pipe.execute()
-            with self.redis.pipeline(transaction=False) as pipe:
-                for article_id, (feed, key) in zip(ids, rows, strict=True):
-                    if feed is not None and key is not None:
-                        pipe.hsetnx(self._key("ki", _str(feed)), key, article_id)
-                pipe.execute()
-        self.redis.set(self._key("ki_built"), 1)
+            for article_id, (feed, key) in zip(ids, rows, strict=True):
+                if feed is not None and key is not None:
+                    self._key_ids.setdefault(_str(feed), {}).setdefault(_str(key), article_id)
 
     @staticmethod
     def _renew(lock: redis.lock.Lock, stop: threading.Event) -> None:
@@ -362,6 +364,8 @@ class RedisStore:
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))
         for key, article_id in self._permalinks.items():
             pipe.hsetnx(self._key("pl"), key, article_id)
+        if self._ki_pending:
+            pipe.set(self._key("ki_built"), 1)
         for params_id, count in self._signatures.items():
             pipe.hincrby(self._key("signatures"), str(params_id), count)
         feeds = {name: json.dumps(info) for name, info in self.local.feed_info().items()}
@@ -475,8 +479,7 @@ class RedisStore:
 
     def feed_entries(self, feed: str) -> list[StoredEntry]:
         """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
-        if not self.redis.get(self._key("ki_built")):
-            self._build_key_ids()
+        self._build_key_ids()
         ids = {int(i) for i in self.redis.hvals(self._key("ki", feed))}
         ids.update(self._key_ids.get(feed, {}).values())
         names = ("entry_key", "link", "link_key", "title", "content_hash", "story")
