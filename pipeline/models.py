@@ -43,6 +43,10 @@ class Article:
     id: int | None = None
     page: Page | None = None  # the article page fetched for its full text (stages/fulltext.py)
     normalized: bool = False  # text/body/credit filled (by normalize, maybe in a parse worker)
+    content_hash: str = ""  # title and text without tags and digits, hashed (text/identity.py)
+    # Set when this entry updates a stored one whose text changed: that article's id and story.
+    replaces: int | None = None
+    old_story: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,7 @@ class Match:
 
     article_id: int
     relation: Literal["copy", "teaser"]
-    measure: Literal["jaccard", "lead_containment"]
+    measure: Literal["jaccard", "lead_containment", "permalink"]
     score: float
     threshold: float
 
@@ -115,6 +119,22 @@ class StoredArticle:
     body: str
     text: str
     dated: bool = True  # False: the feed gave no usable date; ``published`` is when it was first seen
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """What identity matching needs of a stored entry of one feed (text/identity.py).
+
+    ``link_key`` and ``content_hash`` are empty for rows written before they were stored.
+    """
+
+    id: int
+    entry_key: str
+    link: str
+    link_key: str
+    title: str
+    content_hash: str
+    story_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +203,7 @@ class RunReport:
     entries_seen: int = 0
     entries_new: int = 0
     entries_known: int = 0
+    entries_updated: int = 0  # stored entries whose title, link or text changed (updated in place)
     entries_unsigned: int = 0
     joined_story: int = 0
     new_stories: int = 0

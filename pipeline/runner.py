@@ -34,7 +34,9 @@ from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
 from pipeline.store.sqlite import State, now_utc
 from pipeline.text.boilerplate import strip_boilerplate
+from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
+from pipeline.text.identity import resolve
 from pipeline.timing import StageClock
 
 log = logging.getLogger(__name__)
@@ -115,9 +117,10 @@ def run(
                 fetch_pages(results, config, state, moment)  # article pages for teasers, cached
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
-                    new_articles = _record_fetches(state, results, report, moment)
+                    updated: set[str] = set()
+                    new_articles = _record_fetches(state, results, report, moment, updated)
                     new_articles = _within_retention(new_articles, config, report, moment)
-                _detect(state, config, new_articles, report, moment, progress, clock)
+                _detect(state, config, new_articles, report, moment, progress, clock, updated)
                 _prune(state, config, report, moment)
                 crash_point("before-commit")
             del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
@@ -178,9 +181,16 @@ def _fetch_all(
 
 
 def _record_fetches(
-    state: Store, results: list[FetchResult], report: RunReport, moment: datetime
+    state: Store,
+    results: list[FetchResult],
+    report: RunReport,
+    moment: datetime,
+    touched: set[str] | None = None,
 ) -> list[Article]:
-    """Store each feed's health; log its problems; return its entries not seen in earlier runs."""
+    """Store each feed's health; log its problems; return its entries not seen in earlier runs and
+    those whose text changed in place. Stories whose entry changed only its title or link are added
+    to ``touched`` (to be attributed again and shown as updated)."""
+    touched = set() if touched is None else touched
     new_articles: list[Article] = []
     for result in results:
         state.record_fetch(result, moment)
@@ -216,10 +226,8 @@ def _record_fetches(
             continue
         if result.body_digest:  # stored in this run's transaction
             state.set_feed_digest(result.feed, result.body_digest)
-        known = state.known_entry_keys(result.feed)
         report.entries_seen += len(result.articles)
-        fresh = [a for a in result.articles if a.entry_key not in known]
-        report.entries_known += len(result.articles) - len(fresh)
+        fresh = _resolve_identities(state, result, report, moment, touched)
         new_articles.extend(fresh)
         log.info(
             "feed %r: %d entries, %d new",
@@ -228,8 +236,47 @@ def _record_fetches(
             len(fresh),
             extra={"feed": result.feed},
         )
-    report.entries_new = len(new_articles)
+    report.entries_new = len([a for a in new_articles if a.replaces is None])
     return new_articles
+
+
+def _resolve_identities(
+    state: Store, result: FetchResult, report: RunReport, moment: datetime, touched: set[str]
+) -> list[Article]:
+    """Match a feed's entries to its stored ones (``text.identity``); store re-keys and title or link
+    changes at once; return the new entries and those whose text changed (to be deduplicated)."""
+    resolution = resolve(result.articles, state.feed_entries(result.feed), state.article_text, clean_line)
+    if resolution.reused_ids:
+        log.warning(
+            "feed %r: %d entries reuse the id of an earlier, different article; kept as new articles",
+            result.feed,
+            resolution.reused_ids,
+            extra={"feed": result.feed},
+        )
+    silent = [
+        (entry.id, article)
+        for article, entry in resolution.unchanged
+        if article.entry_key != entry.entry_key or article.link != entry.link or not entry.content_hash
+    ]
+    for _, article in silent + [(0, a) for a, _ in resolution.metadata]:
+        article.title = clean_line(article.title)
+    if silent:  # same article, same content: its current key and link are kept, no update shown
+        state.rekey_articles(silent, None)
+    if resolution.metadata:
+        state.rekey_articles([(entry.id, article) for article, entry in resolution.metadata], moment)
+        touched.update(entry.story_id for _, entry in resolution.metadata)
+    for article, entry in resolution.text:
+        article.replaces, article.old_story = entry.id, entry.story_id
+    report.entries_known += len(resolution.unchanged)
+    report.entries_updated += len(resolution.metadata) + len(resolution.text)
+    if resolution.metadata or resolution.text:
+        log.info(
+            "feed %r: %d entries updated in place",
+            result.feed,
+            len(resolution.metadata) + len(resolution.text),
+            extra={"feed": result.feed},
+        )
+    return resolution.new + [article for article, _ in resolution.text]
 
 
 def _retention_cutoff(config: Config, moment: datetime) -> datetime | None:
@@ -245,7 +292,7 @@ def _within_retention(
     cutoff = _retention_cutoff(config, moment)
     if cutoff is None:
         return articles
-    kept = [a for a in articles if a.published >= cutoff]
+    kept = [a for a in articles if a.published >= cutoff or a.replaces is not None]
     report.entries_too_old = len(articles) - len(kept)
     report.entries_new -= report.entries_too_old
     if report.entries_too_old:
@@ -274,8 +321,12 @@ def _detect(
     moment: datetime,
     progress: ProgressCallback = no_progress,
     clock: StageClock | None = None,
+    updated: set[str] | None = None,
 ) -> None:
-    """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction."""
+    """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction.
+
+    ``updated``: stories whose entry changed its title or link in place (attributed again and
+    shown as updated, like those whose entry changed its text)."""
     fingerprinter = Fingerprinter(config.dedup)
     params_id = state.params_id(fingerprinter.params)
     incomparable = state.count_signatures_with_other_params(params_id)
@@ -318,6 +369,9 @@ def _detect(
             article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
+    changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
-        attribute(state, deduplicator.touched, config.dedup, aliases, deduplicator.shingles)
+        touched = deduplicator.touched | changed
+        attribute(state, touched, config.dedup, aliases, deduplicator.shingles)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
+        state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)

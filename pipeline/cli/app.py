@@ -182,8 +182,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if not args.quiet:
         failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
+        updated = f", {report.entries_updated} updated in place" if report.entries_updated else ""
         print(
-            f"syndedup: {report.feeds_ok} feeds read{failed}; {report.entries_new} new entries "
+            f"syndedup: {report.feeds_ok} feeds read{failed}; {report.entries_new} new entries{updated} "
             f"({report.joined_story} joined a story, {report.new_stories} new stories); "
             f"{report.items_written} items written to {config.output.rss.name} and "
             f"{config.output.atom.name}; {report.stories_total} stories in {config.output.report.name}"

@@ -19,6 +19,7 @@ MEASURES = {
         "lead containment (share of its shingles in the other's lead)",
         "[dedup] teaser_containment",
     ),
+    "permalink": ("the same permalink (normalized link or URL GUID) in another feed", "identity (always 1)"),
 }
 
 

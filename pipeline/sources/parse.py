@@ -6,7 +6,6 @@ with a clear ``error``; it never raises.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import xml.sax
@@ -24,6 +23,8 @@ from pipeline.sources.charset import decode_feed
 from pipeline.sources.dates import in_range, read_date
 from pipeline.sources.fetch import RawFeed
 from pipeline.sources.xmlguard import defuse_dtd
+from pipeline.text.identity import assign_keys, content_hash
+from pipeline.text.identity import entry_key as identity_key
 
 _log = logging.getLogger(__name__)
 
@@ -83,25 +84,16 @@ def parse_feed(
     result.feed_link = feed_link or None
     # Without a document URL (a local file), relative entry links are read against the feed's link.
     base = document or feed_link or None
-    seen: set[str] = set()
-    duplicates: list[str] = []
     problems = DateProblems()
     articles: list[Article] = []
     for entry in parsed.entries:
-        article = entry_to_article(entry, feed.name, now, base=base, problems=problems)
-        if article.entry_key in seen:
-            duplicates.append(article.entry_key)
-            continue
-        seen.add(article.entry_key)
-        articles.append(article)
+        articles.append(entry_to_article(entry, feed.name, now, base=base, problems=problems))
     result.warnings.extend(problems.warnings())
-    if duplicates:
-        distinct = list(dict.fromkeys(duplicates))
-        shown = ", ".join(repr(key[:80]) for key in distinct[:3])
-        more = f" and {len(distinct) - 3} more ids" if len(distinct) > 3 else ""
+    shared = assign_keys(articles)
+    if shared:
         result.warnings.append(
-            f"{len(duplicates)} entries repeat an earlier entry's id ({shown}{more}): "
-            "kept the first entry with each id"
+            f"{shared} entries share their id (GUID, or link without a GUID) with another entry: "
+            "kept each as a distinct article, told apart by link, title or text"
         )
     if max_entries is not None and len(articles) > max_entries:
         kept = newest(articles, max_entries)
@@ -286,12 +278,8 @@ def entry_to_article(
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
     html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
     guid = str(entry.get("id", "") or "")
-    if guid:
-        entry_key = guid
-    elif link:
-        entry_key = link
-    else:
-        entry_key = "sha1:" + hashlib.sha1(f"{title}\n{html}".encode()).hexdigest()
+    digest = content_hash(title, html)
+    entry_key = identity_key(guid, link, digest)
     problems = problems if problems is not None else DateProblems()
     published, raw_date, dated = _entry_date(entry, problems)
     if published is None:
@@ -310,6 +298,7 @@ def entry_to_article(
         published=published,
         raw_html=html,
         dated=dated,
+        content_hash=digest,
     )
 
 

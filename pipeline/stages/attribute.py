@@ -61,6 +61,9 @@ def attribute_story(
 ) -> None:
     """Attribute one story from all its stored members."""
     members = state.story_members(story_id)  # oldest first
+    if not members:  # its only entry moved to another story when updated (or is unreadable)
+        state.drop_story(story_id)
+        return
     if len(members) == 1:  # most stories: nothing to compare, so no shingles needed
         longest, teasers = members[0], set()
         shingles: dict[int, Shingles] = {}

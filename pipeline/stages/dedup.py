@@ -10,6 +10,12 @@ shingle sets before anything is merged:
 
 An article joins the story of its single best match; stories are never unioned, so a weak link
 or a short teaser cannot chain two stories together.
+
+Before that, an article whose page another feed already gave (the same normalized permalink or URL
+GUID, ``text.identity.permalink_keys``: one outlet's story in its sport and TV feeds) joins that
+article's story whatever its length (measure ``permalink``). An entry that updates a stored one
+(``Article.replaces``: its text changed in place) is deduplicated again, not against itself, and
+keeps its id and, when it matches nothing, its story (so the output item keeps its GUID).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature
 from pipeline.recent import RecentMap
 from pipeline.store import Store
+from pipeline.text.identity import permalink_keys
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles
 from pipeline.text.tokens import tokenize
@@ -38,8 +45,13 @@ _FULL, _LEAD = 0, 1
 
 
 def story_id_for(article: Article) -> str:
-    """A story's id is fixed by its first article, so it stays the same across runs."""
-    return hashlib.sha1(f"{article.feed}\n{article.entry_key}".encode()).hexdigest()[:20]
+    """A story's id is fixed by its first article, so it stays the same across runs.
+
+    The content hash is part of it: a key given up by a re-keyed entry may later name another
+    article (text/identity.py), whose story must not take the first one's id.
+    """
+    seed = f"{article.feed}\n{article.entry_key}\n{article.content_hash}"
+    return hashlib.sha1(seed.encode()).hexdigest()[:20]
 
 
 class Deduplicator:
@@ -58,6 +70,8 @@ class Deduplicator:
         # article id -> (story id, shingles): an article's story never changes during a run.
         self._known: RecentMap[int, tuple[str, Shingles]] = RecentMap(SHINGLE_CACHE)
         self.touched: set[str] = set()
+        self.updated: set[str] = set()  # stories with a member updated in place (their `updated` moves)
+        self.emptied: set[str] = set()  # stories whose only member moved to another story
         self.joined = 0
         self.created = 0
 
@@ -81,15 +95,26 @@ class Deduplicator:
         """Attach ``article`` to the story of its best verified match, or open a new story."""
         buckets = self.buckets(article.signature) if article.signature else []
         best: tuple[float, int, str, Verdict] | None = None
-        if buckets:
+        permalink = self._permalink_owner(article)
+        if permalink is None and buckets:
             for candidate_id, story_id, verdict in self._verified(article, buckets):
+                if candidate_id == article.replaces:  # an updated entry is not its own copy
+                    continue
                 rank = (verdict.score + (1.0 if verdict.relation == "copy" else 0.0), -candidate_id)
                 if best is None or rank > (best[0], -best[1]):
                     best = (rank[0], candidate_id, story_id, verdict)
-        if best is None:
-            story_id = article.story_id = story_id_for(article)
-            self.state.add_story(story_id)
-            self.created += 1
+        if permalink is not None:
+            candidate_id, story_id = permalink
+            article.story_id = story_id
+            article.match = Match(candidate_id, "copy", "permalink", 1.0, 1.0)
+            self.joined += article.replaces is None
+        elif best is None:
+            if article.old_story is not None:  # an update that matches nothing keeps its story
+                story_id = article.story_id = article.old_story
+            else:
+                story_id = article.story_id = story_id_for(article)
+                self.state.add_story(story_id)
+                self.created += 1
         else:
             _, candidate_id, story_id, verdict = best
             article.story_id = story_id
@@ -100,12 +125,31 @@ class Deduplicator:
                 score=round(verdict.score, 4),
                 threshold=verdict.threshold,
             )
-            self.joined += 1
+            self.joined += article.replaces is None
         self.touched.add(story_id)
-        article.id = self.state.add_article(article, self.now)
+        if article.replaces is not None:
+            article.id = article.replaces
+            self._known.pop(article.id, None)  # its old text is gone
+            self.state.replace_article(article.id, article, self.now)
+            self.updated.add(story_id)
+            if article.old_story is not None and article.old_story != story_id:
+                self.touched.add(article.old_story)
+                self.emptied.add(article.old_story)
+        else:
+            article.id = self.state.add_article(article, self.now)
         if article.signature:
             self.state.add_signature(article.id, self.params_id, article.signature, buckets)
             self._known[article.id] = (story_id, self._own_shingles(article))
+
+    def _permalink_owner(self, article: Article) -> tuple[int, str] | None:
+        """(article id, story id) of another feed's stored article with this article's permalink."""
+        keys = permalink_keys(article)
+        owners = self.state.permalink_owners(keys, article.feed) if keys else {}
+        for key in keys:
+            owner = owners.get(key)
+            if owner is not None and owner[0] != article.replaces:
+                return owner
+        return None
 
     def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
         shared = self.state.bucket_neighbours(buckets)

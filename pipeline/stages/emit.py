@@ -8,6 +8,7 @@ is written atomically.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -26,6 +27,8 @@ from pipeline.outputs.feeds import (
 )
 from pipeline.store import Store
 from pipeline.store.sqlite import read_iso
+
+log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,7 +55,10 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
             )
             for row in members_by_story.get(story_id, [])
         )
-        canonical = next(m for m in members if m.article_id == canonical_id)
+        canonical = next((m for m in members if m.article_id == canonical_id), None)
+        if canonical is None:
+            log.warning("story %s: its original cannot be read from the state; left out", story_id)
+            continue
         stories.append(
             Story(
                 story_id,

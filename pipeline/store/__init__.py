@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from pipeline.config import Config
-from pipeline.models import Article, FeedHealth, FetchResult, Page, Signature, SignatureParams, StoredArticle
+from pipeline.models import (
+    Article,
+    FeedHealth,
+    FetchResult,
+    Page,
+    Signature,
+    SignatureParams,
+    StoredArticle,
+    StoredEntry,
+)
 from pipeline.store.sqlite import State
 
 
@@ -35,6 +44,12 @@ class Store(Protocol):
 
     # the dedup state (shared with Redis)
     def known_entry_keys(self, feed: str) -> set[str]: ...
+    # entry identity (issue 12): stored entries of a feed, in-place updates, permalinks across feeds
+    def feed_entries(self, feed: str) -> list[StoredEntry]: ...
+    def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None: ...
+    def replace_article(self, article_id: int, article: Article, now: datetime) -> None: ...
+    def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]: ...
+    def drop_story(self, story_id: str) -> None: ...
     def params_id(self, params: SignatureParams) -> int: ...
     def count_signatures_with_other_params(self, params_id: int) -> int: ...
     def add_story(self, story_id: str) -> None: ...

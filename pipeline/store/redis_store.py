@@ -5,7 +5,9 @@ What lives where:
 * Redis (under ``[index] prefix``): article records (``a:<id>`` hashes: feed, entry key, dates,
   credit, compressed text and body, story id, relation, match, signature), LSH buckets
   (``b:<group>`` hashes of packed article ids), stories (``s:<id>`` hashes, ``sm:<id>`` member
-  sets, the ``stories`` set), each feed's known entry keys (``k:<feed>``), the feeds' titles and
+  sets, the ``stories`` set), each feed's known entry keys (``k:<feed>``, and ``ki:<feed>``: key ->
+  article id, built from the article records on the first run of a version that has it, marked by
+  ``ki_built``), permalinks (``pl``: normalized link or URL GUID -> first article id), the feeds' titles and
   links for emit (``feeds``), signature parameter ids, the article id counter (``ids``) and a
   commit counter (``version``).
 * The host's SQLite [state] file (``State``): feed health and HTTP validators, feed digests, the
@@ -52,7 +54,16 @@ from redis.exceptions import LockError, RedisError, WatchError
 
 from pipeline.config import IndexConfig
 from pipeline.errors import RunLockedError, StateError
-from pipeline.models import Article, FeedHealth, FetchResult, Page, Signature, SignatureParams, StoredArticle
+from pipeline.models import (
+    Article,
+    FeedHealth,
+    FetchResult,
+    Page,
+    Signature,
+    SignatureParams,
+    StoredArticle,
+    StoredEntry,
+)
 from pipeline.store.sqlite import (
     BUCKET_MASK,
     EPOCH,
@@ -64,6 +75,7 @@ from pipeline.store.sqlite import (
     iso,
     read_iso,
 )
+from pipeline.text.identity import url_key
 
 # LSH buckets are grouped into hashes: key b:<bucket >> 32> (2^15 hashes), field <bucket & 2^32-1>,
 # value the bucket's article ids as packed little-endian uint32s. A set per bucket cost ~150 bytes
@@ -179,12 +191,18 @@ class RedisStore:
     def _reset(self) -> None:
         """Forget the writes of this run that were not committed."""
         self._articles: dict[int, Fields] = {}  # new article id -> its hash fields
-        self._relations: dict[int, Fields] = {}  # older article id -> relation, similarity
+        self._relations: dict[int, Fields] = {}  # older article id -> changed fields (relation, update)
         self._buckets: dict[int, list[int]] = {}  # bucket key -> new article ids
         self._new_stories: list[str] = []
         self._story_fields: dict[str, Fields] = {}
         self._members: dict[str, list[int]] = {}  # story id -> new member ids
         self._entry_keys: dict[str, set[str]] = {}
+        self._key_ids: dict[str, dict[str, int]] = {}  # feed -> entry key -> article id (new or moved)
+        self._old_keys: dict[str, set[str]] = {}  # feed -> entry keys no longer used (re-keyed)
+        self._removed: dict[str, set[int]] = {}  # story id -> members that moved to another story
+        self._dropped: set[str] = set()  # stories left without members
+        self._permalinks: dict[str, int] = {}  # permalink key -> first article id (this run)
+        self._ki_pending = False  # ki:<feed> built in this run's writes (committed with ki_built)
         self._signatures: dict[int, int] = {}  # params id -> new signatures
         self._next_id = 0
         self._snapshot: tuple[list[tuple[str, int, str | None, datetime]], dict[str, list[tuple]]] | None
@@ -215,6 +233,7 @@ class RedisStore:
                 self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
                 try:
                     self._drop_staged()
+                    self._build_key_ids()
                     yield
                     self._fenced(self._queue_writes, "commit")
                 except RedisError as exc:  # the server went away mid-run: nothing was committed
@@ -229,6 +248,25 @@ class RedisStore:
             # Expired or taken over: the fenced commit already refused to write.
             with suppress(LockError, RedisError):
                 lock.release()
+
+    def _build_key_ids(self) -> None:
+        """Index every stored article's entry key (``ki:<feed>``) once, for a state written before it.
+
+        The index is kept with this run's writes and committed with them (with ``ki_built``), so a
+        run that dies first leaves Redis as it was."""
+        if self._ki_pending or self.redis.get(self._key("ki_built")):
+            return
+        self._ki_pending = True
+        last = int(self.redis.get(self._key("ids")) or 0)
+        for start in range(1, last + 1, _CHUNK):
+            ids = list(range(start, min(start + _CHUNK, last + 1)))
+            with self.redis.pipeline(transaction=False) as pipe:
+                for article_id in ids:
+                    pipe.hmget(self._key("a", article_id), ("feed", "entry_key"))
+                rows = pipe.execute()
+            for article_id, (feed, key) in zip(ids, rows, strict=True):
+                if feed is not None and key is not None:
+                    self._key_ids.setdefault(_str(feed), {}).setdefault(_str(key), article_id)
 
     @staticmethod
     def _renew(lock: redis.lock.Lock, stop: threading.Event) -> None:
@@ -321,8 +359,23 @@ class RedisStore:
             pipe.hset(self._key("s", story_id), mapping=fields)  # type: ignore[arg-type]
         for story_id, ids in self._members.items():
             pipe.sadd(self._key("sm", story_id), *ids)
+        for feed, gone in self._old_keys.items():
+            if gone:
+                pipe.srem(self._key("k", feed), *gone)
+                pipe.hdel(self._key("ki", feed), *gone)
         for feed, keys in self._entry_keys.items():
             pipe.sadd(self._key("k", feed), *keys)
+        for feed, key_ids in self._key_ids.items():
+            pipe.hset(self._key("ki", feed), mapping=key_ids)  # type: ignore[arg-type]
+        for story_id, moved in self._removed.items():
+            pipe.srem(self._key("sm", story_id), *moved)
+        for story_id in self._dropped:
+            pipe.srem(self._key("stories"), story_id)
+            pipe.delete(self._key("s", story_id), self._key("sm", story_id))
+        for key, article_id in self._permalinks.items():
+            pipe.hsetnx(self._key("pl"), key, article_id)
+        if self._ki_pending:
+            pipe.set(self._key("ki_built"), 1)
         for params_id, count in self._signatures.items():
             pipe.hincrby(self._key("signatures"), str(params_id), count)
         feeds = {name: json.dumps(info) for name, info in self.local.feed_info().items()}
@@ -411,6 +464,8 @@ class RedisStore:
             "story": article.story_id or "",
             "relation": "original",
             "similarity": 1.0,
+            "content_hash": article.content_hash,
+            "link_key": url_key(article.link) or "",
         }
         if article.credit is not None:
             fields["credit"] = article.credit
@@ -426,22 +481,141 @@ class RedisStore:
         self._articles[article_id] = {key.encode(): _enc(value) for key, value in fields.items()}
         self._members.setdefault(article.story_id or "", []).append(article_id)
         self._entry_keys.setdefault(article.feed, set()).add(article.entry_key)
+        self._key_ids.setdefault(article.feed, {})[article.entry_key] = article_id
+        for key in (url_key(article.link), article.entry_key):
+            if key and key.startswith("//"):
+                self._permalinks.setdefault(key, article_id)
         return article_id
+
+    def feed_entries(self, feed: str) -> list[StoredEntry]:
+        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
+        self._build_key_ids()
+        ids = {int(i) for i in self.redis.hvals(self._key("ki", feed))}
+        ids.update(self._key_ids.get(feed, {}).values())
+        names = ("entry_key", "link", "link_key", "title", "content_hash", "story")
+        out = []
+        for article_id, row in sorted(self._records(sorted(ids), names).items()):
+            key, link, link_key, title, digest, story = (_text(value) or "" for value in row)
+            out.append(
+                StoredEntry(article_id, key, link, link_key or url_key(link) or "", title, digest, story)
+            )
+        return out
+
+    def _update(self, article_id: int, fields: dict[str, str | bytes | int | float | bool]) -> None:
+        """Change fields of an article (new in this run or stored) in this run's writes."""
+        encoded = {key.encode(): _enc(value) for key, value in fields.items()}
+        target = self._articles.get(article_id)
+        if target is not None:
+            target.update(encoded)
+        else:
+            self._relations.setdefault(article_id, {}).update(encoded)
+
+    def _move_key(self, article_id: int, feed: str, old: str, new: str) -> None:
+        if old != new:
+            self._old_keys.setdefault(feed, set()).add(old)
+        self._entry_keys.setdefault(feed, set()).add(new)
+        self._key_ids.setdefault(feed, {})[new] = article_id
+
+    def _finish_key_moves(self) -> None:
+        """A key given up by one entry and taken by another in the same run stays."""
+        for feed, keys in self._old_keys.items():
+            keys -= self._entry_keys.get(feed, set())
+
+    def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None:
+        """As ``State.rekey_articles``."""
+        old = self._records([i for i, _ in changes], ("entry_key",))
+        for article_id, article in changes:
+            fields: dict[str, str | bytes | int | float | bool] = {
+                "entry_key": article.entry_key,
+                "guid": article.guid,
+                "link": article.link,
+                "link_key": url_key(article.link) or "",
+                "title": article.title,
+                "published": iso(article.published),
+                "dated": article.dated,
+            }
+            if article.content_hash:
+                fields["content_hash"] = article.content_hash
+            if now is not None:
+                fields["updated_at"] = iso(now)
+            self._update(article_id, fields)
+            previous = _text(old.get(article_id, [None])[0]) or article.entry_key
+            self._move_key(article_id, article.feed, previous, article.entry_key)
+        self._finish_key_moves()
+
+    def replace_article(self, article_id: int, article: Article, now: datetime) -> None:
+        """As ``State.replace_article``."""
+        old = self._records([article_id], ("entry_key", "story"))
+        previous_key, previous_story = (_text(v) or "" for v in old.get(article_id, [None, None]))
+        fields: dict[str, str | bytes | int | float | bool] = {
+            "entry_key": article.entry_key,
+            "guid": article.guid,
+            "link": article.link,
+            "link_key": url_key(article.link) or "",
+            "title": article.title,
+            "published": iso(article.published),
+            "dated": article.dated,
+            "truncated": article.truncated,
+            "tokens": len(article.tokens),
+            "text": _pack(article.text),
+            "body": _pack_body(article.body, article.text),
+            "story": article.story_id or "",
+            "content_hash": article.content_hash,
+            "updated_at": iso(now),
+            "credit": article.credit or "",
+        }
+        match = article.match
+        fields |= {
+            "match_article": match.article_id if match else "",
+            "match_relation": match.relation if match else "",
+            "match_measure": match.measure if match else "",
+            "match_score": match.score if match else "",
+            "match_threshold": match.threshold if match else "",
+        }
+        self._update(article_id, fields)
+        self._move_key(article_id, article.feed, previous_key or article.entry_key, article.entry_key)
+        self._finish_key_moves()
+        if previous_story and previous_story != article.story_id:
+            self._removed.setdefault(previous_story, set()).add(article_id)
+            self._members.setdefault(article.story_id or "", []).append(article_id)
+
+    def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]:
+        """As ``State.permalink_owners``."""
+        found: dict[str, int] = {}
+        stored = self.redis.hmget(self._key("pl"), keys) if keys else []
+        for key, value in zip(keys, stored, strict=True):
+            if key in self._permalinks:
+                found[key] = self._permalinks[key]
+            elif value is not None:
+                found[key] = int(value)
+        rows = self._records(sorted(set(found.values())), ("story", "feed"))
+        out = {}
+        for key, article_id in found.items():
+            row = rows.get(article_id)
+            if row is not None and _text(row[1]) != feed:
+                out[key] = (article_id, _text(row[0]) or "")
+        return out
+
+    def drop_story(self, story_id: str) -> None:
+        """As ``State.drop_story``."""
+        if not self._member_ids(story_id):
+            self._dropped.add(story_id)
 
     def add_signature(
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
     ) -> None:
-        record = self._articles[article_id]
-        record[b"params"] = _enc(params_id)
-        record[b"sig"] = (
+        sig = (
             np.array(signature.full, dtype=np.uint32).tobytes()
             + np.array(signature.lead, dtype=np.uint32).tobytes()
         )
+        replaced = article_id not in self._articles  # an updated article keeps its id
+        self._update(article_id, {"params": params_id, "sig": sig})
         for bucket in buckets:
             ids = self._buckets.setdefault(bucket & BUCKET_MASK, [])
             if article_id not in ids:
                 ids.append(article_id)
-        self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
+        if not replaced:
+            self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares."""
@@ -506,7 +680,8 @@ class RedisStore:
         if stored is None:  # committed members cannot change while this run holds the lock
             stored = {int(member) for member in self.redis.smembers(self._key("sm", story_id))}
             self._stored_members[story_id] = stored
-        return sorted(stored | set(self._members.get(story_id, ())))
+        removed = self._removed.get(story_id, set())
+        return sorted((stored | set(self._members.get(story_id, ()))) - removed)
 
     def story_members(self, story_id: str) -> list[StoredArticle]:
         """Every member of a story with what attribution needs, oldest first."""
@@ -553,7 +728,7 @@ class RedisStore:
             if target is not None:
                 target.update(change)
             else:
-                self._relations[article_id] = change
+                self._relations.setdefault(article_id, {}).update(change)
 
     def last_article_id(self) -> int:
         """The highest article id given so far (this run's included); later articles have higher ids."""

@@ -29,10 +29,13 @@ from pipeline.models import (
     Signature,
     SignatureParams,
     StoredArticle,
+    StoredEntry,
 )
+from pipeline.text.identity import url_key
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-_log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,6 +86,12 @@ FEED_HEALTH_COLUMNS = {
     "permanent_url": "TEXT",
     "last_status": "INTEGER",
 }
+
+
+# Entry identity (issue 12): content_hash (text/identity.py: title and text without digits, hashed),
+# link_key (the normalized link), updated_at (when the entry last changed in place). Rows written
+# before have NULL: link_key is filled on open, content_hash when the entry is next seen.
+ARTICLE_IDENTITY_COLUMNS = {"content_hash": "TEXT", "link_key": "TEXT", "updated_at": "TEXT"}
 
 
 def iso(moment: datetime) -> str:
@@ -195,6 +204,7 @@ class State:
             (SCHEMA_VERSION,),
         )
         self._add_feed_health_columns()
+        self._add_identity_columns()
         row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
         if row is None:
             indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
@@ -208,6 +218,20 @@ class State:
         for name, declaration in FEED_HEALTH_COLUMNS.items():
             if name not in have:
                 self.db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
+
+    def _add_identity_columns(self) -> None:
+        """Add the entry-identity columns to a state file written before them, and fill link_key."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        missing = [name for name in ARTICLE_IDENTITY_COLUMNS if name not in have]
+        for name in missing:
+            self.db.execute(f"ALTER TABLE articles ADD COLUMN {name} {ARTICLE_IDENTITY_COLUMNS[name]}")
+        if "link_key" in missing:
+            rows = self.db.execute("SELECT id, link FROM articles").fetchall()
+            self.db.executemany(
+                "UPDATE articles SET link_key=? WHERE id=?", [(url_key(link) or "", i) for i, link in rows]
+            )
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_link_key ON articles (link_key)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_entry_key ON articles (entry_key)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -353,8 +377,8 @@ class State:
         cursor = self.db.execute(
             "INSERT INTO articles (feed, entry_key, guid, link, title, published, dated, first_seen,"
             " credit, truncated, tokens, text, body, story_id, match_article, match_relation,"
-            " match_measure, match_score, match_threshold)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " match_measure, match_score, match_threshold, content_hash, link_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.feed,
                 article.entry_key,
@@ -375,16 +399,113 @@ class State:
                 match.measure if match else None,
                 match.score if match else None,
                 match.threshold if match else None,
+                article.content_hash or None,
+                url_key(article.link) or "",
             ),
         )
         return int(cursor.lastrowid or 0)
+
+    def feed_entries(self, feed: str) -> list[StoredEntry]:
+        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
+        rows = self.db.execute(
+            "SELECT id, entry_key, link, link_key, title, content_hash, story_id FROM articles WHERE feed=?",
+            (feed,),
+        )
+        return [StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6]) for r in rows]
+
+    def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None:
+        """Store each entry's current key, GUID, link, title and date on its stored row (no text change).
+
+        ``now`` is the time of an update readers should see (None for a silent re-key). Keys are
+        moved in two steps so that two entries swapping keys never meet the UNIQUE constraint.
+        """
+        self.db.executemany(
+            "UPDATE articles SET entry_key=? WHERE id=?", [(f"\x00moving:{i}", i) for i, _ in changes]
+        )
+        self.db.executemany(
+            "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
+            " content_hash=COALESCE(?, content_hash), updated_at=COALESCE(?, updated_at) WHERE id=?",
+            [
+                (
+                    a.entry_key,
+                    a.guid,
+                    a.link,
+                    url_key(a.link) or "",
+                    a.title,
+                    iso(a.published),
+                    a.dated,
+                    a.content_hash or None,
+                    iso(now) if now else None,
+                    i,
+                )
+                for i, a in changes
+            ],
+        )
+
+    def replace_article(self, article_id: int, article: Article, now: datetime) -> None:
+        """Overwrite a stored article with its updated version (text, story and match included)."""
+        match: Match | None = article.match
+        self.db.execute(
+            "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
+            " credit=?, truncated=?, tokens=?, text=?, body=?, story_id=?, match_article=?,"
+            " match_relation=?, match_measure=?, match_score=?, match_threshold=?, content_hash=?,"
+            " updated_at=? WHERE id=?",
+            (
+                article.entry_key,
+                article.guid,
+                article.link,
+                url_key(article.link) or "",
+                article.title,
+                iso(article.published),
+                article.dated,
+                article.credit,
+                article.truncated,
+                len(article.tokens),
+                _pack(article.text),
+                _pack_body(article.body, article.text),
+                article.story_id,
+                match.article_id if match else None,
+                match.relation if match else None,
+                match.measure if match else None,
+                match.score if match else None,
+                match.threshold if match else None,
+                article.content_hash or None,
+                iso(now),
+                article_id,
+            ),
+        )
+        self.db.execute("DELETE FROM signatures WHERE article_id=?", (article_id,))
+
+    def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]:
+        """key -> (article id, story id) of the earliest stored article of another feed whose
+        normalized link or URL key is that key (text/identity.py ``permalink_keys``)."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        out: dict[str, tuple[int, str]] = {}
+        for article_id, story_id, link_key, key in self.db.execute(
+            f"SELECT id, story_id, link_key, entry_key FROM articles WHERE feed != ? AND"
+            f" (link_key IN ({marks}) OR entry_key IN ({marks})) ORDER BY id",
+            [feed, *keys, *keys],
+        ):
+            for found in (link_key, key):
+                if found in keys:
+                    out.setdefault(found, (article_id, story_id))
+        return out
+
+    def drop_story(self, story_id: str) -> None:
+        """Delete a story left without members (its only entry moved to another story)."""
+        self.db.execute(
+            "DELETE FROM stories WHERE id=? AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id=?)",
+            (story_id, story_id),
+        )
 
     def add_signature(
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
     ) -> None:
         """Store a signature and its LSH bucket keys."""
         self.db.execute(
-            "INSERT INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
             (
                 article_id,
                 params_id,

@@ -325,7 +325,10 @@ def test_failed_fetch_is_retried_later_only_when_retrying_can_help(tmp_path: Pat
     serve_feed(mirror, [entry, gone, ("m3", *entry[1:]), ("m4", *gone[1:])])
     run(config, NOW + timedelta(minutes=30))
     assert mirror.paths().count("/2017/astana") == 1
-    serve_feed(mirror, [("m5", *entry[1:]), ("m6", *gone[1:])])
+    # (m1..m4 stay listed: were they gone, m5 and m6 would be their re-keyed selves, not new entries)
+    serve_feed(
+        mirror, [entry, gone, ("m3", *entry[1:]), ("m4", *gone[1:]), ("m5", *entry[1:]), ("m6", *gone[1:])]
+    )
     run(config, NOW + timedelta(hours=2))
     assert mirror.paths().count("/2017/astana") == 2 and mirror.paths().count("/gone") == 1
     [story] = [s for s in read_report(tmp_path / "out/clusters.jsonl") if len(s["members"]) > 1]

@@ -278,7 +278,7 @@ def test_missing_dates_links_and_guids(tmp_path: Path) -> None:
     result = ingest_bytes(tmp_path, body)
     assert result.ok and len(result.articles) == 2
     for article in result.articles:
-        assert article.entry_key.startswith("sha1:") and not article.dated and article.link == ""
+        assert article.entry_key.startswith("text:") and not article.dated and article.link == ""
         assert article.published == NOW
     config, report = run_files(tmp_path, {"Bare": body})
     assert report.entries_new == 2
@@ -292,12 +292,14 @@ def test_missing_dates_links_and_guids(tmp_path: Path) -> None:
     assert again.entries_new == 0 and again.entries_known == 2
 
 
-def test_duplicate_guids_within_a_feed_keep_the_first(tmp_path: Path) -> None:
+def test_duplicate_guids_within_a_feed_are_distinct_articles(tmp_path: Path) -> None:
     body = rss(("d1", "First", STORY), ("d1", "Again", "Other text " + STORY), ("d1", "Third", "x"))
     result = ingest_bytes(tmp_path, body)
-    assert [a.title for a in result.articles] == ["First"]
+    assert [a.title for a in result.articles] == ["First", "Again", "Third"]
+    assert len({a.entry_key for a in result.articles}) == 3
     assert result.warnings == [
-        "2 entries repeat an earlier entry's id ('d1'): kept the first entry with each id"
+        "3 entries share their id (GUID, or link without a GUID) with another entry: "
+        "kept each as a distinct article, told apart by link, title or text"
     ]
 
 

@@ -60,8 +60,11 @@ def test_worker_processes_give_the_serial_results(tmp_path: Path) -> None:
     parallel = summary(2, tmp_path)
     assert [row[:6] for row in parallel] == [row[:6] for row in serial]
     assert [row[0] for row in serial] == ["Good", "Missing", "Broken", "Html"]
-    assert serial[0][5] == [("g1", "One", "First entry text.", "First entry text.", None, False)]
-    assert "repeat" in serial[0][2][0]
+    assert serial[0][5] == [  # two entries sharing g1 are two articles (issue 12, F)
+        ("g1\x1fhttp://t/1", "One", "First entry text.", "First entry text.", None, False),
+        ("g1\x1fhttp://t/2", "Two", "Same id again.", "Same id again.", None, False),
+    ]
+    assert "share their id" in serial[0][2][0]
     assert serial[1][1] and "not found" in serial[1][1]
     assert serial[2][2] and "not well-formed" in serial[2][2][0]
     assert serial[3][1] and "HTML page" in serial[3][1]
@@ -69,8 +72,11 @@ def test_worker_processes_give_the_serial_results(tmp_path: Path) -> None:
 
 
 def test_workers_leave_stored_entries_unnormalized(tmp_path: Path) -> None:
-    rows = summary(2, tmp_path, known={"Good": {"g1"}, "Broken": set()})
-    assert rows[0][6][0][:2] == ("g1", False)  # known: parsed, not normalized (it will be skipped)
+    rows = summary(2, tmp_path, known={"Good": {"g1\x1fhttp://t/1"}, "Broken": set()})
+    assert rows[0][6][0][:2] == (
+        "g1\x1fhttp://t/1",
+        False,
+    )  # known: parsed, not normalized (it will be skipped)
     assert rows[2][6][0][:2] == ("b1", True)
 
 
@@ -104,4 +110,4 @@ def test_a_fork_server_pool_parses_like_a_forked_one(tmp_path: Path) -> None:
             pool.close()
         results.append((result.error, result.warnings, [(a.entry_key, a.body) for a in result.articles]))
     assert results[0] == results[1]
-    assert results[0][2] == [("g1", "First entry text.")]
+    assert results[0][2][0] == ("g1\x1fhttp://t/1", "First entry text.")

@@ -39,14 +39,14 @@ def test_local_file_entries_become_articles(tmp_path: Path) -> None:
     path.write_bytes(RSS)
     result = one(FeedConfig("F", str(path)))
     assert result.ok
-    assert [a.title for a in result.articles] == ["One", "Two"]
-    first, second = result.articles
-    assert first.entry_key == "g1"
+    assert [a.title for a in result.articles] == ["One", "Two", "Dup"]  # Dup shares g1: kept (issue 12, F)
+    first, second, _dup = result.articles
+    assert first.entry_key.startswith("g1\x1f")  # g1 is repeated: told apart (issue 12, F)
     assert first.published == datetime(2017, 1, 23, 9, 30, tzinfo=UTC)
-    assert second.entry_key == "http://t/2"
+    assert second.entry_key == "//t/2"  # a link as a key: normalized (text/identity.py)
     assert not second.dated
     assert second.published == NOW
-    assert any("repeat an earlier entry's id ('g1')" in w for w in result.warnings)
+    assert any("entries share their id" in w for w in result.warnings)
     assert one(FeedConfig("F", path.as_uri())).ok
 
 
@@ -68,7 +68,7 @@ def test_ill_formed_feed_with_entries_is_used_with_a_warning(tmp_path: Path) -> 
     path.write_bytes(RSS.replace(b"</channel></rss>", b"<broken></channel>"))
     result = one(FeedConfig("Bad", str(path)))
     assert result.ok
-    assert len(result.articles) == 2
+    assert len(result.articles) == 3  # One, Two and Dup (Dup shares One's GUID: kept)
     assert any("not well-formed" in w for w in result.warnings)
 
 
@@ -110,7 +110,7 @@ def server() -> Iterator[str]:
 def test_http_fetch_and_conditional_get(server: str) -> None:
     feed = FeedConfig("Web", server + "/rss")
     first = one(feed)
-    assert first.ok and len(first.articles) == 2
+    assert first.ok and len(first.articles) == 3
     assert first.etag == '"v1"'
     assert FeedHandler.requests[0]["User-Agent"] == USER_AGENT
     second = one(feed, health=lambda _: FeedHealth(url=feed.url, etag='"v1"'))
