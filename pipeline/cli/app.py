@@ -1,7 +1,8 @@
 """The command line: the only place that parses argv, configures logging, prints and picks exit codes.
 
 Exit codes: 0 outputs written (some feeds may have failed; each failure is logged), 1 the run
-failed and nothing was written, 2 usage or configuration error.
+failed and nothing was written, 2 usage or configuration error, 3 feeds are configured and none
+could be read (the outputs were still written, from the stored state): an outage for monitoring.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pipeline.cli.explain import explain, format_explanation
 from pipeline.cli.import_opml import OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
+from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
 from pipeline.outputs.atomic import write_atomic
@@ -31,7 +33,7 @@ from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
 from pipeline.store.view import StateView
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 Handler = Callable[[argparse.Namespace], int]
@@ -79,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K/N",
         help="run only shard K of N of the feeds (by a stable hash of each feed's name), for several "
         'hosts sharing one [index] backend = "redis"',
+    )
+    run_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="fetch every feed now, also those backing off after failures or marked dead after a 410 "
+        "(for this run; a success clears the mark)",
     )
     run_parser.set_defaults(handler=_run)
     check_parser = commands.add_parser(
@@ -164,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         shard = Shard.parse(args.shard) if args.shard else None
         with _progress(args) as progress:
-            report = run(config, progress=progress, shard=shard)
+            report = run(config, progress=progress, shard=shard, force=args.force)
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -181,13 +189,10 @@ def _run(args: argparse.Namespace) -> int:
         _say(args, "interrupted; the state is as the last complete run left it")
         return EXIT_INTERRUPTED
     if not args.quiet:
-        failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
-        print(
-            f"syndedup: {report.feeds_ok} feeds read{failed}; {report.entries_new} new entries "
-            f"({report.joined_story} joined a story, {report.new_stories} new stories); "
-            f"{report.items_written} items written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {report.stories_total} stories in {config.output.report.name}"
-        )
+        print(run_summary(report, config))
+    if is_outage(report):
+        _say(args, outage_message(report))
+        return EXIT_NO_FEED_READ
     return EXIT_OK
 
 
@@ -355,8 +360,8 @@ def _emit(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not args.quiet:
         print(
-            f"syndedup: {items} items written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {stories} stories in {config.output.report.name}"
+            f"syndedup: {plural(items, 'item')} written to {config.output.rss.name} and "
+            f"{config.output.atom.name}; {plural(stories, 'story', 'stories')} in {config.output.report.name}"
         )
     return EXIT_OK
 
