@@ -31,7 +31,7 @@ from pipeline.outputs.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serv
 from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
-from pipeline.store.view import StateView
+from pipeline.store.view import open_view
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -236,9 +236,12 @@ def _check(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        with StateView(config.state.path) as view:
+        view = open_view(config)
+        try:
             found = explain(view, args.link)
             texts = [format_explanation(item, config) for item in found]
+        finally:
+            view.close()
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -259,10 +262,15 @@ def _explain(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        if config.state.path.exists():
-            with StateView(config.state.path) as view:
+        if config.state.path.exists() or config.index.backend == "redis":
+            view = open_view(config)
+            try:
                 rows = feed_statuses(config, view)
+            finally:
+                view.close()
             note = f"state: {config.state.path}"
+            if config.index.backend == "redis":
+                note += f" (feed health); entries and stories: {config.index.url} ([index] backend = redis)"
         else:
             rows = feed_statuses(config, None)
             note = f"state: {config.state.path} (not created yet: no run so far)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.config import Config
-from pipeline.store.view import EntryRow, StateView, StoryRow
+from pipeline.store.view import EntryRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 
 MEASURES = {
@@ -32,7 +32,7 @@ class Explanation:
     matched: EntryRow | None
 
 
-def explain(view: StateView, link: str) -> list[Explanation]:
+def explain(view: StateReader, link: str) -> list[Explanation]:
     """Explanations for every entry whose link or GUID is ``link`` (or the original of story ``link``)."""
     entries = view.entries_for(link)
     if not entries:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
+from pipeline.config import Config
 from pipeline.errors import StateError
 
 
@@ -32,6 +34,7 @@ class FeedRow:
     dead: bool | None = None
     has_next_fetch: bool = False
     has_dead: bool = False
+    removed_at: str | None = None  # when a run first found it gone from the config
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,35 @@ _ENTRY_COLUMNS = (
 )
 
 
+class StateReader(Protocol):
+    """What status and explain read: ``StateView`` (SQLite) or ``RedisView`` (the shared index)."""
+
+    def close(self) -> None: ...
+    def counts(self) -> tuple[int, int]: ...
+    def feeds(self) -> list[FeedRow]: ...
+    def entries_for(self, link: str) -> list[EntryRow]: ...
+    def entry(self, article_id: int) -> EntryRow | None: ...
+    def members(self, story_id: str) -> list[EntryRow]: ...
+    def story(self, story_id: str) -> StoryRow | None: ...
+
+
+def open_view(config: Config) -> StateReader:
+    """The read-only view of ``config``'s state: the SQLite file, or with ``[index] backend =
+    "redis"`` the shared Redis index (entries, stories) beside the host's file (feed health, when
+    the file exists). Raises StateError when there is nothing to read or Redis does not answer."""
+    if config.index.backend == "redis":
+        from pipeline.store.redis_view import RedisView  # only Redis users import redis-py
+
+        local = StateView(config.state.path) if config.state.path.exists() else None
+        try:
+            return RedisView(local, config.index)
+        except BaseException:
+            if local is not None:
+                local.close()
+            raise
+    return StateView(config.state.path)
+
+
 class StateView:
     """Read-only queries over a state file written by ``syndedup run``."""
 
@@ -114,6 +146,7 @@ class StateView:
         columns = self._columns("feeds")
         has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
         extra = (", next_fetch_after" if has_next else ", NULL") + (", dead" if has_dead else ", NULL")
+        extra += ", removed_at" if "removed_at" in columns else ", NULL"
         rows = self.db.execute(
             "SELECT f.name, f.url, f.last_attempt, f.last_success, f.last_error,"
             " f.consecutive_failures, f.entries,"
@@ -133,6 +166,7 @@ class StateView:
                 dead=None if row[9] is None else bool(row[9]),
                 has_next_fetch=has_next,
                 has_dead=has_dead,
+                removed_at=row[10],
             )
             for row in rows
         ]
