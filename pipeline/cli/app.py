@@ -18,9 +18,9 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
-from pipeline.cli.check import check_config, missing_feed_files, summary
+from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
 from pipeline.cli.explain import explain, format_explanation
-from pipeline.cli.import_opml import OpmlError, apply_import, plan_import, read_opml
+from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
 from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
@@ -45,7 +45,7 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         type=Path,
-        default=Path("config.toml"),
+        default=None,  # resolved in main(): it may also come before the command's name
         help="path of the config file (default: ./config.toml)",
     )
     loudness = common.add_mutually_exclusive_group()
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Merge republished news from many feeds into one attributed RSS and Atom feed.",
     )
     parser.add_argument("--version", action="version", version=f"syndedup {__version__}")
+    parser.add_argument(
+        "--config",
+        dest="config_first",
+        type=Path,
+        metavar="CONFIG",
+        help="path of the config file (default: ./config.toml); also accepted after COMMAND",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = _common_options()
     run_parser = commands.add_parser(
@@ -147,6 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+    first, after = getattr(args, "config_first", None), getattr(args, "config", None)
+    if first is not None and after is not None and first != after:
+        print(
+            f"syndedup: error: --config given twice ({first} before {args.command}, {after} after it); "
+            "give it once",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    args.config = after or first or Path("config.toml")
     # getattr: a subcommand added without the common options still gets the default logging.
     _configure_logging(
         getattr(args, "verbose", False), getattr(args, "quiet", False), getattr(args, "log_format", "text")
@@ -228,6 +244,9 @@ def _check(args: argparse.Namespace) -> int:
     config = result.config
     for name in missing_feed_files(config):
         _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
+    shared_id = shared_atom_id(config)
+    if shared_id:
+        _say(args, f"warning: {shared_id}", logging.WARNING)
     if not args.quiet:
         print("\n".join(summary(config)))
     return EXIT_OK
@@ -287,8 +306,9 @@ def _status(args: argparse.Namespace) -> int:
 
 def _import_opml(args: argparse.Namespace) -> int:
     path: Path = args.config
+    created = not path.exists()  # no config yet: start one with the required tables
     try:
-        text = _read_config_text(path)
+        text = NEW_CONFIG if created else _read_config_text(path)
         document = tomlkit.parse(text)
         feeds = read_opml(args.file)
         plan = plan_import(document, feeds)
@@ -307,8 +327,14 @@ def _import_opml(args: argparse.Namespace) -> int:
         _say(args, f"import failed, config unchanged: {exc}")
         return EXIT_FAILED
     verb = "would add" if args.dry_run else "added"
+    for _feed, reason in plan.skipped:
+        if reason.endswith("; refused"):
+            _say(args, f"warning: {args.file.name}: {reason}", logging.WARNING)
     if not args.quiet:
-        print(f"syndedup: {verb} {len(plan.added)} of {len(feeds)} feeds from {args.file.name} to {path}")
+        if created and plan.added:
+            print(f"syndedup: {'would create' if args.dry_run else 'created'} {path}")
+        feeds_text = plural(len(feeds), "feed")
+        print(f"syndedup: {verb} {len(plan.added)} of {feeds_text} from {args.file.name} to {path}")
         for feed in plan.added:
             print(f"  + {feed.name}  {feed.url}")
         for feed, reason in plan.skipped:
@@ -390,6 +416,9 @@ def _add_serve_parser(commands: argparse._SubParsersAction, common: argparse.Arg
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; exit 2 on a config error, 1 when the server cannot start."""
+    if not 0 <= args.port <= 65535:
+        _say(args, f"--port {args.port}: not a TCP port (0 to 65535; 0 picks a free one)")
+        return EXIT_USAGE
     try:
         server = make_server(load_config(args.config).output, args.host, args.port)
     except ConfigError as exc:

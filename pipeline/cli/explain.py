@@ -130,7 +130,8 @@ def _why_joined(item: Explanation, config: Config) -> list[str]:
     if entry.match_article is None:
         if not entry.signed:
             return [
-                f"It has {entry.tokens} words, fewer than [dedup] min_tokens = {config.dedup.min_tokens} "
+                f"It has {_count(entry.tokens, 'word', 'words')}, fewer than [dedup] min_tokens = "
+                f"{config.dedup.min_tokens} "
                 "when it arrived, so it has no signature and is never compared: a story of its own."
             ]
         lines = ["When it arrived it matched no earlier entry, so it started this story."]
