@@ -83,9 +83,9 @@ def load_stories(
 def without_feeds(story: Story, removed: Collection[str]) -> Story | None:
     """The story as the outputs show it once the ``removed`` feeds left the config: None when all its
     members came from them; else its other members, and when its original was one of the removed,
-    the earliest remaining full (non-teaser) member shown as the original, credited to its own
-    feed unless the stored credit names another outlet. The state is not changed, so putting the
-    feed back in the config shows the story as it was."""
+    the earliest remaining full (non-teaser) member shown as the original. The credited source is
+    kept: the story was first published by that outlet whether or not we still follow its feed.
+    The state is not changed, so putting the feed back in the config shows the story as it was."""
     kept = tuple(m for m in story.members if m.feed not in removed)
     if len(kept) == len(story.members):
         return story
@@ -97,12 +97,7 @@ def without_feeds(story: Story, removed: Collection[str]) -> Story | None:
     first = min(full, key=lambda m: (m.published, m.article_id))
     canonical = replace(first, relation="original", similarity=1.0)
     members = tuple(canonical if m is first else m for m in kept)
-    credited = story.credited_source
-    if credited is None or credited == story.canonical.feed:
-        credited = canonical.feed
-    return replace(
-        story, canonical=canonical, credited_source=credited, title=canonical.title, members=members
-    )
+    return replace(story, canonical=canonical, title=canonical.title, members=members)
 
 
 def emit(
