@@ -123,7 +123,7 @@ def test_removing_the_original_s_feed_shows_the_next_full_member_as_original(dem
 
 
 def test_removed_feed_days_keeps_a_removed_feed_in_the_outputs_until_due(demo: Path) -> None:
-    edit_config(demo, "lock_wait = 0 ", "removed_feed_days = 2\nlock_wait = 0 ")
+    edit_config(demo, "removed_feed_days = 0 ", "removed_feed_days = 2 ")
     start = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     run(load_config(demo / "config.toml"), now=start)
     drop_feed(demo, WORLD_DESK)
