@@ -110,7 +110,8 @@ def test_changing_your_mind_walks_through_a_rename_and_a_removal(demo: Path, cli
     config.write_text(original.replace('name = "World Desk"', 'name = "World Desk Online"'))
     renamed = cli("run", "--config", str(config))
     assert "0 new entries" in renamed.out and "renamed 'World Desk Online'" in renamed.err
-    config.write_text(original.replace('[[feeds]]\nname = "World Desk"\nurl = "feeds/world-desk.xml"\n\n', ""))
+    world_desk = '[[feeds]]\nname = "World Desk"\nurl = "feeds/world-desk.xml"\n\n'
+    config.write_text(original.replace(world_desk, ""))
     removed = cli("run", "--config", str(config))
     assert "1 story in clusters.jsonl" in removed.out  # World Desk's three stories of one left
     status = cli("status", "--config", str(config)).out
