@@ -31,7 +31,7 @@ from pipeline.outputs.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serv
 from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
-from pipeline.store.view import open_view
+from pipeline.store.readers import open_view
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
-from pipeline.config import Config
 from pipeline.errors import StateError
 
 
@@ -87,23 +86,6 @@ class StateReader(Protocol):
     def entry(self, article_id: int) -> EntryRow | None: ...
     def members(self, story_id: str) -> list[EntryRow]: ...
     def story(self, story_id: str) -> StoryRow | None: ...
-
-
-def open_view(config: Config) -> StateReader:
-    """The read-only view of ``config``'s state: the SQLite file, or with ``[index] backend =
-    "redis"`` the shared Redis index (entries, stories) beside the host's file (feed health, when
-    the file exists). Raises StateError when there is nothing to read or Redis does not answer."""
-    if config.index.backend == "redis":
-        from pipeline.store.redis_view import RedisView  # only Redis users import redis-py
-
-        local = StateView(config.state.path) if config.state.path.exists() else None
-        try:
-            return RedisView(local, config.index)
-        except BaseException:
-            if local is not None:
-                local.close()
-            raise
-    return StateView(config.state.path)
 
 
 class StateView:
