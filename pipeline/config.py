@@ -62,6 +62,10 @@ class StateConfig:
     # Stories not updated for this many days (no member published, none added) are deleted (with
     # their articles, signatures and LSH buckets) in the run's transaction. None: keep everything.
     retention_days: int | None = None
+    # A feed removed from the config leaves the outputs this many days after the first run without
+    # it (its entries stay in the state: putting the feed back shows them again). 0: at once, which
+    # is what removing a feed usually means; more gives readers time to see the last items go.
+    removed_feed_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     feeds = _parse_feeds(data.get("feeds"), base, path)
     output = _parse_output(_table(data, "output", path, required=True), base, path)
     state_table = _table(data, "state", path, required=True)
-    _reject_unknown(state_table, ("path", "lock_wait", "retention_days"), "state.", path)
+    _reject_unknown(state_table, ("path", "lock_wait", "retention_days", "removed_feed_days"), "state.", path)
     retention_days = None
     if "retention_days" in state_table:
         retention_days = _number(state_table["retention_days"], int, "state.retention_days", path, minimum=1)
@@ -226,6 +230,9 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         path=_path(state_table, "path", "state.", base, path),
         lock_wait=_number(state_table.get("lock_wait", 0.0), float, "state.lock_wait", path, 0, 86400),
         retention_days=retention_days,
+        removed_feed_days=_number(
+            state_table.get("removed_feed_days", 0), int, "state.removed_feed_days", path, 0, 36500
+        ),
     )
     fetch = _parse_flat(FetchConfig, _table(data, "fetch", path), "fetch.", path)
     _check_fetch(fetch, path)
@@ -285,7 +292,7 @@ def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
         if name in seen:
             raise _fail(path, prefix + "name", f"duplicate feed name {name!r} (names must be unique)")
         seen.add(name)
-        url = _feed_url(_string(table, "url", prefix, path), base)
+        url = _feed_url(_string(table, "url", prefix, path), base, prefix + "url", path)
         full_text = table.get("full_text", "auto")
         if full_text != "auto" and not isinstance(full_text, bool):
             raise _fail(path, prefix + "full_text", f'must be true, false or "auto", got {full_text!r}')
@@ -293,11 +300,22 @@ def _parse_feeds(value: Any, base: Path, path: Path) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
-def _feed_url(url: str, base: Path) -> str:
-    """Keep http(s) and file URLs; turn a plain path into an absolute file path."""
+def _feed_url(url: str, base: Path, key: str, path: Path) -> str:
+    """Keep http(s) and file URLs; turn a plain path into an absolute file path. Any other scheme
+    (``ftp:``, ``javascript:``, ``mailto:``, ...) is a ConfigError naming ``key``: read as a path,
+    it would only fail later as "file not found"."""
     scheme = urlparse(url).scheme.lower()
     if scheme in ("http", "https", "file"):
+        if scheme != "file" and not urlparse(url).netloc:
+            raise _fail(path, key, f"{url!r} has no host (write it as {scheme}://host/path)")
         return url
+    if scheme and len(scheme) > 1:  # one letter: a Windows drive ("C:\\feeds\\a.xml"), a path
+        raise _fail(
+            path,
+            key,
+            f"{url!r}: the {scheme}: scheme is not supported "
+            "(use an http:// or https:// URL, a file:// URL or a file path)",
+        )
     candidate = Path(url).expanduser()
     return str(candidate if candidate.is_absolute() else (base / candidate))
 

@@ -214,6 +214,13 @@ class RunReport:
     feeds_not_modified: int = 0
     entries_too_old: int = 0  # new entries older than [state] retention_days, not stored
     stories_pruned: int = 0  # stories deleted by [state] retention_days
+    feeds_total: int = 0  # feeds this run was to read (its shard's, or all configured)
+    # Feeds not fetched this run (backing off, or dead after a 410): name -> allowed again (None: dead).
+    skipped_feeds: dict[str, datetime | None] = field(default_factory=dict)
+    renamed_feeds: list[tuple[str, str]] = field(default_factory=list)  # (old, new), matched by URL
+    removed_feeds: list[str] = field(default_factory=list)  # left out of the outputs
+    outputs_written: list[str] = field(default_factory=list)  # file names rewritten by emit
+    outputs_unchanged: list[str] = field(default_factory=list)  # already held the same bytes
     # Wall-clock seconds per stage (fetch_parse, record, normalize, boilerplate, signature, dedup,
     # attribute, commit, emit), for bench/throughput.py and --verbose; never asserted on.
     stage_seconds: dict[str, float] = field(default_factory=dict)

@@ -27,7 +27,7 @@ from pipeline.shard import Shard
 from pipeline.sources.fulltext import feed_hosts, fetch_pages, use_full_text
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
-from pipeline.stages.emit import emit
+from pipeline.stages.emit import EmitSummary, emit
 from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
@@ -97,11 +97,13 @@ def run(
     now: datetime | None = None,
     progress: ProgressCallback = no_progress,
     shard: Shard | None = None,
+    force: bool = False,
 ) -> RunReport:
     """Run every stage once for ``config``; return the counts. Raises SyndedupError subclasses.
 
     ``progress`` is called after each feed is fetched, each entry is detected and when emit ends.
-    With ``shard``, only that shard's feeds are fetched (the others are another host's).
+    With ``shard``, only that shard's feeds are fetched (the others are another host's). ``force``
+    fetches feeds that are backing off or marked dead too (``syndedup run --force``).
     """
     moment = now or now_utc()
     feeds = shard.select(config.feeds) if shard else config.feeds
@@ -110,10 +112,11 @@ def run(
         state: Store = local
         try:
             state = open_store(config, local)
-            report = RunReport()
+            report = RunReport(feeds_total=len(feeds))
+            report.renamed_feeds = follow_renames(state, config, feeds)
             clock = StageClock(report.stage_seconds)
             with clock.stage("fetch_parse"):
-                results = _fetch_all(config, feeds, state, moment, progress)
+                results = _fetch_all(config, feeds, state, moment, progress, force)
                 fetch_pages(results, config, state, moment)  # article pages for teasers, cached
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
@@ -122,6 +125,7 @@ def run(
                     new_articles = _within_retention(new_articles, config, report, moment)
                 _detect(state, config, new_articles, report, moment, progress, clock, updated)
                 _prune(state, config, report, moment)
+                removed = removed_feeds(state, config, moment)
                 crash_point("before-commit")
             del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
             # "commit" then holds only what the stages inside the transaction did not take.
@@ -131,8 +135,12 @@ def run(
             crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))
             with clock.stage("emit"):
-                report.items_written = emit(state, config.output)
-                report.stories_total = len(state.stories())
+                written = EmitSummary()
+                report.items_written = emit(state, config.output, removed, written)
+                report.stories_total = written.stories
+                report.removed_feeds = sorted(removed)
+                report.outputs_written = [path.name for path in written.written]
+                report.outputs_unchanged = [path.name for path in written.unchanged]
             progress(ProgressEvent("emit", 1, 1))
             log.info(
                 "seconds per stage: %s",
@@ -143,37 +151,90 @@ def run(
     return report
 
 
-def emit_outputs(config: Config) -> tuple[int, int]:
+def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]:
     """Write the outputs from the stored state alone; return (items written, stories).
 
     With Redis, the stories every host committed (read as one snapshot, so no lock is needed);
     with SQLite, under the run lock, so that a run's commit never lands between emit's reads.
     """
+    moment = now or now_utc()
+    summary = EmitSummary()
     if config.index.backend == "redis":
         local = State(config.state.path)
         state: Store = local
         try:
             state = open_store(config, local)
-            return emit(state, config.output), len(state.stories())
+            emit(state, config.output, removed_feeds(state, config, moment), summary)
+            return summary.items, summary.stories
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
         local = State(config.state.path)
         try:
-            return emit(local, config.output), len(local.stories())
+            emit(local, config.output, removed_feeds(local, config, moment), summary)
+            return summary.items, summary.stories
         finally:
             local.close()
 
 
+def follow_renames(state: Store, config: Config, feeds: tuple[FeedConfig, ...]) -> list[tuple[str, str]]:
+    """Rename the stored feeds whose config name changed while their URL did not; return (old, new).
+
+    A configured feed the state does not know by name is the renamed one when exactly one stored
+    feed that the config no longer names has its URL (and no other configured feed has it). Without
+    this, its entries would all look new under the new name and the outlet would republish itself.
+    """
+    known = state.feed_info()
+    configured = {feed.name for feed in config.feeds}
+    gone_by_url: dict[str, list[str]] = {}
+    for name, info in known.items():
+        if name not in configured:
+            gone_by_url.setdefault(info[0], []).append(name)
+    same_url = {feed.url: sum(f.url == feed.url for f in config.feeds) for feed in feeds}
+    renames = [
+        (gone_by_url[feed.url][0], feed.name)
+        for feed in feeds
+        if feed.name not in known and len(gone_by_url.get(feed.url, ())) == 1 and same_url[feed.url] == 1
+    ]
+    if renames:
+        with state.transaction():
+            for old, new in renames:
+                entries = state.rename_feed(old, new)
+                log.warning(
+                    "feed %r was renamed %r (same url): its %d stored entries follow the new name",
+                    old,
+                    new,
+                    entries,
+                    extra={"feed": new},
+                )
+    return renames
+
+
+def removed_feeds(state: Store, config: Config, moment: datetime) -> frozenset[str]:
+    """Feeds of the state that the config no longer lists and that have been gone for
+    ``[state] removed_feed_days``: the outputs leave their entries out. Notes in the host's state
+    when each feed was first seen gone (a feed only another host fetched counts from now)."""
+    configured = {feed.name for feed in config.feeds}
+    since = state.mark_removed_feeds(configured, moment)
+    cutoff = moment - timedelta(days=config.state.removed_feed_days)
+    gone = [name for name in state.feed_info() if name not in configured]
+    return frozenset(name for name in gone if since.get(name, moment) <= cutoff)
+
+
 def _fetch_all(
-    config: Config, feeds: tuple[FeedConfig, ...], state: Store, moment: datetime, progress: ProgressCallback
+    config: Config,
+    feeds: tuple[FeedConfig, ...],
+    state: Store,
+    moment: datetime,
+    progress: ProgressCallback,
+    force: bool = False,
 ) -> list[FetchResult]:
     """ingest every feed, reporting each one to ``progress`` as it finishes."""
     total = len(feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
     for result in ingest(
-        feeds, config.fetch, state.feed_health, moment, state.feed_digest, state.known_entry_keys
+        feeds, config.fetch, state.feed_health, moment, state.feed_digest, state.known_entry_keys, force
     ):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
@@ -198,6 +259,7 @@ def _record_fetches(
             log.warning("feed %r: %s", result.feed, warning, extra={"feed": result.feed})
         if result.skipped:
             report.feeds_skipped += 1
+            report.skipped_feeds[result.feed] = result.next_fetch_after
             (log.warning if result.dead else log.info)(
                 "feed %r %s", result.feed, result.skipped, extra={"feed": result.feed}
             )

@@ -90,9 +90,32 @@ def test_a_newcomer_following_the_readme_finds_why_two_entries_were_merged(
         result = cli(*command.split()[1:], "--config", str(config))
         assert result.code == 0, (command, result.err)
         outputs[command.split()[1]] = result.out
-    assert "3 feeds read; 3 new entries (2 joined a story, 1 new stories)" in outputs["run"]
+    assert "3 feeds read; 3 new entries (2 joined a story, 1 new story)" in outputs["run"]
     assert re.search(r"News Aggregator\s+\S+Z\s+ok\s+1\s+1\s+0", outputs["status"])
     explained = outputs["explain"]
     assert "this entry is    a teaser of the original" in explained
     assert "credited source  Voice of America" in explained
     assert "1.00 >= 0.70 ([dedup] teaser_containment)" in explained
+
+
+def test_changing_your_mind_walks_through_a_rename_and_a_removal(demo: Path, cli) -> None:
+    """The README's "Changing your mind" section, done on the demo: a rename keeps every entry
+    (nothing new), a removal shows the feed as the section says, putting it back restores it."""
+    section = README[README.index("## Changing your mind") : README.index("## Exit codes")]
+    for promise in ("(removed from config)", "`[state] removed_feed_days`", "syndedup run --force"):
+        assert promise in section
+    config = demo / "config.toml"
+    original = config.read_text(encoding="utf-8")
+    assert cli("run", "--config", str(config)).code == 0
+    config.write_text(original.replace('name = "World Desk"', 'name = "World Desk Online"'))
+    renamed = cli("run", "--config", str(config))
+    assert "0 new entries" in renamed.out and "renamed 'World Desk Online'" in renamed.err
+    world_desk = '[[feeds]]\nname = "World Desk"\nurl = "feeds/world-desk.xml"\n\n'
+    config.write_text(original.replace(world_desk, ""))
+    removed = cli("run", "--config", str(config))
+    assert "1 story in clusters.jsonl" in removed.out  # World Desk's three stories of one left
+    status = cli("status", "--config", str(config)).out
+    assert re.search(r"World Desk Online \(removed from config\).*never \(removed\)", status)
+    config.write_text(original.replace('name = "World Desk"', 'name = "World Desk Online"'))
+    back = cli("run", "--config", str(config))
+    assert "0 new entries" in back.out and "4 stories in clusters.jsonl" in back.out

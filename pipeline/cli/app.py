@@ -1,7 +1,8 @@
 """The command line: the only place that parses argv, configures logging, prints and picks exit codes.
 
 Exit codes: 0 outputs written (some feeds may have failed; each failure is logged), 1 the run
-failed and nothing was written, 2 usage or configuration error.
+failed and nothing was written, 2 usage or configuration error, 3 feeds are configured and none
+could be read (the outputs were still written, from the stored state): an outage for monitoring.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
-from pipeline.cli.check import check_config, missing_feed_files, summary
+from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
 from pipeline.cli.explain import explain, format_explanation
-from pipeline.cli.import_opml import OpmlError, apply_import, plan_import, read_opml
+from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
+from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
 from pipeline.outputs.atomic import write_atomic
@@ -29,9 +31,9 @@ from pipeline.outputs.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serv
 from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
-from pipeline.store.view import StateView
+from pipeline.store.readers import open_view
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 Handler = Callable[[argparse.Namespace], int]
@@ -43,7 +45,7 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         type=Path,
-        default=Path("config.toml"),
+        default=None,  # resolved in main(): it may also come before the command's name
         help="path of the config file (default: ./config.toml)",
     )
     loudness = common.add_mutually_exclusive_group()
@@ -64,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Merge republished news from many feeds into one attributed RSS and Atom feed.",
     )
     parser.add_argument("--version", action="version", version=f"syndedup {__version__}")
+    parser.add_argument(
+        "--config",
+        dest="config_first",
+        type=Path,
+        metavar="CONFIG",
+        help="path of the config file (default: ./config.toml); also accepted after COMMAND",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = _common_options()
     run_parser = commands.add_parser(
@@ -79,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K/N",
         help="run only shard K of N of the feeds (by a stable hash of each feed's name), for several "
         'hosts sharing one [index] backend = "redis"',
+    )
+    run_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="fetch every feed now, also those backing off after failures or marked dead after a 410 "
+        "(for this run; a success clears the mark)",
     )
     run_parser.set_defaults(handler=_run)
     check_parser = commands.add_parser(
@@ -139,6 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+    first, after = getattr(args, "config_first", None), getattr(args, "config", None)
+    if first is not None and after is not None and first != after:
+        print(
+            f"syndedup: error: --config given twice ({first} before {args.command}, {after} after it); "
+            "give it once",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    args.config = after or first or Path("config.toml")
     # getattr: a subcommand added without the common options still gets the default logging.
     _configure_logging(
         getattr(args, "verbose", False), getattr(args, "quiet", False), getattr(args, "log_format", "text")
@@ -164,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         shard = Shard.parse(args.shard) if args.shard else None
         with _progress(args) as progress:
-            report = run(config, progress=progress, shard=shard)
+            report = run(config, progress=progress, shard=shard, force=args.force)
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -181,14 +205,10 @@ def _run(args: argparse.Namespace) -> int:
         _say(args, "interrupted; the state is as the last complete run left it")
         return EXIT_INTERRUPTED
     if not args.quiet:
-        failed = f", {report.feeds_failed} failed" if report.feeds_failed else ""
-        updated = f", {report.entries_updated} updated in place" if report.entries_updated else ""
-        print(
-            f"syndedup: {report.feeds_ok} feeds read{failed}; {report.entries_new} new entries{updated} "
-            f"({report.joined_story} joined a story, {report.new_stories} new stories); "
-            f"{report.items_written} items written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {report.stories_total} stories in {config.output.report.name}"
-        )
+        print(run_summary(report, config))
+    if is_outage(report):
+        _say(args, outage_message(report))
+        return EXIT_NO_FEED_READ
     return EXIT_OK
 
 
@@ -224,6 +244,9 @@ def _check(args: argparse.Namespace) -> int:
     config = result.config
     for name in missing_feed_files(config):
         _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
+    shared_id = shared_atom_id(config)
+    if shared_id:
+        _say(args, f"warning: {shared_id}", logging.WARNING)
     if not args.quiet:
         print("\n".join(summary(config)))
     return EXIT_OK
@@ -232,9 +255,12 @@ def _check(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        with StateView(config.state.path) as view:
+        view = open_view(config)
+        try:
             found = explain(view, args.link)
             texts = [format_explanation(item, config) for item in found]
+        finally:
+            view.close()
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -255,10 +281,15 @@ def _explain(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        if config.state.path.exists():
-            with StateView(config.state.path) as view:
+        if config.state.path.exists() or config.index.backend == "redis":
+            view = open_view(config)
+            try:
                 rows = feed_statuses(config, view)
+            finally:
+                view.close()
             note = f"state: {config.state.path}"
+            if config.index.backend == "redis":
+                note += f" (feed health); entries and stories: {config.index.url} ([index] backend = redis)"
         else:
             rows = feed_statuses(config, None)
             note = f"state: {config.state.path} (not created yet: no run so far)"
@@ -275,8 +306,9 @@ def _status(args: argparse.Namespace) -> int:
 
 def _import_opml(args: argparse.Namespace) -> int:
     path: Path = args.config
+    created = not path.exists()  # no config yet: start one with the required tables
     try:
-        text = _read_config_text(path)
+        text = NEW_CONFIG if created else _read_config_text(path)
         document = tomlkit.parse(text)
         feeds = read_opml(args.file)
         plan = plan_import(document, feeds)
@@ -295,8 +327,14 @@ def _import_opml(args: argparse.Namespace) -> int:
         _say(args, f"import failed, config unchanged: {exc}")
         return EXIT_FAILED
     verb = "would add" if args.dry_run else "added"
+    for _feed, reason in plan.skipped:
+        if reason.endswith("; refused"):
+            _say(args, f"warning: {args.file.name}: {reason}", logging.WARNING)
     if not args.quiet:
-        print(f"syndedup: {verb} {len(plan.added)} of {len(feeds)} feeds from {args.file.name} to {path}")
+        if created and plan.added:
+            print(f"syndedup: {'would create' if args.dry_run else 'created'} {path}")
+        feeds_text = plural(len(feeds), "feed")
+        print(f"syndedup: {verb} {len(plan.added)} of {feeds_text} from {args.file.name} to {path}")
         for feed in plan.added:
             print(f"  + {feed.name}  {feed.url}")
         for feed, reason in plan.skipped:
@@ -356,8 +394,8 @@ def _emit(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not args.quiet:
         print(
-            f"syndedup: {items} items written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {stories} stories in {config.output.report.name}"
+            f"syndedup: {plural(items, 'item')} written to {config.output.rss.name} and "
+            f"{config.output.atom.name}; {plural(stories, 'story', 'stories')} in {config.output.report.name}"
         )
     return EXIT_OK
 
@@ -378,6 +416,9 @@ def _add_serve_parser(commands: argparse._SubParsersAction, common: argparse.Arg
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; exit 2 on a config error, 1 when the server cannot start."""
+    if not 0 <= args.port <= 65535:
+        _say(args, f"--port {args.port}: not a TCP port (0 to 65535; 0 picks a free one)")
+        return EXIT_USAGE
     try:
         server = make_server(load_config(args.config).output, args.host, args.port)
     except ConfigError as exc:

@@ -189,7 +189,23 @@ def _state_note(path: Path) -> str:
             entries, stories = view.counts()
     except StateError as exc:
         return f"exists but cannot be read: {exc}"
-    return f"exists: {entries} entries in {stories} stories"
+    entries_text = f"{entries} {'entry' if entries == 1 else 'entries'}"
+    return f"exists: {entries_text} in {stories} {'story' if stories == 1 else 'stories'}"
+
+
+DEFAULT_LINK = "http://localhost/"
+
+
+def shared_atom_id(config: Config) -> str | None:
+    """A warning when ``[output] link`` is the default: it is also the Atom feed's id, so every install
+    that keeps it publishes the same id and a reader following two of them may merge them. Not made
+    unique by default: changing the id of a feed already published makes readers see a new feed."""
+    if config.output.link != DEFAULT_LINK:
+        return None
+    return (
+        f"[output] link is {DEFAULT_LINK!r}, which is also the Atom feed id: every install that keeps "
+        "it publishes the same id; set it to the address of your site (e.g. https://example.org/news/)"
+    )
 
 
 def missing_feed_files(config: Config) -> list[str]:

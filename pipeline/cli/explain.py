@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.config import Config
-from pipeline.store.view import EntryRow, StateView, StoryRow
+from pipeline.store.view import EntryRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 
 MEASURES = {
@@ -33,7 +33,7 @@ class Explanation:
     matched: EntryRow | None
 
 
-def explain(view: StateView, link: str) -> list[Explanation]:
+def explain(view: StateReader, link: str) -> list[Explanation]:
     """Explanations for every entry whose link or GUID is ``link`` (or the original of story ``link``)."""
     entries = view.entries_for(link)
     if not entries:
@@ -131,7 +131,8 @@ def _why_joined(item: Explanation, config: Config) -> list[str]:
     if entry.match_article is None:
         if not entry.signed:
             return [
-                f"It has {entry.tokens} words, fewer than [dedup] min_tokens = {config.dedup.min_tokens} "
+                f"It has {_count(entry.tokens, 'word', 'words')}, fewer than [dedup] min_tokens = "
+                f"{config.dedup.min_tokens} "
                 "when it arrived, so it has no signature and is never compared: a story of its own."
             ]
         lines = ["When it arrived it matched no earlier entry, so it started this story."]

@@ -111,7 +111,10 @@ def plan_import(document: tomlkit.TOMLDocument, feeds: list[OpmlFeed]) -> Import
     names = {str(table.get("name", "")).casefold() for table in existing}
     plan = ImportPlan()
     for feed in feeds:
-        if url_key(feed.url) in urls:
+        refused = _refused_url(feed.url)
+        if refused:
+            plan.skipped.append((feed, f"outline {feed.name!r}: {refused}; refused"))
+        elif url_key(feed.url) in urls:
             plan.skipped.append((feed, "its URL is already in the config"))
         elif feed.name.casefold() in names:
             plan.skipped.append(
@@ -122,6 +125,33 @@ def plan_import(document: tomlkit.TOMLDocument, feeds: list[OpmlFeed]) -> Import
             urls.add(url_key(feed.url))
             names.add(feed.name.casefold())
     return plan
+
+
+def _refused_url(url: str) -> str | None:
+    """Why an OPML feed URL is not imported, or None: only absolute http(s) URLs are (an OPML file
+    comes from elsewhere; a relative URL has no base here, and a file: or ftp: URL is not a feed
+    someone subscribed to over the web)."""
+    parsed = urlparse(url)
+    if parsed.scheme.lower() not in ("http", "https"):
+        return f"{url!r} is not an http(s) URL" if parsed.scheme else f"{url!r} is a relative URL"
+    if not parsed.netloc:
+        return f"{url!r} has no host"
+    return None
+
+
+NEW_CONFIG = """\
+# syndedup configuration, created by `syndedup import-opml`.
+# Every key and its default: README.md, "Configuration reference". Check it with `syndedup check`.
+
+[output]
+rss = "out/feed.rss"            # the deduplicated feed, RSS 2.0
+atom = "out/feed.atom"          # the same, Atom 1.0
+report = "out/clusters.jsonl"   # which entries were merged into which story
+# link = "https://example.org/news/"  # your site: also the Atom feed's id (default http://localhost/)
+
+[state]
+path = "state/syndedup.sqlite"  # what earlier runs saw; keep it between runs
+"""
 
 
 def apply_import(document: tomlkit.TOMLDocument, plan: ImportPlan) -> None:

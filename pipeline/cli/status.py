@@ -1,7 +1,9 @@
 """``syndedup status``: every feed's last fetch, result, entry count, failures and next fetch.
 
 Configured feeds come first, in config order; feeds the state remembers but the config no longer
-lists follow, marked as such. Columns a state file may not have (next fetch, dead) show "-".
+lists follow, marked "(removed from config)": they are not fetched any more, and their entries leave
+the outputs after ``[state] removed_feed_days`` (they stay in the state). Columns a state file may
+not have (next fetch, dead) show "-".
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.config import Config
-from pipeline.store.view import FeedRow, StateView
+from pipeline.store.view import FeedRow, StateReader
 
 NONE = "-"
 
@@ -30,7 +32,7 @@ class FeedStatus:
     last_success: str | None = None
 
 
-def feed_statuses(config: Config, view: StateView | None) -> list[FeedStatus]:
+def feed_statuses(config: Config, view: StateReader | None) -> list[FeedStatus]:
     """One FeedStatus per configured feed, then per feed only the state knows."""
     health = {feed.name: feed for feed in view.feeds()} if view else {}
     rows = [_status(feed.name, health.pop(feed.name, None), True) for feed in config.feeds]
@@ -50,6 +52,8 @@ def _status(name: str, feed: FeedRow | None, in_config: bool) -> FeedStatus:
         next_fetch = feed.next_fetch_after or "next run"
     if feed.dead:
         next_fetch = "never (dead)"
+    if not in_config:
+        next_fetch = "never (removed)"
     return FeedStatus(
         name=name,
         last_fetch=feed.last_attempt or "never",
@@ -71,7 +75,7 @@ def format_status(rows: list[FeedStatus]) -> str:
     """A plain aligned table (readable in a terminal, a mail from cron, or through grep)."""
     table = [HEADERS] + [
         (
-            row.name if row.in_config else f"{row.name} (not in config)",
+            row.name if row.in_config else f"{row.name} (removed from config)",
             row.last_fetch,
             row.result,
             row.entries,

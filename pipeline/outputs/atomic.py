@@ -36,11 +36,15 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
-def write_if_changed(path: Path, data: bytes) -> None:
-    """Write atomically unless the file already holds exactly ``data`` (keeps its mtime)."""
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write atomically unless the file already holds exactly ``data`` (keeps its mtime).
+
+    Returns True when the file was (re)written, False when it already held ``data``.
+    """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
+            return False
     except OSError:
         pass
     write_atomic(path, data)
+    return True

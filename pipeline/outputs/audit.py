@@ -163,10 +163,10 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
         "</header>",
         "<main>",
         '<ul class="totals">',
-        f'<li id="total-stories"><b>{len(stories)}</b> stories</li>',
+        f'<li id="total-stories"><b>{len(stories)}</b> {_noun(len(stories), "story", "stories")}</li>',
         f'<li id="total-merged"><b>{len(merged)}</b> with republished copies or teasers</li>',
-        f'<li id="total-copies"><b>{copies}</b> copies</li>',
-        f'<li id="total-teasers"><b>{teasers}</b> teasers</li>',
+        f'<li id="total-copies"><b>{copies}</b> {_noun(copies, "copy", "copies")}</li>',
+        f'<li id="total-teasers"><b>{teasers}</b> {_noun(teasers, "teaser", "teasers")}</li>',
         f"<li><b>{_date(newest) if newest else '–'}</b> newest update</li>",
         "</ul>",
     ]
@@ -186,6 +186,11 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
         ]
     )
     return "\n".join(parts).encode("utf-8")
+
+
+def _noun(n: int, one: str, many: str) -> str:
+    """The noun that agrees with ``n`` ("1 teaser", "2 teasers")."""
+    return one if n == 1 else many
 
 
 def _story(story: Story, texts: Mapping[int, str]) -> str:
@@ -233,9 +238,12 @@ def _diff_block(member: Member, canonical: Member, original_text: str, member_te
     what = (
         f"{html.escape(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
     )
-    counts = f"{change.removed} words removed, {change.added} added"
+    counts = f"{change.removed} {_noun(change.removed, 'word', 'words')} removed, {change.added} added"
     if teaser:
-        counts += f"; compared with the original's first {change.compared} of {change.original_words} words"
+        words_total = _noun(change.original_words, "word", "words")
+        counts += (
+            f"; compared with the original's first {change.compared} of {change.original_words} {words_total}"
+        )
     out = [
         f'<details class="diff {member.relation}" open>',
         f"<summary>What {what} changed: {counts}</summary>",

@@ -7,13 +7,27 @@ Retry-After are tested with a fake clock instead of sleeping.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlparse
 
 from pipeline.config import FeedConfig, FetchConfig
 from pipeline.models import FeedHealth
 
 
-def skip_reason(health: FeedHealth, now: datetime) -> str | None:
-    """Why a feed must not be fetched now, or None to fetch it."""
+def is_remote(url: str) -> bool:
+    """True for an http(s) URL: the only feeds that back off (a local file costs nobody anything,
+    and once it is fixed it must be read at the next run, not hours later)."""
+    return urlparse(url).scheme.lower() in ("http", "https")
+
+
+def skip_reason(health: FeedHealth, now: datetime, url: str | None = None, force: bool = False) -> str | None:
+    """Why a feed must not be fetched now, or None to fetch it.
+
+    ``url``: the feed's config URL; a local file (not http(s)) is never backed off, whatever an older
+    state file remembers. ``force`` (``syndedup run --force``) ignores backoff and the dead mark of a
+    410 for this run: a success clears them, another failure sets them again.
+    """
+    if force or (url is not None and not is_remote(url)):
+        return None
     if health.dead:
         return (
             "skipped: its server answered 410 Gone, so it is marked dead; it stays skipped until "

@@ -9,8 +9,10 @@ is written atomically.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
@@ -33,11 +35,24 @@ log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
+@dataclass(slots=True)
+class EmitSummary:
+    """What emit did, for the run summary: items and stories written, and which files changed."""
+
+    items: int = 0
+    stories: int = 0
+    written: list[Path] = field(default_factory=list)  # rewritten, in the order written
+    unchanged: list[Path] = field(default_factory=list)  # already held exactly these bytes
+
+
+def load_stories(
+    state: Store, texts_for: int | None = None, removed: Collection[str] = frozenset()
+) -> list[Story]:
     """Every attributed story, newest original first (ties broken by story id).
 
     Only the first ``texts_for`` stories (all when None) carry their canonical text: the feeds
-    show a window of the newest stories, and the report needs no text at all.
+    show a window of the newest stories, and the report needs no text at all. Members of the
+    ``removed`` feeds (removed from the config) are left out: see ``without_feeds``.
     """
     members_by_story = state.members_for_output()
     stories: list[Story] = []
@@ -59,17 +74,10 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
         if canonical is None:
             log.warning("story %s: its original cannot be read from the state; left out", story_id)
             continue
-        stories.append(
-            Story(
-                story_id,
-                canonical,
-                credited,
-                canonical.title,
-                "",
-                updated,
-                members,
-            )
-        )
+        story = Story(story_id, canonical, credited, canonical.title, "", updated, members)
+        visible = without_feeds(story, removed) if removed else story
+        if visible is not None:
+            stories.append(visible)
     stories.sort(key=lambda s: (-s.canonical.published.timestamp(), s.id))
     shown = stories if texts_for is None else stories[:texts_for]
     texts = state.article_texts([s.canonical.article_id for s in shown])  # one query per 500
@@ -78,9 +86,39 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
     return stories
 
 
-def emit(state: Store, output: OutputConfig) -> int:
-    """Write every configured output from the state; return the number of feed items written."""
-    stories = load_stories(state, texts_for=output.max_items)
+def without_feeds(story: Story, removed: Collection[str]) -> Story | None:
+    """The story as the outputs show it once the ``removed`` feeds left the config: None when all its
+    members came from them; else its other members, and when its original was one of the removed,
+    the earliest remaining full (non-teaser) member shown as the original. The credited source is
+    kept: the story was first published by that outlet whether or not we still follow its feed.
+    The state is not changed, so putting the feed back in the config shows the story as it was."""
+    kept = tuple(m for m in story.members if m.feed not in removed)
+    if len(kept) == len(story.members):
+        return story
+    if not kept:
+        return None
+    if story.canonical in kept:
+        return replace(story, members=kept)
+    full = [m for m in kept if m.relation != "teaser"] or list(kept)
+    first = min(full, key=lambda m: (m.published, m.article_id))
+    canonical = replace(first, relation="original", similarity=1.0)
+    members = tuple(canonical if m is first else m for m in kept)
+    return replace(story, canonical=canonical, title=canonical.title, members=members)
+
+
+def emit(
+    state: Store,
+    output: OutputConfig,
+    removed: Collection[str] = frozenset(),
+    summary: EmitSummary | None = None,
+) -> int:
+    """Write every configured output from the state; return the number of feed items written.
+
+    ``removed``: names of feeds removed from the config, whose entries the outputs leave out.
+    ``summary``, when given, is filled with the counts and the files rewritten or left unchanged.
+    """
+    summary = summary if summary is not None else EmitSummary()
+    stories = load_stories(state, texts_for=output.max_items, removed=removed)
     window = stories[: output.max_items]
     feed_urls = {name: feed_url_for_output(info[0], info[2]) for name, info in state.feed_info().items()}
     feed_updated: dict[str, datetime] = {}
@@ -93,12 +131,17 @@ def emit(state: Store, output: OutputConfig) -> int:
     atom = complete_atom_sources(
         generator.atom_str(pretty=True), window, feed_urls, feed_updated, self_link(output, output.atom)
     )
-    write_if_changed(output.report, report_lines(stories))
-    write_if_changed(output.rss, rss)
-    write_if_changed(output.atom, atom)
+    _write(output.report, report_lines(stories), summary)
+    _write(output.rss, rss, summary)
+    _write(output.atom, atom, summary)
     if output.json is not None:
-        write_if_changed(output.json, json_feed(window, output))
+        _write(output.json, json_feed(window, output), summary)
     if output.html is not None:
         texts = state.article_texts([m.article_id for s in window for m in s.members])
-        write_if_changed(output.html, render_audit(window, texts, output))
+        _write(output.html, render_audit(window, texts, output), summary)
+    summary.items, summary.stories = len(window), len(stories)
     return len(window)
+
+
+def _write(path: Path, data: bytes, summary: EmitSummary) -> None:
+    (summary.written if write_if_changed(path, data) else summary.unchanged).append(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ import xxhash
 from pipeline.config import FeedConfig, FetchConfig
 from pipeline.models import FeedHealth, FetchResult
 from pipeline.sources.fetch import FetchError, RawFeed, fetch_http, make_client, read_file
-from pipeline.sources.health import fetch_url, next_fetch_after, skip_reason
+from pipeline.sources.health import fetch_url, is_remote, next_fetch_after, skip_reason
 from pipeline.sources.parse import parse_feed
 from pipeline.sources.parse_pool import ParsePool
 
@@ -58,6 +59,7 @@ def ingest(
     now: datetime,
     digests: Digests | None = None,
     known: KnownKeys | None = None,
+    force: bool = False,
 ) -> Iterator[FetchResult]:
     """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
 
@@ -68,6 +70,7 @@ def ingest(
 
     With parse worker processes, the entries whose keys ``known(name)`` does not list come back
     normalized too (``Article.normalized``), so that normalizing uses both cores as well.
+    ``force`` fetches every feed, backing off or dead (``syndedup run --force``).
     """
     feed_list = list(feeds)
     memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
@@ -84,7 +87,7 @@ def ingest(
 
             def work(feed: FeedConfig) -> FetchResult:
                 return ingest_one(
-                    feed, fetch_config, memory[feed.name], client, now, last_digest[feed.name], parse
+                    feed, fetch_config, memory[feed.name], client, now, last_digest[feed.name], parse, force
                 )
 
             yield from run_bounded(feed_list, work, fetch_config.concurrency, fetch_config.per_host)
@@ -101,17 +104,23 @@ def ingest_one(
     now: datetime,
     last_digest: str | None = None,
     parse: ParseFeed | None = None,
+    force: bool = False,
 ) -> FetchResult:
     """Fetch and parse one feed; every failure becomes ``result.error``, never an exception.
 
-    ``parse`` is ``parse_feed`` or a stand-in that runs it elsewhere (a worker process).
+    ``parse`` is ``parse_feed`` or a stand-in that runs it elsewhere (a worker process). A skipped
+    feed's result carries the time it may be fetched again in ``next_fetch_after`` (None: dead).
+    Only http(s) feeds back off: a failing local file is read again at the next run.
     """
     result = FetchResult(feed=feed.name, url=feed.url)
-    reason = skip_reason(health, now)
+    reason = skip_reason(health, now, feed.url, force)
     if reason:
         result.skipped = reason
         result.dead = health.dead
+        result.next_fetch_after = None if health.dead else health.next_fetch_after
         return result
+    if not is_remote(feed.url):  # files never back off: a zero backoff leaves next_fetch_after None
+        fetch_config = replace(fetch_config, backoff_base=0.0)
     try:
         raw = fetch(feed, fetch_config, health, client, now)
     except FetchError as exc:

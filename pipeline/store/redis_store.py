@@ -209,6 +209,8 @@ class RedisStore:
         self._snapshot = None
         self._stored_members: dict[str, set[int]] = {}
         self._texts: dict[int, bytes] = {}  # canonical texts read with the snapshot, for emit
+        self._renames: list[tuple[str, str]] = []  # feeds renamed in this transaction (old, new)
+        self._credit_renames: dict[str, bytes] = {}  # story id -> new credited source
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -353,6 +355,12 @@ class RedisStore:
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         self._queue_buckets(pipe, self._key("b", ""))
         pipe.delete(self._key("run", "groups"), self._key("staged_max"))
+        for old, new in self._renames:
+            pipe.sunionstore(self._key("k", new), [self._key("k", new), self._key("k", old)])
+            pipe.delete(self._key("k", old))
+            pipe.hdel(self._key("feeds"), old)
+        for story_id, credited in self._credit_renames.items():
+            pipe.hset(self._key("s", story_id), b"credited", credited)
         if self._new_stories:
             pipe.sadd(self._key("stories"), *self._new_stories)
         for story_id, fields in self._story_fields.items():
@@ -406,6 +414,33 @@ class RedisStore:
 
     def save_page(self, page: Page) -> None:
         self.local.save_page(page)
+
+    def rename_feed(self, old: str, new: str) -> int:
+        """As ``State.rename_feed``, and in Redis: the entries' ``feed`` field, the feed's entry keys,
+        its row of the shared feeds hash and the stories credited to ``old``, all committed with
+        the transaction. Finding the entries reads every committed story (a rename is rare)."""
+        self.local.rename_feed(old, new)
+        story_ids = sorted(_str(member) for member in self.redis.smembers(self._key("stories")))
+        member_ids: list[int] = []
+        for start in range(0, len(story_ids), _CHUNK):
+            chunk = story_ids[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for story_id in chunk:
+                    pipe.smembers(self._key("sm", story_id))
+                    pipe.hget(self._key("s", story_id), "credited")
+                rows = pipe.execute()
+            for index, story_id in enumerate(chunk):
+                member_ids.extend(int(member) for member in rows[2 * index])
+                if rows[2 * index + 1] == _enc(old):
+                    self._credit_renames[story_id] = _enc(new)
+        renamed = [i for i, row in self._records(member_ids, ("feed",)).items() if row[0] == _enc(old)]
+        for article_id in renamed:
+            self._relations.setdefault(article_id, {})[b"feed"] = _enc(new)
+        self._renames.append((old, new))
+        return len(renamed)
+
+    def mark_removed_feeds(self, configured: Iterable[str], now: datetime) -> dict[str, datetime]:
+        return self.local.mark_removed_feeds(configured, now)
 
     def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         """Every host's feeds (as of their last commit), this host's own as it has them now."""

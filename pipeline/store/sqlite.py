@@ -85,6 +85,8 @@ FEED_HEALTH_COLUMNS = {
     "dead": "INTEGER NOT NULL DEFAULT 0",
     "permanent_url": "TEXT",
     "last_status": "INTEGER",
+    # When a run first found the feed gone from the config (issue 14); NULL while it is configured.
+    "removed_at": "TEXT",
 }
 
 
@@ -352,6 +354,34 @@ class State:
                 )
             )
         return totals
+
+    def rename_feed(self, old: str, new: str) -> int:
+        """Give feed ``old``'s rows the name ``new`` (its config name changed, its URL did not):
+        health, digest, boilerplate counts, stored entries, and the credit of stories credited to
+        ``old``. Returns how many stored entries were renamed. Call inside a transaction; does
+        nothing when ``new`` already has a feed row (the rename was done already)."""
+        if self.db.execute("SELECT 1 FROM feeds WHERE name=?", (new,)).fetchone():
+            return 0
+        self.db.execute("UPDATE feeds SET name=?, removed_at=NULL WHERE name=?", (new, old))
+        self.db.execute("UPDATE feed_digests SET name=? WHERE name=?", (new, old))
+        self.db.execute("UPDATE feed_lines SET feed=? WHERE feed=?", (new, old))
+        self.db.execute("UPDATE stories SET credited_source=? WHERE credited_source=?", (new, old))
+        return self.db.execute("UPDATE articles SET feed=? WHERE feed=?", (new, old)).rowcount
+
+    def mark_removed_feeds(self, configured: Iterable[str], now: datetime) -> dict[str, datetime]:
+        """Note when each feed of the state left the config (``now`` if this is the first run that
+        sees it gone; cleared for configured feeds); return name -> removed since."""
+        names = set(configured)
+        removed: dict[str, datetime] = {}
+        for name, since in self.db.execute("SELECT name, removed_at FROM feeds").fetchall():
+            if name in names:
+                if since is not None:
+                    self.db.execute("UPDATE feeds SET removed_at=NULL WHERE name=?", (name,))
+                continue
+            if since is None:
+                self.db.execute("UPDATE feeds SET removed_at=? WHERE name=?", (iso(now), name))
+            removed[name] = parse_iso(since) if since else now
+        return removed
 
     # -- articles ---------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from pipeline.errors import StateError
@@ -32,6 +33,7 @@ class FeedRow:
     dead: bool | None = None
     has_next_fetch: bool = False
     has_dead: bool = False
+    removed_at: str | None = None  # when a run first found it gone from the config
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,18 @@ _ENTRY_COLUMNS = (
 )
 
 
+class StateReader(Protocol):
+    """What status and explain read: ``StateView`` (SQLite) or ``RedisView`` (the shared index)."""
+
+    def close(self) -> None: ...
+    def counts(self) -> tuple[int, int]: ...
+    def feeds(self) -> list[FeedRow]: ...
+    def entries_for(self, link: str) -> list[EntryRow]: ...
+    def entry(self, article_id: int) -> EntryRow | None: ...
+    def members(self, story_id: str) -> list[EntryRow]: ...
+    def story(self, story_id: str) -> StoryRow | None: ...
+
+
 class StateView:
     """Read-only queries over a state file written by ``syndedup run``."""
 
@@ -114,6 +128,7 @@ class StateView:
         columns = self._columns("feeds")
         has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
         extra = (", next_fetch_after" if has_next else ", NULL") + (", dead" if has_dead else ", NULL")
+        extra += ", removed_at" if "removed_at" in columns else ", NULL"
         rows = self.db.execute(
             "SELECT f.name, f.url, f.last_attempt, f.last_success, f.last_error,"
             " f.consecutive_failures, f.entries,"
@@ -133,6 +148,7 @@ class StateView:
                 dead=None if row[9] is None else bool(row[9]),
                 has_next_fetch=has_next,
                 has_dead=has_dead,
+                removed_at=row[10],
             )
             for row in rows
         ]

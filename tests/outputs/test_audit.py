@@ -48,8 +48,8 @@ def check_seed_case_dom(root: lxml_html.HtmlElement) -> None:
     stories = select(root, "section.story")
     assert len(stories) == 4
     assert root.get_element_by_id("total-stories").text_content().split() == ["4", "stories"]
-    assert root.get_element_by_id("total-copies").text_content().split() == ["1", "copies"]
-    assert root.get_element_by_id("total-teasers").text_content().split() == ["1", "teasers"]
+    assert root.get_element_by_id("total-copies").text_content().split() == ["1", "copy"]
+    assert root.get_element_by_id("total-teasers").text_content().split() == ["1", "teaser"]
     [merged] = select(root, "section.story.merged")
     assert select(merged, "h2 a")[0].get("href") == VOA_LINK
     assert select(merged, "b.credited")[0].text_content() == "Voice of America"

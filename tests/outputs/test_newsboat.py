@@ -115,7 +115,7 @@ def test_newsboat_reads_what_feedparser_reads_and_a_late_copy_is_no_new_item(
     config.write_text(config.read_text(encoding="utf-8").replace("[output]", GAZETTE + "[output]"), "utf-8")
     result = cli("run", "--config", str(config))
     assert result.code == 0, result.err
-    assert "1 new entries (1 joined a story, 0 new stories)" in result.out
+    assert "1 new entry (1 joined a story, 0 new stories)" in result.out
     reparsed = feedparser.parse((demo / "out" / name).read_bytes())
     assert [(e.id, e.title, e.link) for e in reparsed.entries] == expected  # same GUIDs, same items
     [item] = [e for e in reparsed.entries if e.id == astana]

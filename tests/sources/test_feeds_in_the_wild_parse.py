@@ -235,5 +235,5 @@ def test_oldest_first_cap_keeps_the_newest_entries(tmp_path: Path) -> None:
     shutil.copy(folder / "feeds" / "chrono-run2.xml", folder / "feeds" / "chrono.xml")
     again = syndedup_run(folder)
     assert again.returncode == 0, again.stderr
-    assert "1 new entries" in again.stdout + again.stderr
+    assert "1 new entry" in again.stdout + again.stderr
     assert rss_items(folder)[0]["title"] == "Bulletin 6: flood"

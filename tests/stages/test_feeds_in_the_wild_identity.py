@@ -362,7 +362,7 @@ def test_articles_sharing_one_link_across_runs(
     for items, new in (([a], 1), ([b, a], 1), ([c], 1)):
         write_feed(tmp_path, "parish.xml", "Parish", items)
         result = run(cli, tmp_path)
-        assert f"{new} new entries" in result.out and "updated in place" not in result.out
+        assert f"{new} new entr" in result.out and "updated in place" not in result.out
     assert sorted(e["title"] for e in atom_entries(tmp_path)) == ["Bakery", "Flood barrier", "Library"]
 
 
@@ -375,7 +375,7 @@ def test_one_entry_reusing_a_stored_id_is_a_new_article(
     for title, text in (("Flood barrier", LONG_A), ("Bakery", LONG_B)):
         write_feed(tmp_path, "latest.xml", "Latest", [{"title": title, "guid": "latest", "text": text}])
         result = run(cli, tmp_path)
-        assert "1 new entries" in result.out
+        assert "1 new entry" in result.out
     assert "reuse the id of an earlier, different article" in result.err and "'Latest'" in result.err
     assert sorted(e["title"] for e in atom_entries(tmp_path)) == ["Bakery", "Flood barrier"]
 

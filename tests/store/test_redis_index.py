@@ -71,7 +71,7 @@ def test_two_shards_one_after_another_give_the_stories_of_one_run(
     for host in hosts:
         redis_index.use_in(host / "config.toml")
     second = cli("run", "--config", str(hosts[1] / "config.toml"), "--shard", "2/2")
-    assert "1 feeds read; 1 new entries" in second.out, second.err
+    assert "1 feed read; 1 new entry" in second.out, second.err
     first = cli("run", "--config", str(hosts[0] / "config.toml"), "--shard", "1/2")
     assert "3 feeds read; 5 new entries (2 joined a story, 3 new stories)" in first.out, first.err
     assert stories(hosts[0]) == stories(whole)
