@@ -3,7 +3,8 @@ page from the state (the formats themselves are in ``pipeline.outputs``).
 
 Outputs depend on the state alone (no clock), so a run that changes nothing rewrites byte-identical
 files (and leaves their mtime alone, so Last-Modified stays true when they are served). Every file
-is written atomically.
+is written atomically. No date shown is ever in the future: an entry dated after the run that first
+stored it is shown as of that run (``shown_date``), which also comes from the state, not the clock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.outputs.atomic import write_if_changed
 from pipeline.outputs.audit import render_audit
+from pipeline.outputs.sanitize import shown_date
 from pipeline.outputs.feeds import (
     add_rss_self_link,
     build_generator,
@@ -39,6 +41,7 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
     members_by_story = state.members_for_output()
     stories: list[Story] = []
     for story_id, canonical_id, credited, updated in state.stories():
+        rows = members_by_story.get(story_id, [])
         members = tuple(
             Member(
                 article_id=row[0],
@@ -46,13 +49,19 @@ def load_stories(state: Store, texts_for: int | None = None) -> list[Story]:
                 link=row[2],
                 guid=row[3],
                 title=row[4],
-                published=parse_iso(row[5]),
+                published=shown_date(parse_iso(row[5]), parse_iso(row[8])),
                 relation=row[6],
                 similarity=row[7],
             )
-            for row in members_by_story.get(story_id, [])
+            for row in rows
         )
         canonical = next(m for m in members if m.article_id == canonical_id)
+        # ``updated`` is either the newest member's own date (shown as that member's is) or, when
+        # later than every member's date, the time of the run in which the story grew or changed.
+        newest_shown = max(m.published for m in members)
+        if updated <= max(parse_iso(row[5]) for row in rows):
+            updated = newest_shown
+        updated = max(updated, newest_shown)
         stories.append(
             Story(
                 story_id,
