@@ -241,9 +241,7 @@ def _member_row(member: Member) -> str:
 def _diff_block(member: Member, canonical: Member, original_text: str, member_text: str) -> str:
     teaser = member.relation == "teaser"
     change = diff_member(original_text, member_text, teaser)
-    what = (
-        f"{_esc(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
-    )
+    what = f"{_esc(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
     counts = f"{change.removed} words removed, {change.added} added"
     if teaser:
         counts += f"; compared with the original's first {change.compared} of {change.original_words} words"

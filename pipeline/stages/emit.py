@@ -16,7 +16,6 @@ from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.outputs.atomic import write_if_changed
 from pipeline.outputs.audit import render_audit
-from pipeline.outputs.sanitize import shown_date
 from pipeline.outputs.feeds import (
     add_rss_self_link,
     build_generator,
@@ -26,6 +25,7 @@ from pipeline.outputs.feeds import (
     report_lines,
     self_link,
 )
+from pipeline.outputs.sanitize import shown_date
 from pipeline.store import Store
 from pipeline.store.sqlite import parse_iso
 
