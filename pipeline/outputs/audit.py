@@ -204,9 +204,10 @@ def _story(story: Story, texts: Mapping[int, str]) -> str:
     canonical = story.canonical
     credited = story.credited_source or canonical.feed
     kind = "single" if len(story.members) == 1 else "merged"
+    title = " ".join(clean_text(story.title).split()) or "(untitled)"
     out = [
         f'<section class="story {kind}" id="story-{_esc(story.id)}">',
-        f"<h2>{_anchor(canonical.link, _esc(clean_text(story.title).strip() or '(untitled)'))}</h2>",
+        f"<h2>{_anchor(canonical.link, _esc(title))}</h2>",
         f'<p class="meta">Credited to <b class="credited">{_esc(credited)}</b> · '
         f"updated {_date(story.updated)} · GUID <code>urn:syndedup:story:{_esc(story.id)}</code></p>",
         '<table class="members"><thead><tr><th>relation</th><th>outlet</th><th>published</th>'

@@ -49,7 +49,8 @@ def _credited(story: Story) -> str:
 
 
 def _title(story: Story) -> str:
-    return clean_text(story.title).strip() or "(untitled)"
+    """A title as one line of plain text (a removed control character leaves no double space)."""
+    return " ".join(clean_text(story.title).split()) or "(untitled)"
 
 
 def attribution_line(story: Story) -> str:
