@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
+from pipeline.outputs.sanitize import clean_text, usable_link
 
 # Words of unchanged text shown around each change; enough to find the place in the article.
 CONTEXT_WORDS = 8
@@ -135,7 +136,18 @@ def diff_member(original: str, member: str, teaser: bool) -> Change:
 
 
 def _plain(tokens: Sequence[str]) -> str:
-    return " ".join(html.escape(t) for t in tokens)
+    return " ".join(_esc(t) for t in tokens)
+
+
+def _esc(text: str) -> str:
+    """Plain text as HTML: control characters removed, then escaped."""
+    return html.escape(clean_text(text))
+
+
+def _anchor(link: str, text: str) -> str:
+    """``text`` (HTML) linked to ``link`` when it is an absolute http(s) URL, else plain."""
+    usable = usable_link(link)
+    return f'<a href="{_esc(usable)}">{text}</a>' if usable else text
 
 
 def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: OutputConfig) -> bytes:
@@ -144,7 +156,7 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
     copies = sum(1 for s in stories for m in s.members if m.relation == "copy")
     teasers = sum(1 for s in stories for m in s.members if m.relation == "teaser")
     newest = max((s.updated for s in stories), default=None)
-    title = html.escape(f"{output.title} — audit")
+    title = _esc(f"{output.title} — audit")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -197,11 +209,12 @@ def _story(story: Story, texts: Mapping[int, str]) -> str:
     canonical = story.canonical
     credited = story.credited_source or canonical.feed
     kind = "single" if len(story.members) == 1 else "merged"
+    title = " ".join(clean_text(story.title).split()) or "(untitled)"
     out = [
-        f'<section class="story {kind}" id="story-{html.escape(story.id)}">',
-        f'<h2><a href="{html.escape(canonical.link)}">{html.escape(story.title or "(untitled)")}</a></h2>',
-        f'<p class="meta">Credited to <b class="credited">{html.escape(credited)}</b> · '
-        f"updated {_date(story.updated)} · GUID <code>urn:syndedup:story:{html.escape(story.id)}</code></p>",
+        f'<section class="story {kind}" id="story-{_esc(story.id)}">',
+        f"<h2>{_anchor(canonical.link, _esc(title))}</h2>",
+        f'<p class="meta">Credited to <b class="credited">{_esc(credited)}</b> · '
+        f"updated {_date(story.updated)} · GUID <code>urn:syndedup:story:{_esc(story.id)}</code></p>",
         '<table class="members"><thead><tr><th>relation</th><th>outlet</th><th>published</th>'
         "<th>score</th><th>link</th></tr></thead><tbody>",
     ]
@@ -225,19 +238,16 @@ def _member_row(member: Member) -> str:
         score = f"{member.similarity:.2f} <small>{_MEASURE[member.relation]}</small>"
     return (
         f'<tr class="member {member.relation}"><td><span class="badge {member.relation}">'
-        f"{member.relation}</span></td><td>{html.escape(member.feed)}</td>"
+        f"{member.relation}</span></td><td>{_esc(member.feed)}</td>"
         f'<td class="when">{_date(member.published)}</td><td class="score">{score}</td>'
-        f'<td class="link"><a href="{html.escape(member.link)}">'
-        f"{html.escape(_short(member.link))}</a></td></tr>"
+        f'<td class="link">{_anchor(member.link, _esc(_short(member.link)))}</td></tr>'
     )
 
 
 def _diff_block(member: Member, canonical: Member, original_text: str, member_text: str) -> str:
     teaser = member.relation == "teaser"
     change = diff_member(original_text, member_text, teaser)
-    what = (
-        f"{html.escape(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
-    )
+    what = f"{_esc(member.feed)} ({member.relation}, {_MEASURE[member.relation]} {member.similarity:.2f})"
     counts = f"{change.removed} {_noun(change.removed, 'word', 'words')} removed, {change.added} added"
     if teaser:
         words_total = _noun(change.original_words, "word", "words")
@@ -253,8 +263,8 @@ def _diff_block(member: Member, canonical: Member, original_text: str, member_te
     else:
         out.append(
             '<table class="sbs"><thead><tr>'
-            f"<th>original · {html.escape(canonical.feed)}</th>"
-            f"<th>{member.relation} · {html.escape(member.feed)}</th></tr></thead><tbody>"
+            f"<th>original · {_esc(canonical.feed)}</th>"
+            f"<th>{member.relation} · {_esc(member.feed)}</th></tr></thead><tbody>"
         )
         out.extend(f"<tr><td>{left}</td><td>{right}</td></tr>" for left, right in change.rows)
         out.append("</tbody></table>")

@@ -1,6 +1,10 @@
 """RSS 2.0, Atom 1.0 and JSON Feed documents and the clusters report, built from stories.
 
-This is the only module that uses feedgen. feedgen 1.0.0 needs three repairs, made on its XML with
+This is the only module that uses feedgen. Every text, HTML fragment, link and date goes through
+``pipeline.outputs.sanitize`` first: plain text where the format says text (titles, names, JSON
+``summary``), HTML-escaped text or nh3-cleaned HTML where it says HTML (RSS ``description`` and
+``content:encoded``, Atom ``content type="html"``, JSON ``content_html``), and a link only when it
+is an absolute http(s) URL. feedgen 1.0.0 needs three repairs, made on its XML with
 lxml: it drops ``rel`` and ``type`` from Atom entry links (feedgen issues #135, #143), writes
 ``atom:source`` with only a title and link (RFC 4287 wants its id and updated too), and writes Atom
 dates as ``+00:00`` (we publish ``Z``).
@@ -21,6 +25,7 @@ from lxml import etree
 from pipeline import __version__
 from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
+from pipeline.outputs.sanitize import clean_html, clean_text, html_text, usable_link
 from pipeline.store.sqlite import iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -39,6 +44,15 @@ def story_guid(story_id: str) -> str:
     return f"urn:syndedup:story:{story_id}"
 
 
+def _credited(story: Story) -> str:
+    return clean_text(story.credited_source or story.canonical.feed)
+
+
+def _title(story: Story) -> str:
+    """A title as one line of plain text (a removed control character leaves no double space)."""
+    return " ".join(clean_text(story.title).split()) or "(untitled)"
+
+
 def attribution_line(story: Story) -> str:
     """The plain-text credit shown at the end of every item."""
     source = story.credited_source or story.canonical.feed
@@ -49,32 +63,51 @@ def attribution_line(story: Story) -> str:
     others = [m for m in story.members if m is not story.canonical]
     if others:
         line += " Also published by: " + ", ".join(f"{m.feed} ({m.relation})" for m in others) + "."
-    return line
+    return clean_text(line)
+
+
+def _anchor(link: str | None, text: str) -> str:
+    """``text`` (already HTML) as a link when ``link`` is usable; plain ``text`` otherwise."""
+    usable = usable_link(link)
+    return f'<a href="{html.escape(usable)}">{text}</a>' if usable else text
 
 
 def item_html(story: Story) -> str:
-    """The item's content: the canonical text, then the attribution with links to every member."""
-    paragraphs = [f"<p>{html.escape(p)}</p>" for p in story.text.split("\n\n") if p.strip()]
-    source = html.escape(story.credited_source or story.canonical.feed)
-    credit = f'Originally published by <a href="{html.escape(story.canonical.link)}">{source}</a>'
+    """The item's content: the canonical text, then the attribution with links to every member.
+
+    Built from plain text, HTML-escaped, and then passed through nh3 all the same, so that no
+    input can put active markup or an unusable link (``href=""``, ``mailto:``) into it.
+    """
+    paragraphs = [f"<p>{html_text(p)}</p>" for p in story.text.split("\n\n") if clean_text(p).strip()]
+    credit = "Originally published by " + _anchor(story.canonical.link, html_text(_credited(story)))
     if story.credited_source and story.credited_source != story.canonical.feed:
-        credit += f" (this text from {html.escape(story.canonical.feed)})"
+        credit += f" (this text from {html_text(story.canonical.feed)})"
     credit += "."
     others = [m for m in story.members if m is not story.canonical]
     if others:
-        links = ", ".join(
-            f'<a href="{html.escape(m.link)}">{html.escape(m.feed)}</a> ({m.relation})' for m in others
-        )
+        links = ", ".join(f"{_anchor(m.link, html_text(m.feed))} ({m.relation})" for m in others)
         credit += f" Also published by: {links}."
-    return "\n".join([*paragraphs, f"<p><em>{credit}</em></p>"])
+    return clean_html("\n".join([*paragraphs, f"<p><em>{credit}</em></p>"]))
+
+
+def _summary_parts(story: Story, limit: int) -> tuple[str, str]:
+    text = " ".join(clean_text(story.text).split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return text, attribution_line(story)
 
 
 def summary_text(story: Story, limit: int = 300) -> str:
-    """A short plain-text description for readers that do not show full content."""
-    text = " ".join(story.text.split())
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " …"
-    return f"{text}\n\n{attribution_line(story)}"
+    """A short plain-text description (JSON Feed ``summary``) for readers that show no content."""
+    text, credit = _summary_parts(story, limit)
+    return f"{text}\n\n{credit}"
+
+
+def summary_html(story: Story, limit: int = 300) -> str:
+    """The same short description as HTML, for RSS ``<description>``, which readers render as
+    HTML: text that shows ``<script>`` must arrive as ``&lt;script&gt;`` after XML decoding."""
+    text, credit = _summary_parts(story, limit)
+    return f"<p>{html_text(text)}</p>\n<p>{html_text(credit)}</p>" if text else f"<p>{html_text(credit)}</p>"
 
 
 def build_generator(
@@ -96,17 +129,19 @@ def build_generator(
         entry = generator.add_entry(order="append")
         entry.id(story_guid(story.id))
         entry.guid(story_guid(story.id), permalink=False)
-        entry.title(story.title or "(untitled)")
-        entry.link(href=story.canonical.link or output.link, rel="alternate")
+        entry.title(_title(story))
+        link = usable_link(story.canonical.link)
+        if link:  # no link rather than a mailto:, a relative one or the output's own home page
+            entry.link(href=link, rel="alternate")
         entry.published(story.canonical.published)
         entry.updated(story.updated)
-        entry.author(name=story.credited_source or story.canonical.feed)
-        entry.dc.dc_creator(story.credited_source or story.canonical.feed)
-        entry.description(summary_text(story))
+        entry.author(name=_credited(story))
+        entry.dc.dc_creator(_credited(story))
+        entry.description(summary_html(story))
         entry.content(item_html(story), type="html")
         source_url = feed_urls.get(story.canonical.feed)
         if source_url:  # RSS <source> needs its url; a feed never fetched has none
-            entry.source(url=source_url, title=story.canonical.feed)
+            entry.source(url=source_url, title=clean_text(story.canonical.feed))
     return generator
 
 
@@ -188,34 +223,37 @@ def json_feed(stories: Sequence[Story], output: OutputConfig) -> bytes:
     items = []
     for story in stories:
         others = [m for m in story.members if m is not story.canonical]
-        items.append(
+        item: dict[str, object] = {"id": story_guid(story.id)}
+        link = usable_link(story.canonical.link)
+        if link:  # "url" is optional; never a mailto: or the output's own home page
+            item["url"] = link
+        item.update(
             {
-                "id": story_guid(story.id),
-                "url": story.canonical.link or output.link,
-                "title": story.title or "(untitled)",
+                "title": _title(story),
                 "content_html": item_html(story),
                 "summary": summary_text(story),
                 "date_published": iso(story.canonical.published),
                 "date_modified": iso(story.updated),
-                "authors": [{"name": story.credited_source or story.canonical.feed}],
+                "authors": [{"name": _credited(story)}],
                 "_syndedup": {
                     "story": story.id,
-                    "credited_source": story.credited_source or story.canonical.feed,
+                    "credited_source": _credited(story),
                     "original": _member_record(story.canonical),
                     "republishers": [_member_record(m) for m in others],
                 },
             }
         )
+        items.append(item)
     feed["items"] = items
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _member_record(member: Member) -> dict[str, object]:
     return {
-        "feed": member.feed,
-        "url": member.link,
-        "guid": member.guid,
-        "title": member.title,
+        "feed": clean_text(member.feed),
+        "url": usable_link(member.link),
+        "guid": clean_text(member.guid),
+        "title": clean_text(member.title),
         "date_published": iso(member.published),
         "relation": member.relation,
         "similarity": member.similarity,
@@ -228,14 +266,14 @@ def report_lines(stories: Sequence[Story]) -> bytes:
     for story in stories:
         record = {
             "story": story.id,
-            "canonical": story.canonical.link,
-            "credited_source": story.credited_source,
-            "title": story.title,
+            "canonical": usable_link(story.canonical.link),  # null: the entry has no usable link
+            "credited_source": story.credited_source and clean_text(story.credited_source),
+            "title": clean_text(story.title),
             "members": [
                 {
-                    "link": m.link,
-                    "feed": m.feed,
-                    "guid": m.guid,
+                    "link": usable_link(m.link),
+                    "feed": clean_text(m.feed),
+                    "guid": clean_text(m.guid),
                     "published": iso(m.published),
                     "relation": m.relation,
                     "similarity": m.similarity,

@@ -3,7 +3,8 @@ page from the state (the formats themselves are in ``pipeline.outputs``).
 
 Outputs depend on the state alone (no clock), so a run that changes nothing rewrites byte-identical
 files (and leaves their mtime alone, so Last-Modified stays true when they are served). Every file
-is written atomically.
+is written atomically. No date shown is ever in the future: an entry dated after the run that first
+stored it is shown as of that run (``shown_date``), which also comes from the state, not the clock.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pipeline.outputs.feeds import (
     report_lines,
     self_link,
 )
+from pipeline.outputs.sanitize import shown_date
 from pipeline.store import Store
 from pipeline.store.sqlite import read_iso
 
@@ -45,6 +47,21 @@ class EmitSummary:
     unchanged: list[Path] = field(default_factory=list)  # already held exactly these bytes
 
 
+def _stored(value: str | None, article_id: int) -> datetime:
+    """A member's stored date; an unreadable one (reported by ``read_iso``) reads as 1970."""
+    return read_iso(value, f"article {article_id}") or _EPOCH
+
+
+def _shown(row: tuple) -> datetime:
+    """The date shown for a member row (see ``shown_date``); its first-seen time stands in for an
+    unreadable published date, and the published date for an unreadable first-seen time."""
+    published = read_iso(row[5], f"article {row[0]}")
+    first_seen = read_iso(row[8], f"article {row[0]}") if row[8] is not None else None
+    if first_seen is None:
+        return published or _EPOCH
+    return shown_date(published or first_seen, first_seen)
+
+
 def load_stories(
     state: Store, texts_for: int | None = None, removed: Collection[str] = frozenset()
 ) -> list[Story]:
@@ -57,6 +74,7 @@ def load_stories(
     members_by_story = state.members_for_output()
     stories: list[Story] = []
     for story_id, canonical_id, credited, updated in state.stories():
+        rows = members_by_story.get(story_id, [])
         members = tuple(
             Member(
                 article_id=row[0],
@@ -64,16 +82,22 @@ def load_stories(
                 link=row[2],
                 guid=row[3],
                 title=row[4],
-                published=read_iso(row[5], f"article {row[0]}") or _EPOCH,
+                published=_shown(row),
                 relation=row[6],
                 similarity=row[7],
             )
-            for row in members_by_story.get(story_id, [])
+            for row in rows
         )
         canonical = next((m for m in members if m.article_id == canonical_id), None)
         if canonical is None:
             log.warning("story %s: its original cannot be read from the state; left out", story_id)
             continue
+        # ``updated`` is either the newest member's own date (shown as that member's is) or, when
+        # later than every member's date, the time of the run in which the story grew or changed.
+        newest_shown = max(m.published for m in members)
+        if updated <= max(_stored(row[5], row[0]) for row in rows):
+            updated = newest_shown
+        updated = max(updated, newest_shown)
         story = Story(story_id, canonical, credited, canonical.title, "", updated, members)
         visible = without_feeds(story, removed) if removed else story
         if visible is not None:

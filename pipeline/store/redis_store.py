@@ -824,7 +824,7 @@ class RedisStore:
                             read_iso(updated.decode(), f"story {story_id}") or EPOCH,
                         )
                     )
-        names = ("feed", "link", "guid", "title", "published", "relation", "similarity")
+        names = ("feed", "link", "guid", "title", "published", "relation", "similarity", "first_seen")
         rows_by_id = self._records([i for ids in member_ids.values() for i in ids], names)
         members: dict[str, list[tuple]] = {}
         for story_id, ids in member_ids.items():
@@ -833,9 +833,21 @@ class RedisStore:
                 row = rows_by_id.get(article_id)
                 if row is None:
                     continue
-                feed, link, guid, title, published, relation, similarity = (_text(value) for value in row)
+                feed, link, guid, title, published, relation, similarity, first_seen = (
+                    _text(value) for value in row
+                )
                 found.append(
-                    (article_id, feed, link, guid, title, published, relation, float(similarity or 0))
+                    (
+                        article_id,
+                        feed,
+                        link,
+                        guid,
+                        title,
+                        published,
+                        relation,
+                        float(similarity or 0),
+                        first_seen or published,
+                    )
                 )
             found.sort(key=lambda r: (r[5], r[0]))
             members[story_id] = found

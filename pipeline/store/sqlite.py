@@ -673,10 +673,11 @@ class State:
         return [(r[0], r[1], r[2], read_iso(r[3], f"story {r[0]}") or EPOCH) for r in rows]
 
     def members_for_output(self) -> dict[str, list[tuple]]:
-        """story id -> member rows (id, feed, link, guid, title, published, relation, similarity)."""
+        """story id -> member rows (id, feed, link, guid, title, published, relation, similarity,
+        first_seen)."""
         out: dict[str, list[tuple]] = {}
         rows = self.db.execute(
-            "SELECT story_id, id, feed, link, guid, title, published, relation, similarity"
+            "SELECT story_id, id, feed, link, guid, title, published, relation, similarity, first_seen"
             " FROM articles ORDER BY published, id"
         )
         for row in rows:

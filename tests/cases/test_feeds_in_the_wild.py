@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -203,13 +204,15 @@ def test_slash_date(tmp_path: Path) -> None:
 def test_zero_year_date(tmp_path: Path) -> None:
     """Dates: a year-0001 pubDate does not crash the run; every entry of both feeds is written, twice."""
     case = Case("zero-year-date", tmp_path)
-    for _ in range(2):
-        case.run()
+    for attempt in range(2):
+        result = case.run()
         report = case.report()
         members = {m["guid"]: m for s in report for m in s["members"]}
         about = "https://valley-post.example/about/"
         assert set(members) == {"https://valley-post.example/rail-order/", about, "rw-551", "rw-552"}
-        assert not members[about].get("published") or members[about]["published"].startswith("0001-01-01")
+        if attempt == 0:  # treated as undated: dated when first seen, with a warning naming the value
+            assert "0001" in result.stderr and "undated" in result.stderr, result.stderr
+        assert members[about]["published"][:4] >= "1990", "a year-1 date is never published"
         assert len(case.feed("rss").entries) == len(report)
 
 
@@ -223,7 +226,11 @@ def unchanged_view(case: Case) -> dict[str, Any]:
         "rss items": len(case.feed("rss").entries),
         "atom updated": atom.feed.updated,
         "atom entries": [(e.id, e.title, e.updated) for e in atom.entries],
-        "stories": {s["story"]: sorted(m["guid"] for m in s["members"]) for s in case.report()},
+        # The stored GUID may follow the feed to its new form (http -> https): compare without the scheme.
+        "stories": {
+            s["story"]: sorted(re.sub(r"^https?://", "", m["guid"]) for m in s["members"])
+            for s in case.report()
+        },
     }
 
 

@@ -77,7 +77,7 @@ def atom_entries(folder: Path) -> list[dict[str, str]]:
             "title": entry.findtext(f"{ATOM}title") or "",
             "updated": entry.findtext(f"{ATOM}updated") or "",
             "content": entry.findtext(f"{ATOM}content") or "",
-            "link": entry.find(f"{ATOM}link").get("href"),  # type: ignore[union-attr]
+            "link": next((e.get("href") or "" for e in entry.iter(f"{ATOM}link")), ""),  # "": no link
         }
         for entry in root.iter(f"{ATOM}entry")
     ]
