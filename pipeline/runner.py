@@ -413,7 +413,12 @@ def _detect(
         strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
     last_old_id = state.last_article_id()
     ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
-    deduplicator = Deduplicator(state, config.dedup, params_id, moment)
+    # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays
+    # alone, a pinned one stays the original (a merge is already one stored story).
+    overrides = state.overrides()
+    isolated = {o.article_id for o in overrides if o.kind == "split"}
+    pinned = {o.article_id for o in overrides if o.kind == "pin"}
+    deduplicator = Deduplicator(state, config.dedup, params_id, moment, isolated)
     progress(ProgressEvent("detect", 0, len(ordered)))
     done = 0
     for start in range(0, len(ordered), DETECT_CHUNK):
@@ -434,6 +439,6 @@ def _detect(
     changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
         touched = deduplicator.touched | changed
-        attribute(state, touched, config.dedup, aliases, deduplicator.shingles)
+        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)

@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     opml_parser.set_defaults(handler=_import_opml)
     _add_emit_parser(commands, common)
     _add_serve_parser(commands, common)
+    _add_control_parsers(commands, common)
     return parser
 
 
@@ -430,3 +431,139 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
     serve_until_stopped(server)
     return EXIT_OK
+
+
+def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``rebuild``, ``story split|merge|pin`` and ``purge``: re-decide stored stories (issue 14)."""
+    rebuild = commands.add_parser(
+        "rebuild",
+        parents=[common],
+        help="re-decide every stored story with today's [dedup] and [attribution]",
+        description="Replay every stored entry, in the order runs first saw them, through the "
+        "run's dedup and attribution with today's config and the editors' corrections; stories "
+        "that survive keep their GUIDs (README: Changing your mind). One transaction: an "
+        "interrupted rebuild leaves the state as it was. The outputs are written again.",
+    )
+    rebuild.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        help="print the stories that would be split, merged, re-credited or re-canonicalised and the "
+        "relations that would change; change nothing",
+    )
+    rebuild.set_defaults(handler=_rebuild)
+    story = commands.add_parser(
+        "story",
+        parents=[common],
+        help="correct a story by hand: split an entry out, merge two stories, pin the original",
+        description="Editorial corrections, kept in the state, by later runs and by rebuild. Each "
+        "prints what it changed and writes the outputs again.",
+    )
+    actions = story.add_subparsers(dest="action", metavar="ACTION", required=True)
+    split = actions.add_parser(
+        "split", parents=[common], help="take an entry out of its story into a story of its own"
+    )
+    split.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    merge = actions.add_parser(
+        "merge", parents=[common], help="make the two entries' stories one (the older keeps its GUID)"
+    )
+    merge.add_argument("link", metavar="LINK_A", help="an entry's link or GUID")
+    merge.add_argument("other", metavar="LINK_B", help="the other entry's link or GUID")
+    pin = actions.add_parser(
+        "pin", parents=[common], help="make an entry its story's original and its outlet the credit"
+    )
+    pin.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    story.set_defaults(handler=_story)
+    purge = commands.add_parser(
+        "purge",
+        parents=[common],
+        help="delete a feed's stored entries and health; re-decide its stories",
+        description="Delete every stored entry of FEED (and its health, validators and boilerplate "
+        "counts), re-decide the stories they were in, and write the outputs again. A feed still "
+        "in the config is read again as new at the next run: remove it from the config first.",
+    )
+    purge.add_argument("feed", metavar="FEED", help="the feed's name as stored (see `syndedup status`)")
+    purge.set_defaults(handler=_purge)
+
+
+def _control(
+    args: argparse.Namespace, build: Callable[[Config], tuple[object, str]], dry_run: bool = False
+) -> int:
+    """Load the config, run a re-deciding command under the lock, print what changed."""
+    from pipeline.cli.rebuild import format_changes, redecide
+
+    try:
+        config = load_config(args.config)
+        operation, what = build(config)
+        plan, summary = redecide(config, operation, dry_run)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except RunLockedError as exc:
+        _say(args, f"{exc}; nothing changed, try again when it ends")
+        return EXIT_FAILED
+    except OutputError as exc:
+        _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
+        return EXIT_FAILED
+    except SyndedupError as exc:
+        _say(args, f"{args.command} failed, nothing changed: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _say(args, "interrupted; the state is as it was")
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(format_changes(plan, dry_run, what))
+        if dry_run:
+            print("nothing changed (dry run); `syndedup rebuild` applies it")
+        elif summary is not None:
+            print(f"outputs: {', '.join(p.name for p in summary.written) or 'unchanged'}")
+    return EXIT_OK
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import rebuild_all
+
+    def build(config: Config) -> tuple[object, str]:
+        d = config.dedup
+        thresholds = (
+            f"copy_threshold {d.copy_threshold:.2f}, teaser_containment {d.teaser_containment:.2f}, "
+            f"teaser_max_ratio {d.teaser_max_ratio:.2f}, min_tokens {d.min_tokens}"
+        )
+        return rebuild_all(
+            config
+        ), f"syndedup rebuild{' --dry-run' if args.dry_run else ''}: [dedup] {thresholds}"
+
+    return _control(args, build, args.dry_run)
+
+
+def _story(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import find_entry, merge, pin, split
+
+    def build(config: Config) -> tuple[object, str]:
+        entry = find_entry(config, args.link)
+        if args.action == "merge":
+            other = find_entry(config, args.other)
+            if other.id == entry.id:
+                raise StateError("LINK_A and LINK_B are the same entry; nothing to merge")
+            what = f"story merge: {entry.feed} {entry.link} + {other.feed} {other.link}"
+            return merge(config, entry.id, other.id), what
+        what = f"story {args.action}: {entry.feed} {entry.link}"
+        return (split if args.action == "split" else pin)(config, entry.id), what
+
+    return _control(args, build)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import purge
+
+    def build(config: Config) -> tuple[object, str]:
+        if any(feed.name == args.feed for feed in config.feeds):
+            _say(
+                args,
+                f"warning: feed {args.feed!r} is still in the config: the next run reads its entries "
+                "again as new (remove it from the config to keep them out)",
+                logging.WARNING,
+            )
+        return purge(config, args.feed), f"syndedup purge {args.feed}"
+
+    return _control(args, build)
