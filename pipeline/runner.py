@@ -136,7 +136,7 @@ def run(
             progress(ProgressEvent("emit", 0, 1))
             with clock.stage("emit"):
                 written = EmitSummary()
-                report.items_written = emit(state, config.output, removed, written)
+                report.items_written = emit(state, config.output, removed, written, config.dedup)
                 report.stories_total = written.stories
                 report.removed_feeds = sorted(removed)
                 report.outputs_written = [path.name for path in written.written]
@@ -164,14 +164,14 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
         state: Store = local
         try:
             state = open_store(config, local)
-            emit(state, config.output, removed_feeds(state, config, moment), summary)
+            emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
         local = State(config.state.path)
         try:
-            emit(local, config.output, removed_feeds(local, config, moment), summary)
+            emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             local.close()

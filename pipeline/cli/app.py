@@ -19,7 +19,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
 from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
-from pipeline.cli.explain import explain, format_explanation
+from pipeline.cli.explain import explain, explain_pair, format_explanation, format_pair
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
@@ -32,6 +32,7 @@ from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
 from pipeline.store.readers import open_view
+from pipeline.store.view import StateReader
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -110,10 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="show why an entry is in its story",
         description="Show the story an entry belongs to, its relation (original, copy, teaser), "
-        "the match, score and threshold that put it there, the story's original and its credited "
-        "source. Reads the state file only.",
+        "the match, score and threshold that put it there (and whether today's config would "
+        "decide the same), the story's original and its credited source, editors' corrections, "
+        "and its near misses: the closest entries not merged, with their scores. With two links, "
+        "every measure between the two entries and today's verdict. Reads the state only.",
     )
     explain_parser.add_argument("link", metavar="LINK", help="the entry's link or GUID (or a story id)")
+    explain_parser.add_argument(
+        "other",
+        metavar="LINK_B",
+        nargs="?",
+        help="a second entry: print every measure between the two against today's thresholds and "
+        "the verdict today's config gives",
+    )
     explain_parser.set_defaults(handler=_explain)
     status_parser = commands.add_parser(
         "status",
@@ -258,7 +268,9 @@ def _explain(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         view = open_view(config)
         try:
-            found = explain(view, args.link)
+            if args.other is not None:
+                return _explain_pair(args, config, view)
+            found = explain(view, args.link, config)
             texts = [format_explanation(item, config) for item in found]
         finally:
             view.close()
@@ -276,6 +288,19 @@ def _explain(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     print("\n\n".join(texts))
+    return EXIT_OK
+
+
+def _explain_pair(args: argparse.Namespace, config: Config, view: StateReader) -> int:
+    found = []
+    for link in (args.link, args.other):
+        entries = view.entries_for(link)
+        if len(entries) != 1:
+            why = "no stored entry has" if not entries else f"{len(entries)} stored entries have"
+            _say(args, f"{why} the link or GUID {link!r} (give one entry's link or GUID)")
+            return EXIT_FAILED
+        found.append(entries[0])
+    print(format_pair(explain_pair(view, found[0], found[1], config), config))
     return EXIT_OK
 
 

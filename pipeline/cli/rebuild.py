@@ -49,7 +49,7 @@ def redecide(
             apply(state, config, plan, moment)
             crash_point("rebuild-before-commit")
         summary = EmitSummary()
-        emit(state, config.output, removed_feeds(state, config, moment), summary)
+        emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
         return plan, summary
 
 
