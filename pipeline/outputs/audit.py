@@ -37,9 +37,9 @@ main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
 .totals li { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
   padding: 8px 14px; }
 .totals b { font-size: 20px; margin-right: 4px; }
-section.story { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+section.story, section.near { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px 20px; margin: 0 0 18px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-section.story h2 { margin: 0 0 4px; font-size: 18px; }
+section.story h2, section.near h2 { margin: 0 0 4px; font-size: 18px; }
 section.story h2 a { color: var(--ink); text-decoration: none; }
 section.story h2 a:hover { text-decoration: underline; }
 .meta { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
@@ -222,7 +222,7 @@ def _near_misses(pairs: Sequence[NearMiss]) -> str:
     """The closest pairs of originals that were not merged: where a threshold may be wrong, or an
     editor may want ``syndedup story merge``."""
     out = [
-        '<section class="story near" id="near-misses">',
+        '<section class="near" id="near-misses">',
         "<h2>Near misses</h2>",
         '<p class="meta">The closest pairs of originals of different stories among those shown, '
         "by their larger measure over its threshold; <code>syndedup explain LINK_A LINK_B</code> "
@@ -239,15 +239,17 @@ def _near_misses(pairs: Sequence[NearMiss]) -> str:
             out.append(
                 f'<tr><td class="score">{pair.jaccard:.2f}</td>'
                 f'<td class="score">{pair.lead_containment:.2f}</td>'
-                + "".join(
-                    f'<td class="link">{_esc(m.feed)}: {_anchor(m.link, _esc(_short(m.link)))}</td>'
-                    for m in (pair.a, pair.b)
-                )
+                + "".join(f'<td class="link">{_esc(m.feed)}: {_pair_link(m)}</td>' for m in (pair.a, pair.b))
                 + "</tr>"
             )
         out.append("</tbody></table>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _pair_link(member: Member) -> str:
+    usable = usable_link(member.link)
+    return _anchor(usable, _esc(_short(usable))) if usable else _esc(clean_text(member.title) or "(no link)")
 
 
 def _noun(n: int, one: str, many: str) -> str:
