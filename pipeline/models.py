@@ -138,6 +138,49 @@ class StoredEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A stored entry as ``rebuild`` replays it: what dedup and attribution read, and the stored
+    decision (story, relation, match) that the replay's is compared with. ``body`` is the text
+    detection compared (the article page's, for a teaser whose page was fetched)."""
+
+    id: int
+    feed: str
+    entry_key: str
+    guid: str
+    link: str
+    title: str
+    published: datetime
+    dated: bool
+    first_seen: datetime
+    credit: str | None
+    truncated: bool
+    body: str
+    content_hash: str
+    story_id: str
+    relation: str
+    similarity: float
+    match: Match | None
+
+
+OverrideKind = Literal["split", "merge", "pin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """An editor's correction, kept in the state and by ``rebuild`` (``syndedup story ...``).
+
+    split: ``article_id`` is a story of its own (joins none, none joins it); merge: ``article_id``
+    and ``other_id`` are one story; pin: ``article_id`` is its story's original and its feed the
+    credit. ``other_id`` is 0 except for merge.
+    """
+
+    kind: OverrideKind
+    article_id: int
+    other_id: int
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     """A story member as the outputs show it."""
 

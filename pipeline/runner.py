@@ -136,7 +136,7 @@ def run(
             progress(ProgressEvent("emit", 0, 1))
             with clock.stage("emit"):
                 written = EmitSummary()
-                report.items_written = emit(state, config.output, removed, written)
+                report.items_written = emit(state, config.output, removed, written, config.dedup)
                 report.stories_total = written.stories
                 report.removed_feeds = sorted(removed)
                 report.outputs_written = [path.name for path in written.written]
@@ -164,14 +164,14 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
         state: Store = local
         try:
             state = open_store(config, local)
-            emit(state, config.output, removed_feeds(state, config, moment), summary)
+            emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
         local = State(config.state.path)
         try:
-            emit(local, config.output, removed_feeds(local, config, moment), summary)
+            emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             local.close()
@@ -413,7 +413,12 @@ def _detect(
         strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
     last_old_id = state.last_article_id()
     ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
-    deduplicator = Deduplicator(state, config.dedup, params_id, moment)
+    # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays
+    # alone, a pinned one stays the original (a merge is already one stored story).
+    overrides = state.overrides()
+    isolated = {o.article_id for o in overrides if o.kind == "split"}
+    pinned = {o.article_id for o in overrides if o.kind == "pin"}
+    deduplicator = Deduplicator(state, config.dedup, params_id, moment, isolated)
     progress(ProgressEvent("detect", 0, len(ordered)))
     done = 0
     for start in range(0, len(ordered), DETECT_CHUNK):
@@ -434,6 +439,6 @@ def _detect(
     changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
         touched = deduplicator.touched | changed
-        attribute(state, touched, config.dedup, aliases, deduplicator.shingles)
+        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)

@@ -6,7 +6,7 @@ Layers, lowest first (a module may import its own package and any lower layer):
   2 store    the Store protocol, SQLite, Redis, the read-only view
   3 sources  outputs     (the outside world in; what we publish: neither imports the other)
   4 stages   the six stages
-  5 runner   the stage list, lock, transaction
+  5 runner   the stage list, lock, transaction; rebuild (re-deciding stored stories)
   6 cli      argv, logging, exit codes, subcommands
 ``pipeline/__init__.py`` (the public API) and ``__main__`` sit above all. Imports under ``if
 TYPE_CHECKING:`` are annotations only and are not counted; ``from pipeline import __version__``
@@ -21,7 +21,9 @@ from pathlib import Path
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 COMMON = {"config", "errors", "models", "progress", "timing", "shard", "recent"}
 PACKAGE_RANK = {"text": 1, "store": 2, "sources": 3, "outputs": 3, "stages": 4, "cli": 6}
-TOP_RANK = {"runner": 5, "__init__": 7, "__main__": 7}
+# rebuild: re-deciding stored stories replays entries through the stages (dedup, attribute), as the
+# runner does; the CLI holds the lock and emits around it.
+TOP_RANK = {"runner": 5, "rebuild": 5, "__init__": 7, "__main__": 7}
 
 
 def module_name(path: Path) -> str:

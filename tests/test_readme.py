@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import http.server
 import re
+import shlex
 import threading
 import typing
 from collections.abc import Iterator
@@ -119,3 +120,30 @@ def test_changing_your_mind_walks_through_a_rename_and_a_removal(demo: Path, cli
     config.write_text(original.replace('name = "World Desk"', 'name = "World Desk Online"'))
     back = cli("run", "--config", str(config))
     assert "0 new entries" in back.out and "4 stories in clusters.jsonl" in back.out
+
+
+def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path, cli) -> None:
+    """The README's thresholds, corrections and purge steps, run in the order and with the links
+    the section gives, on the demo: each does what the section says."""
+    section = README[README.index("## Changing your mind") : README.index("## Exit codes")]
+    lines = [line.strip() for line in section.splitlines()]
+    commands = [shlex.split(line[2:])[1:] for line in lines if line.startswith("$ syndedup ")]
+    assert [c[0] for c in commands] == ["rebuild", "rebuild", "story", "story", "story", "purge"]
+    config = demo / "config.toml"
+    assert cli("run", "--config", str(config)).code == 0
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("min_tokens = 8 ", "min_tokens = 80"), encoding="utf-8")
+    outputs = {}
+    for args in commands:
+        if args[0] == "purge":  # the section says: remove the feed from the config first
+            gazette = '[[feeds]]\nname = "Syria News Gazette"\nurl = "feeds/gazette.xml"\n\n'
+            config.write_text(config.read_text(encoding="utf-8").replace(gazette, ""), encoding="utf-8")
+        result = cli(*args, "--config", str(config))
+        assert result.code == 0, (args, result.err)
+        outputs[" ".join(args[:2])] = result.out
+    assert "would split" in outputs["rebuild --dry-run"]
+    assert "split" in outputs["rebuild"] and "would" not in outputs["rebuild"]
+    assert "no story changes" in outputs["story split"]  # the rebuild already split it out
+    assert "re-credit" in outputs["story pin"] and "Syria News Gazette" in outputs["story pin"]
+    assert "merge" in outputs["story merge"]
+    assert "deleted 1 entry of 'Syria News Gazette'" in outputs["purge Syria News Gazette"]

@@ -19,7 +19,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
 from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
-from pipeline.cli.explain import explain, format_explanation
+from pipeline.cli.explain import explain, explain_pair, format_explanation, format_pair
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
@@ -32,6 +32,7 @@ from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
 from pipeline.store.readers import open_view
+from pipeline.store.view import StateReader
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -110,10 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="show why an entry is in its story",
         description="Show the story an entry belongs to, its relation (original, copy, teaser), "
-        "the match, score and threshold that put it there, the story's original and its credited "
-        "source. Reads the state file only.",
+        "the match, score and threshold that put it there (and whether today's config would "
+        "decide the same), the story's original and its credited source, editors' corrections, "
+        "and its near misses: the closest entries not merged, with their scores. With two links, "
+        "every measure between the two entries and today's verdict. Reads the state only.",
     )
     explain_parser.add_argument("link", metavar="LINK", help="the entry's link or GUID (or a story id)")
+    explain_parser.add_argument(
+        "other",
+        metavar="LINK_B",
+        nargs="?",
+        help="a second entry: print every measure between the two against today's thresholds and "
+        "the verdict today's config gives",
+    )
     explain_parser.set_defaults(handler=_explain)
     status_parser = commands.add_parser(
         "status",
@@ -140,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     opml_parser.set_defaults(handler=_import_opml)
     _add_emit_parser(commands, common)
     _add_serve_parser(commands, common)
+    _add_control_parsers(commands, common)
     return parser
 
 
@@ -257,7 +268,9 @@ def _explain(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         view = open_view(config)
         try:
-            found = explain(view, args.link)
+            if args.other is not None:
+                return _explain_pair(args, config, view)
+            found = explain(view, args.link, config)
             texts = [format_explanation(item, config) for item in found]
         finally:
             view.close()
@@ -275,6 +288,19 @@ def _explain(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     print("\n\n".join(texts))
+    return EXIT_OK
+
+
+def _explain_pair(args: argparse.Namespace, config: Config, view: StateReader) -> int:
+    found = []
+    for link in (args.link, args.other):
+        entries = view.entries_for(link)
+        if len(entries) != 1:
+            why = "no stored entry has" if not entries else f"{len(entries)} stored entries have"
+            _say(args, f"{why} the link or GUID {link!r} (give one entry's link or GUID)")
+            return EXIT_FAILED
+        found.append(entries[0])
+    print(format_pair(explain_pair(view, found[0], found[1], config), config))
     return EXIT_OK
 
 
@@ -430,3 +456,139 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"syndedup: serving {server.site.root} at {server.url}", flush=True)
     serve_until_stopped(server)
     return EXIT_OK
+
+
+def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``rebuild``, ``story split|merge|pin`` and ``purge``: re-decide stored stories (issue 14)."""
+    rebuild = commands.add_parser(
+        "rebuild",
+        parents=[common],
+        help="re-decide every stored story with today's [dedup] and [attribution]",
+        description="Replay every stored entry, in the order runs first saw them, through the "
+        "run's dedup and attribution with today's config and the editors' corrections; stories "
+        "that survive keep their GUIDs (README: Changing your mind). One transaction: an "
+        "interrupted rebuild leaves the state as it was. The outputs are written again.",
+    )
+    rebuild.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        help="print the stories that would be split, merged, re-credited or re-canonicalised and the "
+        "relations that would change; change nothing",
+    )
+    rebuild.set_defaults(handler=_rebuild)
+    story = commands.add_parser(
+        "story",
+        parents=[common],
+        help="correct a story by hand: split an entry out, merge two stories, pin the original",
+        description="Editorial corrections, kept in the state, by later runs and by rebuild. Each "
+        "prints what it changed and writes the outputs again.",
+    )
+    actions = story.add_subparsers(dest="action", metavar="ACTION", required=True)
+    split = actions.add_parser(
+        "split", parents=[common], help="take an entry out of its story into a story of its own"
+    )
+    split.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    merge = actions.add_parser(
+        "merge", parents=[common], help="make the two entries' stories one (the older keeps its GUID)"
+    )
+    merge.add_argument("link", metavar="LINK_A", help="an entry's link or GUID")
+    merge.add_argument("other", metavar="LINK_B", help="the other entry's link or GUID")
+    pin = actions.add_parser(
+        "pin", parents=[common], help="make an entry its story's original and its outlet the credit"
+    )
+    pin.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    story.set_defaults(handler=_story)
+    purge = commands.add_parser(
+        "purge",
+        parents=[common],
+        help="delete a feed's stored entries and health; re-decide its stories",
+        description="Delete every stored entry of FEED (and its health, validators and boilerplate "
+        "counts), re-decide the stories they were in, and write the outputs again. A feed still "
+        "in the config is read again as new at the next run: remove it from the config first.",
+    )
+    purge.add_argument("feed", metavar="FEED", help="the feed's name as stored (see `syndedup status`)")
+    purge.set_defaults(handler=_purge)
+
+
+def _control(
+    args: argparse.Namespace, build: Callable[[Config], tuple[object, str]], dry_run: bool = False
+) -> int:
+    """Load the config, run a re-deciding command under the lock, print what changed."""
+    from pipeline.cli.rebuild import format_changes, redecide
+
+    try:
+        config = load_config(args.config)
+        operation, what = build(config)
+        plan, summary = redecide(config, operation, dry_run)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except RunLockedError as exc:
+        _say(args, f"{exc}; nothing changed, try again when it ends")
+        return EXIT_FAILED
+    except OutputError as exc:
+        _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
+        return EXIT_FAILED
+    except SyndedupError as exc:
+        _say(args, f"{args.command} failed, nothing changed: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _say(args, "interrupted; the state is as it was")
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(format_changes(plan, dry_run, what))
+        if dry_run:
+            print("nothing changed (dry run); `syndedup rebuild` applies it")
+        elif summary is not None:
+            print(f"outputs: {', '.join(p.name for p in summary.written) or 'unchanged'}")
+    return EXIT_OK
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import rebuild_all
+
+    def build(config: Config) -> tuple[object, str]:
+        d = config.dedup
+        thresholds = (
+            f"copy_threshold {d.copy_threshold:.2f}, teaser_containment {d.teaser_containment:.2f}, "
+            f"teaser_max_ratio {d.teaser_max_ratio:.2f}, min_tokens {d.min_tokens}"
+        )
+        return rebuild_all(
+            config
+        ), f"syndedup rebuild{' --dry-run' if args.dry_run else ''}: [dedup] {thresholds}"
+
+    return _control(args, build, args.dry_run)
+
+
+def _story(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import find_entry, merge, pin, split
+
+    def build(config: Config) -> tuple[object, str]:
+        entry = find_entry(config, args.link)
+        if args.action == "merge":
+            other = find_entry(config, args.other)
+            if other.id == entry.id:
+                raise StateError("LINK_A and LINK_B are the same entry; nothing to merge")
+            what = f"story merge: {entry.feed} {entry.link} + {other.feed} {other.link}"
+            return merge(config, entry.id, other.id), what
+        what = f"story {args.action}: {entry.feed} {entry.link}"
+        return (split if args.action == "split" else pin)(config, entry.id), what
+
+    return _control(args, build)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from pipeline.cli.rebuild import purge
+
+    def build(config: Config) -> tuple[object, str]:
+        if any(feed.name == args.feed for feed in config.feeds):
+            _say(
+                args,
+                f"warning: feed {args.feed!r} is still in the config: the next run reads its entries "
+                "again as new (remove it from the config to keep them out)",
+                logging.WARNING,
+            )
+        return purge(config, args.feed), f"syndedup purge {args.feed}"
+
+    return _control(args, build)

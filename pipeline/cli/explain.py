@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.config import Config
+from pipeline.config import Config, DedupConfig
 from pipeline.store.view import EntryRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
+from pipeline.text.identity import url_key
+from pipeline.text.pair import PairMeasures, measure_texts
+
+# Near misses: the entries nearest in publication date (other stories) that are compared with an
+# explained entry; the closest few are shown. Bounded so that explain stays quick on a big state.
+NEAR_MISS_CANDIDATES = 300
+NEAR_MISSES = 3
 
 MEASURES = {
     "jaccard": ("Jaccard similarity of word-shingle sets", "[dedup] copy_threshold"),
@@ -31,9 +38,13 @@ class Explanation:
     story: StoryRow | None
     members: list[EntryRow]
     matched: EntryRow | None
+    # Re-measured with today's [dedup]: the stored match, and the nearest entries not merged.
+    today: PairMeasures | None = None
+    near: tuple[tuple[EntryRow, PairMeasures], ...] = ()
+    overrides: tuple[str, ...] = ()
 
 
-def explain(view: StateReader, link: str) -> list[Explanation]:
+def explain(view: StateReader, link: str, config: Config | None = None) -> list[Explanation]:
     """Explanations for every entry whose link or GUID is ``link`` (or the original of story ``link``)."""
     entries = view.entries_for(link)
     if not entries:
@@ -44,8 +55,140 @@ def explain(view: StateReader, link: str) -> list[Explanation]:
     out = []
     for entry in entries:
         matched = view.entry(entry.match_article) if entry.match_article is not None else None
-        out.append(Explanation(entry, view.story(entry.story_id), view.members(entry.story_id), matched))
+        today = None
+        if matched is not None and config is not None and entry.match_measure != "permalink":
+            bodies = view.bodies([entry.id, matched.id])
+            if len(bodies) == 2:
+                today = measure_texts(bodies[entry.id], bodies[matched.id], config.dedup)
+        near = near_misses(view, entry, config.dedup) if config is not None else ()
+        notes = tuple(_override_notes(view, entry))
+        members = view.members(entry.story_id)
+        out.append(Explanation(entry, view.story(entry.story_id), members, matched, today, near, notes))
     return out
+
+
+def near_misses(
+    view: StateReader, entry: EntryRow, dedup: DedupConfig, limit: int = NEAR_MISSES
+) -> tuple[tuple[EntryRow, PairMeasures], ...]:
+    """The ``limit`` entries of other stories closest to ``entry`` (by their larger measure over
+    its threshold), among the ``NEAR_MISS_CANDIDATES`` nearest in publication date."""
+    ids = view.neighbours(entry, NEAR_MISS_CANDIDATES)
+    bodies = view.bodies([entry.id, *ids])
+    own = bodies.get(entry.id)
+    if own is None:
+        return ()
+    scored = [(measure_texts(own, bodies[i], dedup), i) for i in ids if i in bodies]
+    scored = [pair for pair in scored if _closeness(pair[0], dedup) > 0]  # sharing no shingle: not near
+    scored.sort(key=lambda pair: (-_closeness(pair[0], dedup), pair[1]))
+    out = []
+    for measures, article_id in scored[:limit]:
+        row = view.entry(article_id)
+        if row is not None:
+            out.append((row, measures))
+    return tuple(out)
+
+
+def _closeness(m: PairMeasures, dedup: DedupConfig) -> float:
+    teaser = m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
+    return max(m.jaccard / dedup.copy_threshold, teaser)
+
+
+def _override_notes(view: StateReader, entry: EntryRow) -> list[str]:
+    notes = []
+    for kind, article_id, other_id, created in view.overrides():
+        if entry.id not in (article_id, other_id):
+            continue
+        if kind == "split":
+            notes.append(
+                f"split out into a story of its own by an editor (`syndedup story split`, {created})"
+            )
+        elif kind == "pin":
+            notes.append(f"pinned as its story's original by an editor (`syndedup story pin`, {created})")
+        else:
+            other = view.entry(other_id if article_id == entry.id else article_id)
+            name = f"{other.feed} {other.link}" if other else "an entry no longer stored"
+            notes.append(f"merged by an editor with {name} (`syndedup story merge`, {created})")
+    return notes
+
+
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    """Two entries, every measure between them under today's config, and what is stored."""
+
+    a: EntryRow
+    b: EntryRow
+    measures: PairMeasures
+    same_permalink: bool
+
+
+def explain_pair(view: StateReader, a: EntryRow, b: EntryRow, config: Config) -> PairExplanation:
+    bodies = view.bodies([a.id, b.id])
+    measures = measure_texts(bodies.get(a.id, ""), bodies.get(b.id, ""), config.dedup)
+    return PairExplanation(a, b, measures, a.feed != b.feed and bool(_permalinks(a) & _permalinks(b)))
+
+
+def _permalinks(entry: EntryRow) -> set[str]:
+    keys = {url_key(entry.link), url_key(entry.guid)}
+    return {k for k in keys if k and k.startswith("//") and "/" in k[2:]}
+
+
+def thresholds(config: Config) -> str:
+    """Today's [dedup] thresholds, one line."""
+    d = config.dedup
+    return (
+        f"copy_threshold {d.copy_threshold:.2f}, teaser_containment {d.teaser_containment:.2f}, "
+        f"teaser_max_ratio {d.teaser_max_ratio:.2f}, min_tokens {d.min_tokens}"
+    )
+
+
+def format_pair(item: PairExplanation, config: Config) -> str:
+    """Every measure between two entries against its threshold, and today's verdict."""
+    a, b, m, d = item.a, item.b, item.measures, config.dedup
+    v = m.verdict
+
+    def cmp(value: float, threshold: float) -> str:
+        return f"{value:.2f} {'>=' if value >= threshold else '< '} {threshold:.2f}"
+
+    shorter = "A" if m.words_a <= m.words_b else "B"
+    teaser_shape = m.share <= d.teaser_max_ratio
+    lines = [
+        f"A  {a.link}  ({a.feed}, {a.published}, story {a.story_id})",
+        f"B  {b.link}  ({b.feed}, {b.published}, story {b.story_id})",
+        "",
+        f"measures with today's [dedup] ({thresholds(config)})",
+        f"  words                 A {m.words_a}, B {m.words_b}"
+        + (
+            ""
+            if min(m.words_a, m.words_b) >= d.min_tokens
+            else f" (< [dedup] min_tokens {d.min_tokens}: never compared)"
+        ),
+        f"  Jaccard               {cmp(m.jaccard, d.copy_threshold)}"
+        "  ([dedup] copy_threshold: a copy at or above)",
+        f"  shingle share         {m.share:.2f} {'<=' if teaser_shape else '> '} {d.teaser_max_ratio:.2f}"
+        f"  ([dedup] teaser_max_ratio: {shorter}, the shorter, can be a teaser at or below)",
+        f"  lead containment      {cmp(m.lead_containment, d.teaser_containment)}"
+        f"  ([dedup] teaser_containment: share of {shorter}'s shingles in the other's lead)",
+        f"  same permalink        {'yes (one story whatever the text)' if item.same_permalink else 'no'}",
+        f"  same feed             {'yes' if a.feed == b.feed else 'no'}",
+        "",
+    ]
+    if item.same_permalink:
+        verdict = "one story (the same permalink in two feeds)"
+    elif v.same_story:
+        verdict = f"one story: a {v.relation} ({v.measure} {v.score:.2f} >= {v.threshold:.2f})"
+    else:
+        verdict = "different stories (no measure reaches its threshold)"
+    lines.append(f"verdict today   {verdict}")
+    together = a.story_id == b.story_id
+    lines.append(f"stored          {'in the same story' if together else 'in different stories'}")
+    if together != (item.same_permalink or v.same_story):
+        lines.append(
+            "Today's config decides differently from the stored decision: "
+            "`syndedup rebuild --dry-run` shows what a rebuild would change."
+        )
+    if together and not (item.same_permalink or v.same_story):
+        lines.append("(They can also be in one story through other members, or an editor's merge.)")
+    return "\n".join(lines)
 
 
 def format_explanation(item: Explanation, config: Config) -> str:
@@ -72,6 +215,8 @@ def format_explanation(item: Explanation, config: Config) -> str:
     lines.append(f"  credited source  {credited or '-'}{_credit_origin(credited, members)}")
     lines.append(f"  this entry is    {_relation(entry, canonical)}")
     lines += ["", "why it is in this story", *(f"  {line}" for line in _why_joined(item, config))]
+    if item.overrides:
+        lines += ["", "editorial corrections", *(f"  {note}" for note in item.overrides)]
     lines += ["", "members (oldest first)"]
     width = max(len(m.feed) for m in members) if members else 0
     for member in members:
@@ -79,6 +224,15 @@ def format_explanation(item: Explanation, config: Config) -> str:
         lines.append(
             f"  {member.relation:<8}  {member.feed:<{width}}  {member.published}  "
             f"{member.similarity:.2f}  {member.link}{mark}"
+        )
+    lines += ["", f"near misses (closest entries of other stories; today's {thresholds(config)})"]
+    if not item.near:
+        lines.append("  none: no entry of another story nearest in date shares a shingle with it")
+    for other, m in item.near:
+        would = "  <- today's config would merge these" if m.verdict.same_story else ""
+        lines.append(
+            f"  Jaccard {m.jaccard:.2f}  lead containment {m.lead_containment:.2f}  "
+            f"share {m.share:.2f}  {other.feed}  {other.link}{would}"
         )
     return "\n".join(lines)
 
@@ -157,7 +311,22 @@ def _why_joined(item: Explanation, config: Config) -> list[str]:
         and entry.match_threshold is not None
         and abs(current - entry.match_threshold) > 1e-9
     ):
-        lines.append(f"(The config's threshold is now {current:.2f}; stored matches are not re-decided.)")
+        lines.append(f"The config's threshold is now {current:.2f} (it was {entry.match_threshold:.2f}).")
+    if item.today is not None:
+        v = item.today.verdict
+        if not v.same_story:
+            lines.append(
+                f"Today's config would decide differently: these two are not one story now "
+                f"(Jaccard {item.today.jaccard:.2f}, lead containment {item.today.lead_containment:.2f}); "
+                "`syndedup rebuild --dry-run` shows what a rebuild would change."
+            )
+        elif v.relation != entry.match_relation:
+            lines.append(
+                f"Today's config would call it a {v.relation} ({v.measure} {v.score:.2f}); "
+                "`syndedup rebuild` re-decides stored stories."
+            )
+        else:
+            lines.append(f"Today's config decides the same ({v.measure} {v.score:.2f} >= {v.threshold:.2f}).")
     if entry.relation not in ("original", entry.match_relation):
         lines.append(
             f"Attribution, which compares every member with the story's original, now calls it a "

@@ -37,9 +37,9 @@ main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
 .totals li { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
   padding: 8px 14px; }
 .totals b { font-size: 20px; margin-right: 4px; }
-section.story { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+section.story, section.near { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px 20px; margin: 0 0 18px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-section.story h2 { margin: 0 0 4px; font-size: 18px; }
+section.story h2, section.near h2 { margin: 0 0 4px; font-size: 18px; }
 section.story h2 a { color: var(--ink); text-decoration: none; }
 section.story h2 a:hover { text-decoration: underline; }
 .meta { color: var(--muted); font-size: 13px; margin: 0 0 10px; }
@@ -150,8 +150,25 @@ def _anchor(link: str, text: str) -> str:
     return f'<a href="{_esc(usable)}">{text}</a>' if usable else text
 
 
-def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: OutputConfig) -> bytes:
-    """The audit page for ``stories`` (the feed window); ``texts`` maps article id to display text."""
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """Two originals of different stories that came close to a merge (stages/emit.py finds them)."""
+
+    a: Member
+    b: Member
+    jaccard: float
+    lead_containment: float
+    closeness: float  # the larger measure over its threshold (1.0 would be a merge)
+
+
+def render_audit(
+    stories: Sequence[Story],
+    texts: Mapping[int, str],
+    output: OutputConfig,
+    near_misses: Sequence[NearMiss] = (),
+) -> bytes:
+    """The audit page for ``stories`` (the feed window); ``texts`` maps article id to display text;
+    ``near_misses``: the closest unmerged pairs, listed in their own section."""
     merged = [s for s in stories if len(s.members) > 1]
     copies = sum(1 for s in stories for m in s.members if m.relation == "copy")
     teasers = sum(1 for s in stories for m in s.members if m.relation == "teaser")
@@ -185,6 +202,7 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
     parts.extend(_story(story, texts) for story in stories)
     if not stories:
         parts.append('<p class="single">No stories yet.</p>')
+    parts.append(_near_misses(near_misses))
     parts.extend(
         [
             "</main>",
@@ -198,6 +216,40 @@ def render_audit(stories: Sequence[Story], texts: Mapping[int, str], output: Out
         ]
     )
     return "\n".join(parts).encode("utf-8")
+
+
+def _near_misses(pairs: Sequence[NearMiss]) -> str:
+    """The closest pairs of originals that were not merged: where a threshold may be wrong, or an
+    editor may want ``syndedup story merge``."""
+    out = [
+        '<section class="near" id="near-misses">',
+        "<h2>Near misses</h2>",
+        '<p class="meta">The closest pairs of originals of different stories among those shown, '
+        "by their larger measure over its threshold; <code>syndedup explain LINK_A LINK_B</code> "
+        "shows every measure, <code>syndedup story merge</code> joins two stories.</p>",
+    ]
+    if not pairs:
+        out.append('<p class="single">No two originals shown share a shingle.</p>')
+    else:
+        out.append(
+            '<table class="members"><thead><tr><th>Jaccard</th><th>lead containment</th>'
+            "<th>entry</th><th>entry</th></tr></thead><tbody>"
+        )
+        for pair in pairs:
+            out.append(
+                f'<tr><td class="score">{pair.jaccard:.2f}</td>'
+                f'<td class="score">{pair.lead_containment:.2f}</td>'
+                + "".join(f'<td class="link">{_esc(m.feed)}: {_pair_link(m)}</td>' for m in (pair.a, pair.b))
+                + "</tr>"
+            )
+        out.append("</tbody></table>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _pair_link(member: Member) -> str:
+    usable = usable_link(member.link)
+    return _anchor(usable, _esc(_short(usable))) if usable else _esc(clean_text(member.title) or "(no link)")
 
 
 def _noun(n: int, one: str, many: str) -> str:

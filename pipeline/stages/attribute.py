@@ -14,7 +14,7 @@ and label every other member a copy or a teaser of it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from pipeline.config import DedupConfig
 from pipeline.store import Store
@@ -43,13 +43,15 @@ def attribute(
     dedup: DedupConfig,
     aliases: AliasTable,
     known: ShinglesLookup = _no_shingles,
+    pinned: Collection[int] = frozenset(),
 ) -> None:
     """Recompute canonical entry, credited source and member relations of the given stories.
 
     ``known`` gives shingles computed earlier in the run, so that members are not re-tokenized.
+    ``pinned``: ids of entries an editor made the original (``syndedup story pin``).
     """
     for story_id in sorted(story_ids):
-        attribute_story(state, story_id, dedup, aliases, known)
+        attribute_story(state, story_id, dedup, aliases, known, pinned)
 
 
 def attribute_story(
@@ -58,8 +60,10 @@ def attribute_story(
     dedup: DedupConfig,
     aliases: AliasTable,
     known: ShinglesLookup = _no_shingles,
+    pinned: Collection[int] = frozenset(),
 ) -> None:
-    """Attribute one story from all its stored members."""
+    """Attribute one story from all its stored members; a ``pinned`` member is the original and its
+    feed the credited source, whatever the rules below say (the latest-stored pin if several)."""
     members = state.story_members(story_id)  # oldest first
     if not members:  # its only entry moved to another story when updated (or is unreadable)
         state.drop_story(story_id)
@@ -91,6 +95,11 @@ def attribute_story(
     full_members = [m for m in full_members if not m.truncated] or full_members
     from_credited = [m for m in full_members if credited and aliases.resolve(m.feed) == credited]
     canonical = (from_credited or full_members)[0]
+    pins = [m for m in members if m.id in pinned]
+    if pins:
+        canonical = max(pins, key=lambda m: m.id)
+        credited = aliases.resolve(canonical.feed)
+        teasers.discard(canonical.id)
     if credited is None:
         credited = aliases.resolve(canonical.feed)
     relations: dict[int, tuple[str, float]] = {}

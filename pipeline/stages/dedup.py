@@ -21,7 +21,7 @@ keeps its id and, when it matches nothing, its story (so the output item keeps i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
 import numpy as np
@@ -57,8 +57,18 @@ def story_id_for(article: Article) -> str:
 class Deduplicator:
     """Assigns stories to new articles in publication order and stores them with their signatures."""
 
-    def __init__(self, state: Store, dedup: DedupConfig, params_id: int, now: datetime) -> None:
+    def __init__(
+        self,
+        state: Store,
+        dedup: DedupConfig,
+        params_id: int,
+        now: datetime,
+        isolated: Collection[int] = frozenset(),
+    ) -> None:
+        """``isolated``: ids of stored entries an editor split out (``syndedup story split``): they
+        join no story and no entry joins theirs."""
         self.state = state
+        self.isolated = isolated
         self.dedup = dedup
         self.params_id = params_id
         self.now = now
@@ -95,7 +105,13 @@ class Deduplicator:
         """Attach ``article`` to the story of its best verified match, or open a new story."""
         buckets = self.buckets(article.signature) if article.signature else []
         best: tuple[float, int, str, Verdict] | None = None
-        permalink = self._permalink_owner(article)
+        own_id = article.replaces if article.replaces is not None else article.id
+        if own_id is not None and own_id in self.isolated:  # split out by an editor: alone
+            buckets, permalink = [], None
+            signature_buckets = self.buckets(article.signature) if article.signature else []
+        else:
+            permalink = self._permalink_owner(article)
+            signature_buckets = buckets
         if permalink is None and buckets:
             for candidate_id, story_id, verdict in self._verified(article, buckets):
                 if candidate_id == article.replaces:  # an updated entry is not its own copy
@@ -138,7 +154,7 @@ class Deduplicator:
         else:
             article.id = self.state.add_article(article, self.now)
         if article.signature:
-            self.state.add_signature(article.id, self.params_id, article.signature, buckets)
+            self.state.add_signature(article.id, self.params_id, article.signature, signature_buckets)
             self._known[article.id] = (story_id, self._own_shingles(article))
 
     def _permalink_owner(self, article: Article) -> tuple[int, str] | None:
@@ -147,7 +163,7 @@ class Deduplicator:
         owners = self.state.permalink_owners(keys, article.feed) if keys else {}
         for key in keys:
             owner = owners.get(key)
-            if owner is not None and owner[0] != article.replaces:
+            if owner is not None and owner[0] != article.replaces and owner[0] not in self.isolated:
                 return owner
         return None
 
@@ -158,6 +174,8 @@ class Deduplicator:
         rows = self.state.article_bodies([i for i in ranked if i not in self._known])
         own = self._own_shingles(article)
         for candidate_id in ranked:
+            if candidate_id in self.isolated:
+                continue
             known = self._known.get(candidate_id)
             if known is None:
                 if candidate_id not in rows:

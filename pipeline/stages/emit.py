@@ -10,15 +10,15 @@ stored it is shown as of that run (``shown_date``), which also comes from the st
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.config import OutputConfig
+from pipeline.config import DedupConfig, OutputConfig
 from pipeline.models import Member, Story
 from pipeline.outputs.atomic import write_if_changed
-from pipeline.outputs.audit import render_audit
+from pipeline.outputs.audit import NearMiss, render_audit
 from pipeline.outputs.feeds import (
     add_rss_self_link,
     build_generator,
@@ -31,6 +31,9 @@ from pipeline.outputs.feeds import (
 from pipeline.outputs.sanitize import shown_date
 from pipeline.store import Store
 from pipeline.store.sqlite import read_iso
+from pipeline.text.pair import measure
+from pipeline.text.shingles import Shingles
+from pipeline.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,7 @@ def emit(
     output: OutputConfig,
     removed: Collection[str] = frozenset(),
     summary: EmitSummary | None = None,
+    dedup: DedupConfig | None = None,
 ) -> int:
     """Write every configured output from the state; return the number of feed items written.
 
@@ -162,9 +166,43 @@ def emit(
         _write(output.json, json_feed(window, output), summary)
     if output.html is not None:
         texts = state.article_texts([m.article_id for s in window for m in s.members])
-        _write(output.html, render_audit(window, texts, output), summary)
+        near = near_miss_pairs(window, state.article_bodies([s.canonical.article_id for s in window]), dedup)
+        _write(output.html, render_audit(window, texts, output, near), summary)
     summary.items, summary.stories = len(window), len(stories)
     return len(window)
+
+
+# The audit page's near misses: the closest pairs of originals of different stories among the
+# window's newest NEAR_MISS_STORIES (at most 100 * 99 / 2 exact comparisons), the top NEAR_MISS_PAIRS.
+NEAR_MISS_STORIES = 100
+NEAR_MISS_PAIRS = 10
+
+
+def near_miss_pairs(
+    window: Sequence[Story], bodies: Mapping[int, tuple[str, str]], dedup: DedupConfig | None
+) -> list[NearMiss]:
+    """The unmerged pairs of stories in ``window`` whose originals came closest to a merge."""
+    if dedup is None:
+        return []
+    shingled = [
+        (story, Shingles(tokenize(bodies[story.canonical.article_id][1]), dedup.shingle_size))
+        for story in window[:NEAR_MISS_STORIES]
+        if story.canonical.article_id in bodies
+    ]
+    found = []
+    for i, (story_a, a) in enumerate(shingled):
+        for story_b, b in shingled[i + 1 :]:
+            m = measure(a, b, dedup)
+            teaser = (
+                m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
+            )
+            closeness = max(m.jaccard / dedup.copy_threshold, teaser)
+            if closeness > 0:
+                found.append(
+                    NearMiss(story_a.canonical, story_b.canonical, m.jaccard, m.lead_containment, closeness)
+                )
+    found.sort(key=lambda n: (-n.closeness, n.a.article_id, n.b.article_id))
+    return found[:NEAR_MISS_PAIRS]
 
 
 def _write(path: Path, data: bytes, summary: EmitSummary) -> None:

@@ -58,11 +58,14 @@ from pipeline.models import (
     Article,
     FeedHealth,
     FetchResult,
+    Match,
+    Override,
     Page,
     Signature,
     SignatureParams,
     StoredArticle,
     StoredEntry,
+    StoredRecord,
 )
 from pipeline.store.sqlite import (
     BUCKET_MASK,
@@ -211,6 +214,11 @@ class RedisStore:
         self._texts: dict[int, bytes] = {}  # canonical texts read with the snapshot, for emit
         self._renames: list[tuple[str, str]] = []  # feeds renamed in this transaction (old, new)
         self._credit_renames: dict[str, bytes] = {}  # story id -> new credited source
+        self._overrides_set: dict[bytes, bytes] = {}  # ov field -> created (added in this run)
+        self._overrides_gone: set[bytes] = set()  # ov fields removed in this run
+        self._deleted: set[int] = set()  # articles deleted by a purge
+        self._deleted_feeds: set[str] = set()
+        self._deleted_permalinks: set[str] = set()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -349,6 +357,8 @@ class RedisStore:
                 raise StateError(f"{self.url}: {what} in Redis failed, nothing committed: {exc}") from None
 
     def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
+        for article_id in self._deleted:
+            self._relations.pop(article_id, None)
         for article_id, fields in self._articles.items():
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         for article_id, fields in self._relations.items():
@@ -366,7 +376,8 @@ class RedisStore:
         for story_id, fields in self._story_fields.items():
             pipe.hset(self._key("s", story_id), mapping=fields)  # type: ignore[arg-type]
         for story_id, ids in self._members.items():
-            pipe.sadd(self._key("sm", story_id), *ids)
+            if ids:
+                pipe.sadd(self._key("sm", story_id), *ids)
         for feed, gone in self._old_keys.items():
             if gone:
                 pipe.srem(self._key("k", feed), *gone)
@@ -376,7 +387,8 @@ class RedisStore:
         for feed, key_ids in self._key_ids.items():
             pipe.hset(self._key("ki", feed), mapping=key_ids)  # type: ignore[arg-type]
         for story_id, moved in self._removed.items():
-            pipe.srem(self._key("sm", story_id), *moved)
+            if moved:
+                pipe.srem(self._key("sm", story_id), *moved)
         for story_id in self._dropped:
             pipe.srem(self._key("stories"), story_id)
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))
@@ -386,6 +398,11 @@ class RedisStore:
             pipe.set(self._key("ki_built"), 1)
         for params_id, count in self._signatures.items():
             pipe.hincrby(self._key("signatures"), str(params_id), count)
+        if self._overrides_gone:
+            pipe.hdel(self._key("ov"), *self._overrides_gone)
+        if self._overrides_set:
+            pipe.hset(self._key("ov"), mapping=self._overrides_set)  # type: ignore[arg-type]
+        self._queue_deletes(pipe)
         feeds = {name: json.dumps(info) for name, info in self.local.feed_info().items()}
         if feeds:
             pipe.hset(self._key("feeds"), mapping=feeds)  # type: ignore[arg-type]
@@ -644,6 +661,12 @@ class RedisStore:
             + np.array(signature.lead, dtype=np.uint32).tobytes()
         )
         replaced = article_id not in self._articles  # an updated article keeps its id
+        if replaced:  # re-signed (rebuild, or an update in place): count it under its new params
+            old = self._records([article_id], ("params",)).get(article_id, [None])[0]
+            if old != _enc(params_id):
+                if old:
+                    self._signatures[int(old)] = self._signatures.get(int(old), 0) - 1
+                self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
         self._update(article_id, {"params": params_id, "sig": sig})
         for bucket in buckets:
             ids = self._buckets.setdefault(bucket & BUCKET_MASK, [])
@@ -676,6 +699,8 @@ class RedisStore:
                 missing.append(article_id)
             else:
                 out[article_id] = [record.get(name.encode()) for name in fields]
+        if self._deleted:
+            missing = [i for i in missing if i not in self._deleted]
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             with self.redis.pipeline(transaction=False) as pipe:
@@ -721,9 +746,18 @@ class RedisStore:
     def story_members(self, story_id: str) -> list[StoredArticle]:
         """Every member of a story with what attribution needs, oldest first."""
         names = (
-            "feed", "guid", "link", "title", "published", "credit", "truncated", "body", "text",
-            "dated", "first_seen",
-        )  # fmt: skip
+            "feed",
+            "guid",
+            "link",
+            "title",
+            "published",
+            "credit",
+            "truncated",
+            "body",
+            "text",
+            "dated",
+            "first_seen",
+        )
         rows = self._records(self._member_ids(story_id), names)
         members = []
         for article_id, row in rows.items():
@@ -865,3 +899,183 @@ class RedisStore:
         if self._snapshot is None:
             self._snapshot = self._read_snapshot()
         return self._snapshot[0]
+
+    # -- re-deciding stories (rebuild, editorial overrides, purge: issue 14) -----------------------
+
+    def _all_member_ids(self, story_ids: Iterable[str] | None = None) -> list[int]:
+        if story_ids is None:
+            story_ids = [_str(member) for member in self.redis.smembers(self._key("stories"))]
+            story_ids += self._new_stories
+        wanted = sorted(set(story_ids))
+        missing = [story_id for story_id in wanted if story_id not in self._stored_members]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for story_id in chunk:
+                    pipe.smembers(self._key("sm", story_id))
+                rows = pipe.execute()
+            for story_id, ids in zip(chunk, rows, strict=True):
+                self._stored_members[story_id] = {int(i) for i in ids}
+        return sorted({i for story_id in wanted for i in self._member_ids(story_id)})
+
+    def stored_records(self, story_ids: Iterable[str] | None = None) -> list[StoredRecord]:
+        """As ``State.stored_records``."""
+        names = (
+            "feed",
+            "entry_key",
+            "guid",
+            "link",
+            "title",
+            "published",
+            "dated",
+            "first_seen",
+            "credit",
+            "truncated",
+            "body",
+            "text",
+            "content_hash",
+            "story",
+            "relation",
+            "match_article",
+            "match_relation",
+            "match_measure",
+            "match_score",
+            "match_threshold",
+            "similarity",
+        )
+        out = []
+        for article_id, row in sorted(self._records(self._all_member_ids(story_ids), names).items()):
+            t = [_text(value) if i not in (10, 11) else None for i, value in enumerate(row)]
+            published = read_iso(t[5], f"article {article_id}")
+            first_seen = read_iso(t[7], f"article {article_id}") or EPOCH
+            match = (
+                Match(int(t[15]), t[16], t[17], float(t[18] or 0), float(t[19] or 0))  # type: ignore[arg-type]
+                if t[15]
+                else None
+            )
+            out.append(
+                StoredRecord(
+                    article_id,
+                    t[0] or "",
+                    t[1] or "",
+                    t[2] or "",
+                    t[3] or "",
+                    t[4] or "",
+                    published or first_seen,
+                    t[6] != "0" and published is not None,
+                    first_seen,
+                    t[8] or None,
+                    t[9] == "1",
+                    _unpack_body(row[10], row[11]),  # type: ignore[arg-type]
+                    t[12] or "",
+                    t[13] or "",
+                    t[14] or "original",
+                    float(t[20] or 0),
+                    match,
+                )
+            )
+        return out
+
+    def signatures_for(self, params: SignatureParams) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """As ``State.signatures_for``."""
+        found = self.redis.hget(self._key("params"), json.dumps(asdict(params), sort_keys=True))
+        if found is None:
+            return {}
+        width = 4 * params.num_perm
+        out = {}
+        for article_id, (pid, sig) in self._records(self._all_member_ids(), ("params", "sig")).items():
+            if pid == found and sig is not None and len(sig) == 2 * width:
+                out[article_id] = (
+                    tuple(np.frombuffer(sig[:width], dtype=np.uint32).tolist()),
+                    tuple(np.frombuffer(sig[width:], dtype=np.uint32).tolist()),
+                )
+        return out
+
+    def move_article(self, article_id: int, story_id: str, match: Match | None) -> None:
+        """As ``State.move_article``."""
+        old = _text(self._records([article_id], ("story",)).get(article_id, [None])[0]) or ""
+        self._update(
+            article_id,
+            {
+                "story": story_id,
+                "match_article": match.article_id if match else "",
+                "match_relation": match.relation if match else "",
+                "match_measure": match.measure if match else "",
+                "match_score": match.score if match else "",
+                "match_threshold": match.threshold if match else "",
+            },
+        )
+        if old != story_id:
+            self._removed.setdefault(old, set()).add(article_id)
+            self._members.setdefault(story_id, []).append(article_id)
+            if article_id in self._removed.get(story_id, set()):  # moved back in this transaction
+                self._removed[story_id].discard(article_id)
+
+    @staticmethod
+    def _override_field(override: Override) -> bytes:
+        return f"{override.kind}:{override.article_id}:{override.other_id}".encode()
+
+    def overrides(self) -> list[Override]:
+        """As ``State.overrides``: the committed ones with this transaction's changes."""
+        stored: dict[bytes, bytes] = self.redis.hgetall(self._key("ov"))  # type: ignore[assignment]
+        fields = {**stored, **self._overrides_set}
+        out = []
+        for field, created in fields.items():
+            if field in self._overrides_gone:
+                continue
+            kind, article_id, other_id = _str(field).split(":")
+            moment = read_iso(_str(created), "override") or EPOCH
+            out.append(Override(kind, int(article_id), int(other_id), moment))  # type: ignore[arg-type]
+        out.sort(key=lambda o: (o.created, o.kind, o.article_id))
+        return out
+
+    def add_override(self, override: Override) -> None:
+        field = self._override_field(override)
+        self._overrides_gone.discard(field)
+        self._overrides_set[field] = _enc(iso(override.created))
+
+    def remove_override(self, override: Override) -> None:
+        field = self._override_field(override)
+        self._overrides_set.pop(field, None)
+        self._overrides_gone.add(field)
+
+    def delete_feed(self, feed: str) -> tuple[int, set[str]]:
+        """As ``State.delete_feed``: the entries' records, entry keys, permalinks and overrides go
+        with the commit; their ids stay in LSH buckets, where a missing record is skipped."""
+        self.local.delete_feed(feed)
+        names = ("feed", "story", "link_key", "entry_key", "params")
+        rows = self._records(self._all_member_ids(), names)
+        doomed = {i: row for i, row in rows.items() if row[0] == _enc(feed)}
+        stories: set[str] = set()
+        for article_id, (_, story, link_key, entry_key, params) in doomed.items():
+            story_id = _text(story) or ""
+            stories.add(story_id)
+            self._removed.setdefault(story_id, set()).add(article_id)
+            for key in (_text(link_key), _text(entry_key)):
+                if key and key.startswith("//"):
+                    self._deleted_permalinks.add(key)
+            if params:
+                self._signatures[int(params)] = self._signatures.get(int(params), 0) - 1
+        self._deleted.update(doomed)
+        self._deleted_feeds.add(feed)
+        for override in self.overrides():
+            if override.article_id in doomed or override.other_id in doomed:
+                self.remove_override(override)
+        return len(doomed), stories
+
+    def _queue_deletes(self, pipe: redis.client.Pipeline) -> None:
+        doomed = sorted(self._deleted)
+        for start in range(0, len(doomed), _CHUNK):
+            pipe.delete(*(self._key("a", i) for i in doomed[start : start + _CHUNK]))
+        for feed in self._deleted_feeds:
+            pipe.delete(self._key("k", feed), self._key("ki", feed))
+            pipe.hdel(self._key("feeds"), feed)
+        if self._deleted_permalinks:
+            owners = self.redis.hmget(self._key("pl"), sorted(self._deleted_permalinks))
+            gone = [
+                key
+                for key, owner in zip(sorted(self._deleted_permalinks), owners, strict=True)
+                if owner is not None and int(owner) in self._deleted
+            ]
+            if gone:
+                pipe.hdel(self._key("pl"), *gone)

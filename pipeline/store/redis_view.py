@@ -161,6 +161,49 @@ class RedisView:
             story_id, int(canonical) if canonical else None, _text(credited) or None, _text(updated)
         )
 
+    def bodies(self, ids: list[int]) -> dict[int, str]:
+        """id -> the text detection compared (missing ids left out)."""
+        from pipeline.store.sqlite import _unpack_body
+
+        out: dict[int, str] = {}
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id in ids:
+                pipe.hmget(self._key("a", article_id), ("body", "text"))
+            rows = pipe.execute()
+        for article_id, (body, text) in zip(ids, rows, strict=True):
+            if body is not None and text is not None:
+                out[article_id] = _unpack_body(body, text)
+        return out
+
+    def neighbours(self, entry: EntryRow, limit: int) -> list[int]:
+        """Ids of up to ``limit`` entries of other stories, nearest in publication date first."""
+        from pipeline.store.sqlite import read_iso
+
+        mine = read_iso(entry.published, "entry")
+        if mine is None:
+            return []
+        dated = []
+        for story_id, ids in self._member_ids().items():
+            if story_id == entry.story_id:
+                continue
+            with self.redis.pipeline(transaction=False) as pipe:
+                for article_id in ids:
+                    pipe.hget(self._key("a", article_id), "published")
+                rows = pipe.execute()
+            for article_id, published in zip(ids, rows, strict=True):
+                moment = read_iso(_text(published), "entry") if published else None
+                if moment is not None:
+                    dated.append((abs((moment - mine).total_seconds()), article_id))
+        return [article_id for _, article_id in sorted(dated)[:limit]]
+
+    def overrides(self) -> list[tuple[str, int, int, str]]:
+        """(kind, entry id, other entry id or 0, created) of every editorial override."""
+        out = []
+        for field, created in self.redis.hgetall(self._key("ov")).items():
+            kind, article_id, other_id = (_text(field) or "").split(":")
+            out.append((kind, int(article_id), int(other_id), _text(created) or ""))
+        return sorted(out, key=lambda o: o[3])
+
 
 def _entry(article_id: int, row: list[bytes | None]) -> EntryRow:
     text = [_text(value) for value in row]

@@ -25,11 +25,13 @@ from pipeline.models import (
     FeedHealth,
     FetchResult,
     Match,
+    Override,
     Page,
     Signature,
     SignatureParams,
     StoredArticle,
     StoredEntry,
+    StoredRecord,
 )
 from pipeline.text.identity import url_key
 
@@ -73,6 +75,10 @@ CREATE TABLE IF NOT EXISTS pages (
 CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS overrides (
+    kind TEXT NOT NULL, article_id INTEGER NOT NULL, other_id INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL, PRIMARY KEY (kind, article_id, other_id)
 ) WITHOUT ROWID;
 """
 
@@ -735,6 +741,7 @@ class State:
         doomed = "(SELECT id FROM pruned_articles)"
         self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
         self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
         count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
@@ -758,6 +765,125 @@ class State:
             ):
                 out[article_id] = _unpack(text)
         return out
+
+    # -- re-deciding stories (rebuild, editorial overrides, purge: issue 14) -----------------------
+
+    def stored_records(self, story_ids: Iterable[str] | None = None) -> list[StoredRecord]:
+        """Every stored entry (or those of ``story_ids``) with what a replay needs, by id."""
+        query = (
+            "SELECT id, feed, entry_key, guid, link, title, published, dated, first_seen, credit,"
+            " truncated, body, text, content_hash, story_id, relation, match_article, match_relation,"
+            " match_measure, match_score, match_threshold, similarity FROM articles"
+        )
+        if story_ids is None:
+            rows = self.db.execute(query + " ORDER BY id").fetchall()
+        else:
+            wanted, rows = sorted(set(story_ids)), []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(query + f" WHERE story_id IN ({marks})", chunk).fetchall()
+            rows.sort(key=lambda r: r[0])
+        out = []
+        for r in rows:
+            published = read_iso(r[6], f"article {r[0]}")
+            first_seen = read_iso(r[8], f"article {r[0]}") or EPOCH
+            match = Match(r[16], r[17], r[18], r[19], r[20]) if r[16] is not None else None
+            out.append(
+                StoredRecord(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    published or first_seen,
+                    bool(r[7]) and published is not None,
+                    first_seen,
+                    r[9],
+                    bool(r[10]),
+                    _unpack_body(r[11], r[12]),
+                    r[13] or "",
+                    r[14],
+                    r[15],
+                    float(r[21]),
+                    match,
+                )
+            )
+        return out
+
+    def signatures_for(self, params: SignatureParams) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """article id -> (full, lead) MinHash values of the signatures stored with ``params``."""
+        text = json.dumps(asdict(params), sort_keys=True)
+        rows = self.db.execute(
+            "SELECT s.article_id, s.full, s.lead FROM signatures s JOIN signature_params p"
+            " ON p.id = s.params_id WHERE p.params = ?",
+            (text,),
+        )
+        return {
+            r[0]: (
+                tuple(np.frombuffer(r[1], dtype=np.uint32).tolist()),
+                tuple(np.frombuffer(r[2], dtype=np.uint32).tolist()),
+            )
+            for r in rows
+        }
+
+    def move_article(self, article_id: int, story_id: str, match: Match | None) -> None:
+        """Put a stored entry in another story (which must exist) with the match that put it there."""
+        self.db.execute(
+            "UPDATE articles SET story_id=?, match_article=?, match_relation=?, match_measure=?,"
+            " match_score=?, match_threshold=? WHERE id=?",
+            (
+                story_id,
+                match.article_id if match else None,
+                match.relation if match else None,
+                match.measure if match else None,
+                match.score if match else None,
+                match.threshold if match else None,
+                article_id,
+            ),
+        )
+
+    def overrides(self) -> list[Override]:
+        """Every editorial override, oldest first."""
+        rows = self.db.execute(
+            "SELECT kind, article_id, other_id, created FROM overrides ORDER BY created, kind, article_id"
+        )
+        return [Override(r[0], r[1], r[2], read_iso(r[3], "override") or EPOCH) for r in rows]
+
+    def add_override(self, override: Override) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO overrides (kind, article_id, other_id, created) VALUES (?, ?, ?, ?)",
+            (override.kind, override.article_id, override.other_id, iso(override.created)),
+        )
+
+    def remove_override(self, override: Override) -> None:
+        self.db.execute(
+            "DELETE FROM overrides WHERE kind=? AND article_id=? AND other_id=?",
+            (override.kind, override.article_id, override.other_id),
+        )
+
+    def delete_feed(self, feed: str) -> tuple[int, set[str]]:
+        """Delete a feed's stored entries (signatures, LSH buckets, overrides) and its health,
+        validators, digest and boilerplate counts; return (entries deleted, their stories). The
+        stories are left for the caller to re-decide (or drop when empty). Call in a transaction."""
+        ids = [r[0] for r in self.db.execute("SELECT id FROM articles WHERE feed=?", (feed,))]
+        stories = {
+            r[0] for r in self.db.execute("SELECT DISTINCT story_id FROM articles WHERE feed=?", (feed,))
+        }
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS purged (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM purged")
+        self.db.executemany("INSERT INTO purged (id) VALUES (?)", [(i,) for i in ids])
+        doomed = "(SELECT id FROM purged)"
+        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
+        self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
+        self.db.execute(f"UPDATE stories SET canonical_id=NULL WHERE canonical_id IN {doomed}")
+        self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
+        self.db.execute("DELETE FROM purged")
+        for table, column in (("feeds", "name"), ("feed_digests", "name"), ("feed_lines", "feed")):
+            self.db.execute(f"DELETE FROM {table} WHERE {column}=?", (feed,))
+        return len(ids), stories
 
 
 def now_utc() -> datetime:

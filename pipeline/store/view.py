@@ -86,6 +86,9 @@ class StateReader(Protocol):
     def entry(self, article_id: int) -> EntryRow | None: ...
     def members(self, story_id: str) -> list[EntryRow]: ...
     def story(self, story_id: str) -> StoryRow | None: ...
+    def bodies(self, ids: list[int]) -> dict[int, str]: ...
+    def neighbours(self, entry: EntryRow, limit: int) -> list[int]: ...
+    def overrides(self) -> list[tuple[str, int, int, str]]: ...
 
 
 class StateView:
@@ -184,6 +187,36 @@ class StateView:
             "SELECT id, canonical_id, credited_source, updated FROM stories WHERE id=?", (story_id,)
         ).fetchone()
         return StoryRow(*row) if row else None
+
+    def bodies(self, ids: list[int]) -> dict[int, str]:
+        """id -> the text detection compared (missing ids left out)."""
+        from pipeline.store.sqlite import _unpack_body
+
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, body, text in self.db.execute(
+                f"SELECT id, body, text FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = _unpack_body(body, text)
+        return out
+
+    def neighbours(self, entry: EntryRow, limit: int) -> list[int]:
+        """Ids of up to ``limit`` entries of other stories, nearest in publication date first."""
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE story_id != ?"
+            " ORDER BY ABS(julianday(published) - julianday(?)), id LIMIT ?",
+            (entry.story_id, entry.published.rstrip("Z"), limit),
+        )
+        return [r[0] for r in rows]
+
+    def overrides(self) -> list[tuple[str, int, int, str]]:
+        """(kind, entry id, other entry id or 0, created) of every editorial override."""
+        if "overrides" not in {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}:
+            return []
+        rows = self.db.execute("SELECT kind, article_id, other_id, created FROM overrides ORDER BY created")
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def _entry(row: tuple) -> EntryRow:
