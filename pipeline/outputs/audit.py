@@ -106,7 +106,9 @@ def diff_member(original: str, member: str, teaser: bool) -> Change:
     left_all = words(original)
     right = words(member)
     left = left_all[: len(right)] if teaser else left_all
-    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    # Compared with typography folded (’ and ', “ and ", — and -): a copy that only straightened
+    # its quotes changed no word. The ¶ paragraph marks are shown but never counted as words.
+    matcher = difflib.SequenceMatcher(None, _folded(left), _folded(right), autojunk=False)
     rows: list[tuple[str, str]] = []
     removed = added = 0
     for group in matcher.get_grouped_opcodes(CONTEXT_WORDS):
@@ -123,16 +125,29 @@ def diff_member(original: str, member: str, teaser: bool) -> Change:
                 continue
             if i2 > i1:
                 left_html.append(f"<del>{_plain(left[i1:i2])}</del>")
-                removed += i2 - i1
+                removed += _word_count(left[i1:i2])
             if j2 > j1:
                 right_html.append(f"<ins>{_plain(right[j1:j2])}</ins>")
-                added += j2 - j1
+                added += _word_count(right[j1:j2])
         if group[-1][2] < len(left):
             left_html.append('<span class="gap">…</span>')
         if group[-1][4] < len(right):
             right_html.append('<span class="gap">…</span>')
         rows.append((" ".join(left_html), " ".join(right_html)))
-    return Change(tuple(rows), removed, added, len(left), len(left_all))
+    return Change(tuple(rows), removed, added, _word_count(left), _word_count(left_all))
+
+
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-", "…": "..."})
+
+
+def _folded(tokens: Sequence[str]) -> list[str]:
+    """Tokens with curly quotes, dashes and the ellipsis folded to ASCII, for comparing only."""
+    return [token.translate(_TYPOGRAPHY) for token in tokens]
+
+
+def _word_count(tokens: Sequence[str]) -> int:
+    """Words among diff tokens: the ¶ marks between paragraphs are not words."""
+    return sum(token != PARAGRAPH for token in tokens)
 
 
 def _plain(tokens: Sequence[str]) -> str:

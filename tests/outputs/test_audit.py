@@ -107,6 +107,16 @@ def test_teaser_is_compared_with_the_lead_only() -> None:
     assert (change.removed, change.added) == (1, 1)
 
 
+def test_typography_alone_is_no_change_and_paragraph_marks_are_not_words() -> None:
+    original = "He said \u201cno\u201d \u2014 it\u2019s over.\n\nSecond paragraph here."
+    straightened = 'He said "no" - it\'s over.\n\nSecond paragraph here.'
+    assert diff_member(original, straightened, teaser=False).rows == ()
+    joined = "He said \u201cno\u201d \u2014 it\u2019s over. Second paragraph here."  # one break lost
+    change = diff_member(original, joined, teaser=False)
+    assert (change.removed, change.added) == (0, 0) and change.rows  # the lost break shows, uncounted
+    assert (change.compared, change.original_words) == (9, 9)
+
+
 def test_html_escapes_feed_text() -> None:
     change = diff_member("a <b> c d", "a <i> c d", teaser=False)
     [(left, right)] = change.rows
