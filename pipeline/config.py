@@ -152,6 +152,14 @@ class DedupConfig:
     teaser_max_ratio: float = 0.6
     min_tokens: int = 8
     boilerplate_min_entries: int = 3
+    partial_containment: float = 0.6
+    partial_min_shared: int = 40
+    story_containment: float = 0.6
+    merge_min_tokens: int = 80
+    bucket_max_ids: int = 200
+    strong_copy: float = 0.9
+    story_level: bool = True
+    merge_stories: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,10 +400,21 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "lead_tokens": (8, 1000),
         "min_tokens": (1, 1000),
         "boilerplate_min_entries": (2, 1_000_000),
+        "partial_min_shared": (1, 100_000),
+        "merge_min_tokens": (1, 100_000),
+        "bucket_max_ids": (8, 10_000_000),
     }
     for key, (low, high) in ranges.items():
         _number(getattr(dedup, key), int, f"dedup.{key}", path, low, high)
-    for key in ("lsh_threshold", "copy_threshold", "teaser_containment", "teaser_max_ratio"):
+    for key in (
+        "lsh_threshold",
+        "copy_threshold",
+        "teaser_containment",
+        "teaser_max_ratio",
+        "partial_containment",
+        "story_containment",
+        "strong_copy",
+    ):
         _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
 
 
