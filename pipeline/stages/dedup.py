@@ -199,8 +199,8 @@ class Deduplicator:
         for story_id, found in by_story.items():
             best_id, best = max(found, key=lambda f: (_RANK.get(f[1].relation, 0), f[1].score, -f[0]))
             if not best.strong and full_text and self.dedup.story_level:
-                top_id, top = max(found, key=lambda f: (f[1].shared, -f[0]))
-                if top.shared >= self.dedup.partial_min_shared:
+                top_id, _ = max(found, key=lambda f: (f[1].shared, -f[0]))
+                if sum(f[1].shared for f in found) >= self.dedup.partial_min_shared:
                     contained = self._story_containment(story_id, own)
                     if contained is not None and contained.same_story:
                         best_id, best = top_id, contained

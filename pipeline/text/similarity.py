@@ -49,12 +49,16 @@ def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
     if jaccard >= dedup.copy_threshold:
         return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold, shared)
     short, long = (a, b) if a.count <= b.count else (b, a)  # equal lengths: a is the short one
+    overlap = shared / min(set_a.size, set_b.size)
+    partial = is_partial(overlap, shared, dedup)
+    # A text of article length in another's lead is a cut reprint, not a teaser: partial first.
+    if partial and short.count >= dedup.merge_min_tokens:
+        return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
     if short.unique.size <= dedup.teaser_max_ratio * long.unique.size:
         containment = shingles_lead_containment(short, long)
         if containment >= dedup.teaser_containment:
             return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment, shared)
-    overlap = shared / min(set_a.size, set_b.size)
-    if is_partial(overlap, shared, dedup):
+    if partial:
         return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
     return Verdict("different", "jaccard", jaccard, dedup.copy_threshold, shared)
 
