@@ -188,14 +188,25 @@ class Deduplicator:
         article's containment in the union of its full-text members when that is stronger."""
         own = self._own_shingles(article)
         by_story: dict[str, list[tuple[int, Verdict]]] = {}
-        for candidate_id, story_id, verdict in self._verified(article, buckets):
+        full_text = self._full_text(article.truncated, own)
+        for candidate_id, story_id, verdict, other in self._verified(article, buckets):
             if candidate_id == article.replaces:  # an updated entry is not its own copy
+                continue
+            if (
+                verdict.relation == "teaser"
+                and full_text
+                and other.count < own.count
+                and self._story_union(story_id) is not None
+            ):
+                # The member is a teaser lying in this full text's lead: evidence about the
+                # teaser's own full text, which is in the story and did not match. Stock leads
+                # chain unrelated articles this way (issue 13); a teaser that came before its
+                # full text (a story of teasers only) still takes it in.
                 continue
             by_story.setdefault(story_id, []).append((candidate_id, verdict))
         if not by_story:
             return None
         scored: dict[str, tuple[int, Verdict]] = {}
-        full_text = self._full_text(article.truncated, own)
         for story_id, found in by_story.items():
             best_id, best = max(found, key=lambda f: (_RANK.get(f[1].relation, 0), f[1].score, -f[0]))
             if not best.strong and full_text and self.dedup.story_level:
@@ -239,6 +250,18 @@ class Deduplicator:
 
     def _story_containment(self, story_id: str, own: Shingles) -> Verdict | None:
         """The article's containment in the union of the story's full-text members, as a verdict."""
+        union = self._story_union(story_id)
+        if union is None:
+            return None
+        shared = np.intersect1d(own.unique, union, assume_unique=True).size
+        contained = shared / own.unique.size if own.unique.size else 0.0
+        threshold = self.dedup.story_containment
+        if contained >= threshold and shared >= self.dedup.partial_min_shared:
+            return Verdict("partial", "story_containment", contained, threshold, shared)
+        return Verdict("different", "story_containment", contained, threshold, shared)
+
+    def _story_union(self, story_id: str) -> np.ndarray | None:
+        """Sorted unique shingles of the story's full-text members; None when it has none."""
         union = self._unions.get(story_id)
         if union is None:
             parts = []
@@ -252,12 +275,7 @@ class Deduplicator:
                 return None
             union = np.unique(np.concatenate(parts))
             self._unions[story_id] = union
-        shared = np.intersect1d(own.unique, union, assume_unique=True).size
-        contained = shared / own.unique.size if own.unique.size else 0.0
-        threshold = self.dedup.story_containment
-        if contained >= threshold and shared >= self.dedup.partial_min_shared:
-            return Verdict("partial", "story_containment", contained, threshold, shared)
-        return Verdict("different", "story_containment", contained, threshold, shared)
+        return union
 
     def _permalink_owner(self, article: Article) -> tuple[int, str] | None:
         """(article id, story id) of another feed's stored article with this article's permalink."""
@@ -269,7 +287,9 @@ class Deduplicator:
                 return owner
         return None
 
-    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
+    def _verified(
+        self, article: Article, buckets: list[int]
+    ) -> Iterator[tuple[int, str, Verdict, Shingles]]:
         """Every verified candidate (story resolved through this run's merges), best-ranked first;
         stops after a copy of Jaccard >= ``strong_copy``."""
         shared = self.state.bucket_neighbours(buckets)
@@ -287,7 +307,7 @@ class Deduplicator:
                 self._known[candidate_id] = known
             story_id, other = known
             verdict = compare_shingles(own, other, self.dedup)
-            yield candidate_id, self.resolve(story_id), verdict
+            yield candidate_id, self.resolve(story_id), verdict, other
             if verdict.relation == "copy" and verdict.score >= self.dedup.strong_copy:
                 return
 
