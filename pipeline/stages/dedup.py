@@ -57,6 +57,10 @@ SHINGLE_CACHE = 10_000
 # Unions of stories' full-text shingles kept (a few hundred KB for a story of 150 entries).
 UNION_CACHE = 2_000
 _FULL, _LEAD = 0, 1
+# Share of the smaller of a bridge's two matched parts that must lie in the other for two stories to
+# merge: a version with a rewritten lead shares about half (tests/stages/test_stories.py); a reprint
+# extended with another story's paragraphs shares ~0 (bench/reprints.py "extended", issue 13).
+BRIDGE_OVERLAP = 0.3
 # Evidence order: a copy beats a partial reprint beats a teaser, whatever the scores.
 _RANK = {"copy": 3, "partial": 2, "teaser": 1}
 
@@ -232,9 +236,11 @@ class Deduplicator:
             and full_text
             and own.count >= self.dedup.merge_min_tokens
         ):
-            first = self.state.story_first_ids(strong)
-            strong.sort(key=lambda s: (first.get(s, 1 << 62), s))
-            story_id, absorbed = strong[0], strong[1:]
+            strong = self._one_text(own, story_id, strong, scored)
+            if len(strong) > 1:
+                first = self.state.story_first_ids(strong)
+                strong.sort(key=lambda s: (first.get(s, 1 << 62), s))
+                story_id, absorbed = strong[0], strong[1:]
         match = Match(
             article_id=member_id,
             relation=verdict.relation,  # type: ignore[arg-type]
@@ -243,6 +249,43 @@ class Deduplicator:
             threshold=verdict.threshold,
         )
         return story_id, match, absorbed
+
+    def _one_text(
+        self, own: Shingles, best: str, strong: list[str], scored: dict[str, tuple[int, Verdict]]
+    ) -> list[str]:
+        """The strong stories (``best`` first) that the article matches with one part of its text.
+
+        A reprint extended with paragraphs of another article (context, background) is strongly in
+        both stories through two disjoint parts of its text: that bridges nothing. Fragments of one
+        story share some of the text the article matches them on (a version with a rewritten lead
+        shares its later paragraphs), so a story is kept when at least ``BRIDGE_OVERLAP`` of the
+        smaller matched part lies in the other."""
+        matched = self._matched(own, best, scored[best])
+        if matched is None:
+            return [best]
+        kept = [best]
+        for other in strong:
+            if other == best:
+                continue
+            part = self._matched(own, other, scored[other])
+            if part is None or not part.size or not matched.size:
+                continue
+            common = np.intersect1d(matched, part, assume_unique=True).size
+            if common >= BRIDGE_OVERLAP * min(matched.size, part.size):
+                kept.append(other)
+        return kept
+
+    def _matched(self, own: Shingles, story_id: str, evidence: tuple[int, Verdict]) -> np.ndarray | None:
+        """The article's shingles that its evidence for ``story_id`` rests on (None: not cached)."""
+        member_id, verdict = evidence
+        if verdict.measure == "story_containment":
+            theirs = self._story_union(story_id)
+        else:
+            known = self._known.get(member_id)
+            theirs = known[1].unique if known is not None else None
+        if theirs is None:
+            return None
+        return np.intersect1d(own.unique, theirs, assume_unique=True)
 
     def _full_text(self, truncated: bool, shingles: Shingles) -> bool:
         """Long enough and not cut short: may count towards a story's union and bridge stories."""
@@ -287,9 +330,7 @@ class Deduplicator:
                 return owner
         return None
 
-    def _verified(
-        self, article: Article, buckets: list[int]
-    ) -> Iterator[tuple[int, str, Verdict, Shingles]]:
+    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict, Shingles]]:
         """Every verified candidate (story resolved through this run's merges), best-ranked first;
         stops after a copy of Jaccard >= ``strong_copy``."""
         shared = self.state.bucket_neighbours(buckets)

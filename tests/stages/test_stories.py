@@ -131,12 +131,15 @@ def test_a_loose_reprint_joins_the_story_as_a_whole(tmp_path: Path) -> None:
     off.close()
 
 
+Y = [paragraph() for _ in range(3)]  # a rewritten lead (a later version of story 1)
+# A later version of story 1: new lead, its last two paragraphs kept; too loose to match P (0.4).
+VERSION = [*Y, P[4], P[5]]
+# A reprint of that version that kept more of the original: partial in both, on shared text.
+FRAGMENT_BRIDGE = [Y[0], Y[1], P[2], P[3], P[4], P[5]]
+
+
 def test_an_entry_strongly_in_two_stories_merges_them_into_the_older(store: Store) -> None:
-    texts = {
-        "first": " ".join(P),
-        "second": " ".join(Q),
-        "bridge": " ".join([*P[:5], *Q[:5]]),  # partial reprint of both (a round-up of two reports)
-    }
+    texts = {"first": " ".join(P), "second": " ".join(VERSION), "bridge": " ".join(FRAGMENT_BRIDGE)}
     done, dedup_stage = run(store, texts)
     first, second = done["first"].story_id, done["second"].story_id
     assert first != second  # before the bridge came, two stories
@@ -149,8 +152,20 @@ def test_an_entry_strongly_in_two_stories_merges_them_into_the_older(store: Stor
     assert first in stories and second not in stories
 
 
-def test_merging_is_a_switch(tmp_path: Path) -> None:
+def test_a_round_up_of_two_stories_joins_one_and_merges_nothing(store: Store) -> None:
+    # Strongly (partial) in both, but through two disjoint parts of its text: extended reprints
+    # carrying another story's paragraphs merged unrelated stories on the reprints corpus.
     texts = {"first": " ".join(P), "second": " ".join(Q), "bridge": " ".join([*P[:5], *Q[:5]])}
+    done, dedup_stage = run(store, texts)
+    for name in ("first", "second"):
+        assert compare(tokenize(texts["bridge"]), tokenize(texts[name]), DEDUP).relation == "partial"
+    assert dedup_stage.merges == 0
+    assert done["first"].story_id != done["second"].story_id
+    assert done["bridge"].story_id in (done["first"].story_id, done["second"].story_id)
+
+
+def test_merging_is_a_switch(tmp_path: Path) -> None:
+    texts = {"first": " ".join(P), "second": " ".join(VERSION), "bridge": " ".join(FRAGMENT_BRIDGE)}
     state = State(tmp_path / "s.sqlite")
     done, dedup_stage = run(state, texts, replace(DEDUP, merge_stories=False))
     assert dedup_stage.merges == 0
