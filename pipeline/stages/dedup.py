@@ -19,10 +19,13 @@ the best story. When it is strongly (copy or partial, never teaser-level, and at
 its GUID and absorbs the others (``Store.merge_story`` keeps a tombstone, the report says
 ``merged_into``). A teaser or a short text never bridges two stories.
 
+A full text does not join a story through a teaser member once the story holds a full text (the
+teaser is evidence about that full text, and stock leads chained unrelated articles this way), and
+two stories merge only when the bridge matches both on one part of its text (``BRIDGE_OVERLAP``).
+
 Work per article is bounded: at most ``MAX_CANDIDATES`` candidates, ranked by shared LSH buckets,
-buckets holding more than ``bucket_max_ids`` articles are not counted (stock sentences crowd them,
-like stop-words in an inverted index), and verification stops after a copy of Jaccard
->= ``strong_copy``.
+and verification stops after a copy of Jaccard >= ``strong_copy``. (Crowded buckets are not
+down-weighted: measured crowded dedup cost stays within 2x plain, see bench/README.md.)
 
 Before that, an article whose page another feed already gave (the same normalized permalink or URL
 GUID, ``text.identity.permalink_keys``: one outlet's story in its sport and TV feeds) joins that
