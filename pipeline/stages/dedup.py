@@ -21,7 +21,7 @@ its GUID and absorbs the others (``Store.merge_story`` keeps a tombstone, the re
 
 A full text does not join a story through a teaser member once the story holds a full text (the
 teaser is evidence about that full text, and stock leads chained unrelated articles this way), and
-two stories merge only when the bridge matches both on one part of its text (``BRIDGE_OVERLAP``).
+two stories merge only when their full texts overlap (``BRIDGE_OVERLAP``), not just the bridge.
 
 Work per article is bounded: at most ``MAX_CANDIDATES`` candidates, ranked by shared LSH buckets,
 and verification stops after a copy of Jaccard >= ``strong_copy``. (Crowded buckets are not
@@ -60,9 +60,10 @@ SHINGLE_CACHE = 10_000
 # Unions of stories' full-text shingles kept (a few hundred KB for a story of 150 entries).
 UNION_CACHE = 2_000
 _FULL, _LEAD = 0, 1
-# Share of the smaller of a bridge's two matched parts that must lie in the other for two stories to
-# merge: a version with a rewritten lead shares about half (tests/stages/test_stories.py); a reprint
-# extended with another story's paragraphs shares ~0 (bench/reprints.py "extended", issue 13).
+# Overlap coefficient of two stories' full-text unions needed for a bridge to merge them: a version
+# with a rewritten lead shares ~0.4 with its story (tests/stages/test_stories.py); a story whose
+# reprints carry another story's background paragraphs shares ~0.15 with it (bench/reprints.py
+# "extended"; it merged unrelated stories on the reprints corpus, issue 13).
 BRIDGE_OVERLAP = 0.3
 # Evidence order: a copy beats a partial reprint beats a teaser, whatever the scores.
 _RANK = {"copy": 3, "partial": 2, "teaser": 1}
@@ -239,7 +240,7 @@ class Deduplicator:
             and full_text
             and own.count >= self.dedup.merge_min_tokens
         ):
-            strong = self._one_text(own, story_id, strong, scored)
+            strong = self._one_text(story_id, strong)
             if len(strong) > 1:
                 first = self.state.story_first_ids(strong)
                 strong.sort(key=lambda s: (first.get(s, 1 << 62), s))
@@ -253,42 +254,26 @@ class Deduplicator:
         )
         return story_id, match, absorbed
 
-    def _one_text(
-        self, own: Shingles, best: str, strong: list[str], scored: dict[str, tuple[int, Verdict]]
-    ) -> list[str]:
-        """The strong stories (``best`` first) that the article matches with one part of its text.
+    def _one_text(self, best: str, strong: list[str]) -> list[str]:
+        """The strong stories (``best`` first) that are one text with ``best``.
 
-        A reprint extended with paragraphs of another article (context, background) is strongly in
-        both stories through two disjoint parts of its text: that bridges nothing. Fragments of one
-        story share some of the text the article matches them on (a version with a rewritten lead
-        shares its later paragraphs), so a story is kept when at least ``BRIDGE_OVERLAP`` of the
-        smaller matched part lies in the other."""
-        matched = self._matched(own, best, scored[best])
-        if matched is None:
+        A strong bridge is not enough: a round-up of two reports, or a reprint extended with
+        paragraphs of another story (background that every reprint of one story may carry), is
+        strongly in both. Fragments of one story share most of their text, so a story is kept
+        when its full-text union and ``best``'s overlap by at least ``BRIDGE_OVERLAP`` of the
+        smaller union (overlap coefficient)."""
+        mine = self._story_union(best)
+        if mine is None:
             return [best]
         kept = [best]
         for other in strong:
-            if other == best:
+            theirs = self._story_union(other) if other != best else None
+            if theirs is None or not theirs.size:
                 continue
-            part = self._matched(own, other, scored[other])
-            if part is None or not part.size or not matched.size:
-                continue
-            common = np.intersect1d(matched, part, assume_unique=True).size
-            if common >= BRIDGE_OVERLAP * min(matched.size, part.size):
+            common = np.intersect1d(mine, theirs, assume_unique=True).size
+            if common >= BRIDGE_OVERLAP * min(mine.size, theirs.size):
                 kept.append(other)
         return kept
-
-    def _matched(self, own: Shingles, story_id: str, evidence: tuple[int, Verdict]) -> np.ndarray | None:
-        """The article's shingles that its evidence for ``story_id`` rests on (None: not cached)."""
-        member_id, verdict = evidence
-        if verdict.measure == "story_containment":
-            theirs = self._story_union(story_id)
-        else:
-            known = self._known.get(member_id)
-            theirs = known[1].unique if known is not None else None
-        if theirs is None:
-            return None
-        return np.intersect1d(own.unique, theirs, assume_unique=True)
 
     def _full_text(self, truncated: bool, shingles: Shingles) -> bool:
         """Long enough and not cut short: may count towards a story's union and bridge stories."""
