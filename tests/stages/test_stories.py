@@ -131,9 +131,10 @@ def test_a_loose_reprint_joins_the_story_as_a_whole(tmp_path: Path) -> None:
     off.close()
 
 
-Y = [paragraph() for _ in range(3)]  # a rewritten lead (a later version of story 1)
-# A later version of story 1: new lead, its last two paragraphs kept; too loose to match P (0.4).
-VERSION = [*Y, P[4], P[5]]
+Y = [paragraph(60), paragraph()]  # a rewritten lead (a later version of story 1)
+# A later version of story 1: new lead, its last three paragraphs kept; too loose to join P (~0.54
+# of its shingles in P, below partial/story containment 0.6), but one text with it (above 0.42).
+VERSION = [*Y, P[3], P[4], P[5]]
 # A reprint of that version that kept more of the original: partial in both, on shared text.
 FRAGMENT_BRIDGE = [Y[0], Y[1], P[2], P[3], P[4], P[5]]
 
