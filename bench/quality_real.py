@@ -190,6 +190,13 @@ def load(seed: int, size: int, crowd: int, variants: list[str]) -> dict[str, Cor
     }
 
 
+def _value(text: str) -> float | int | bool:
+    """A --set value: true/false (the mechanism switches), a float or an int."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return float(text) if "." in text else int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--values", help="comma-separated values for --sweep instead of the grid")
     args = parser.parse_args(argv)
     variants = ["plain", "crowded"] if args.variant == "both" else [args.variant]
-    dedup = {k: (float(v) if "." in v else int(v)) for k, v in (s.split("=", 1) for s in args.set)}
+    dedup = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
     started = time.perf_counter()
     try:
         corpora = load(args.seed, args.size, args.crowd, variants)

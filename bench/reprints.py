@@ -114,16 +114,22 @@ class Mix:
 
     Tuned by hand until the printed distribution met the issue's medians within 0.01-0.03 (README)."""
 
-    full: float = 0.26
-    cut_first: float = 0.32
-    cut_middle: float = 0.10
-    extended: float = 0.20
-    reordered: float = 0.12
-    edit_rate: float = 0.4  # share of sentences edited (a third of them dropped) in an edited reprint
+    full: float = 0.36
+    cut_first: float = 0.28
+    cut_middle: float = 0.08
+    extended: float = 0.18
+    reordered: float = 0.10
+    edit_rate: float = 0.3  # share of sentences edited (a third of them dropped) in an edited reprint
     edited: float = 0.8  # share of cut/moved/extended reprints that get sentence edits
     full_edited: float = 0.25  # share of whole reprints that get them
-    cut_low: float = 0.25  # a cut keeps this share of the paragraphs at least ...
+    cut_low: float = 0.35  # a cut keeps this share of the paragraphs at least ...
     cut_high: float = 0.85  # ... and at most
+    # Version chains (wire stories drift): this share of a story's full-text reprints is made from
+    # one of its ``version_window`` latest reprints instead of the original (issue 13 part 4).
+    from_version: float = 0.5
+    version_window: int = 5
+    rewrite_lead: float = 0.3  # share of later versions whose lead is rewritten
+    version_edit_factor: float = 0.5  # later versions are edited less often (their source already was)
 
 
 def _republishers(rng: random.Random, count: int) -> list[Republisher]:
@@ -222,6 +228,7 @@ class Builder:
         self.entries: list[Entry] = []
         self.counter = 0
         self.republishers = _republishers(self.rng, feeds)
+        self.clean: list[str] = []  # the last reprint's paragraphs without credit line and footer
 
     def add(self, feed: str, domain: str, title: str, when: datetime, paragraphs: list[str], **kw) -> Entry:
         self.counter += 1
@@ -261,12 +268,25 @@ class Builder:
     # -- reprints -----------------------------------------------------------------------------
 
     def reprint(
-        self, source: Entry, text: NewsText, feed: Republisher, when: datetime, context: NewsText | None
+        self,
+        source: Entry,
+        text: NewsText,
+        feed: Republisher,
+        when: datetime,
+        context: NewsText | None,
+        base: list[str] | None = None,
     ) -> Entry:
+        """A full-text reprint of ``source`` (the original); ``base``: the paragraphs of the earlier
+        version it is made from instead (a wire story's later version), credit and footer left out."""
         rng, mix = self.rng, self.mix
         kinds: list[str] = ["copy"]
-        paragraphs = list(source.paragraphs)
-        if "dek-first" in source.kinds and rng.random() < 0.5:
+        paragraphs = list(source.paragraphs if base is None else base)
+        if base is not None:
+            kinds.append("from-version")
+        if base is not None and rng.random() < mix.rewrite_lead:  # a rewritten lead
+            paragraphs[0] = self._rewrite(paragraphs[0])
+            kinds.append("lead-rewritten")
+        if base is None and "dek-first" in source.kinds and rng.random() < 0.5:
             paragraphs.pop(0)
             kinds.append("dek-dropped")
         n = len(paragraphs)
@@ -296,10 +316,12 @@ class Builder:
                 i = rng.randrange(1, len(paragraphs))
                 moved = paragraphs.pop(i)
                 paragraphs.insert(rng.randrange(0, len(paragraphs) + 1), moved)
-        if rng.random() < (mix.full_edited if kind == "full" else mix.edited):
+        edited = mix.full_edited if kind == "full" else mix.edited
+        if rng.random() < (edited * mix.version_edit_factor if base is not None else edited):
             paragraphs = self._edit(paragraphs, kinds)
         if rng.random() < 0.5:
             paragraphs = [_SAID.sub("says", p) for p in paragraphs]
+        self.clean = list(paragraphs)  # what a later version is made from
         if rng.random() < feed.credit_rate:
             paragraphs = self._credit(paragraphs, source.origin, kinds, teaser=False)
         title = self._title(source, text, feed, kinds)
@@ -355,6 +377,14 @@ class Builder:
             footer=bool(feed.footer),
             kinds=kinds,
         )
+
+    def _rewrite(self, paragraph: str) -> str:
+        """A rewritten lead: one word in five of every sentence changed."""
+        rng = self.rng
+        words = paragraph.split()
+        for _ in range(max(1, len(words) // 5)):
+            words[rng.randrange(len(words))] = rng.choice(("also", "now", "the", "reportedly", "new"))
+        return " ".join(words)
 
     def _edit(self, paragraphs: list[str], kinds: list[str]) -> list[str]:
         """Editors drop sentences and change words: each change removes up to five 5-shingles."""
@@ -485,14 +515,20 @@ def build_reprints(
         if members < 2:
             continue
         context = neighbour(text, by_outlet[text.outlet])
-        for feed in rng.sample(b.republishers, min(members - 1, len(b.republishers))):
-            delay = timedelta(minutes=rng.randint(5, 36 * 60))
+        feeds_ = rng.sample(b.republishers, min(members - 1, len(b.republishers)))
+        delays = sorted(timedelta(minutes=rng.randint(5, 36 * 60)) for _ in feeds_)
+        versions: list[list[str]] = []  # earlier full-text reprints of this story (clean paragraphs)
+        for feed, delay in zip(feeds_, delays, strict=True):
             if rng.random() < feed.teaser_share:
                 if rng.random() < 0.1:
                     delay = -timedelta(minutes=rng.randint(5, 180))  # polled before the original
                 b.teaser(entry, text, feed, entry.published + delay)
-            else:
-                b.reprint(entry, text, feed, entry.published + delay, context)
+                continue
+            base = None
+            if versions and rng.random() < b.mix.from_version:  # a wire story's later version
+                base = rng.choice(versions[-b.mix.version_window :])
+            b.reprint(entry, text, feed, entry.published + delay, context, base)
+            versions.append(b.clean)
     if crowded:
         used = {t.article_id for t in originals}
         _crowd(b, [t for t in spare if t.article_id not in used], lee, crowded)

@@ -50,6 +50,8 @@ def clusters_from_report(path: Path) -> list[Cluster]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         story = json.loads(line)
+        if "merged_into" in story:  # the tombstone of a story absorbed by another: no members
+            continue
         members = tuple((m["feed"], m["guid"]) for m in story["members"])
         canonical = next((m["feed"], m["guid"]) for m in story["members"] if m["link"] == story["canonical"])
         out.append(Cluster(members, canonical, story["credited_source"]))

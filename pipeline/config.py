@@ -134,6 +134,23 @@ class DedupConfig:
         day" would otherwise collide across outlets).
     boilerplate_min_entries=3: a line seen in this many entries of one feed is site boilerplate
         (footer, share line) and is left out of the signature.
+    partial_containment=0.6: a partial reprint (cut or reordered): this share of the shorter text's
+        shingles lies anywhere in the longer one (overlap coefficient). Real reprints have a median
+        containment of 0.67 (issue 13); a same-topic article quoting one statement stays far below.
+    partial_min_shared=40: ... and they share at least 40 shingles: one quotation or stock sentence
+        (<= 35 words, bench/reprints.py) never suffices on its own.
+    story_containment=0.6: a full text joins a story when this share of its shingles lies in the
+        union of the story's full-text members (a reprint of a later version matches no single
+        member); the same 40-shingle guard applies.
+    merge_min_tokens=80: shorter texts (teasers, briefs) never count towards a story's union, are
+        never partial reprints before teasers, and never merge two stories.
+    strong_copy=0.9: verification stops after a copy this close (only 21% of reprints reach 0.8;
+        nothing is lost by stopping above it).
+    story_level / merge_stories: switches for the two mechanisms, to measure what each buys.
+
+    On the reprints corpus (bench/quality_real.py, issue 13) merges are also guarded in code
+    (stages/dedup.py BRIDGE_OVERLAP: the bridge must match both stories on one part of its text), and
+    a full text never joins a story through a teaser member once the story holds a full text.
 
     Measured by bench/quality.py and bench/sweep.py (bench/README.md): every default lies inside a
     plateau where all scores are 1.0; its edges are lead_tokens 60, lsh_threshold 0.5,
@@ -152,6 +169,13 @@ class DedupConfig:
     teaser_max_ratio: float = 0.6
     min_tokens: int = 8
     boilerplate_min_entries: int = 3
+    partial_containment: float = 0.6
+    partial_min_shared: int = 40
+    story_containment: float = 0.6
+    merge_min_tokens: int = 80
+    strong_copy: float = 0.9
+    story_level: bool = True
+    merge_stories: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,10 +416,20 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "lead_tokens": (8, 1000),
         "min_tokens": (1, 1000),
         "boilerplate_min_entries": (2, 1_000_000),
+        "partial_min_shared": (1, 100_000),
+        "merge_min_tokens": (1, 100_000),
     }
     for key, (low, high) in ranges.items():
         _number(getattr(dedup, key), int, f"dedup.{key}", path, low, high)
-    for key in ("lsh_threshold", "copy_threshold", "teaser_containment", "teaser_max_ratio"):
+    for key in (
+        "lsh_threshold",
+        "copy_threshold",
+        "teaser_containment",
+        "teaser_max_ratio",
+        "partial_containment",
+        "story_containment",
+        "strong_copy",
+    ):
         _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
 
 

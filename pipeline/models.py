@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from pipeline.text.shingles import Shingles
 
-Relation = Literal["original", "copy", "teaser"]
+Relation = Literal["original", "copy", "teaser", "partial"]
 
 
 @dataclass(slots=True)
@@ -95,11 +95,13 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Why an article joined a story: the verified measure against one earlier member."""
+    """Why an article joined a story: the verified measure against one earlier member, or, for
+    ``story_containment``, against the union of the story's full-text members (``article_id`` is
+    then the member it shares most with)."""
 
     article_id: int
-    relation: Literal["copy", "teaser"]
-    measure: Literal["jaccard", "lead_containment", "permalink"]
+    relation: Literal["copy", "teaser", "partial"]
+    measure: Literal["jaccard", "lead_containment", "overlap", "story_containment", "permalink"]
     score: float
     threshold: float
 

@@ -438,7 +438,7 @@ def _detect(
     report.new_stories = deduplicator.created
     changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
-        touched = deduplicator.touched | changed
+        touched = {deduplicator.resolve(story_id) for story_id in deduplicator.touched | changed}
         attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)

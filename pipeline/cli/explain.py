@@ -27,6 +27,15 @@ MEASURES = {
         "[dedup] teaser_containment",
     ),
     "permalink": ("the same permalink (normalized link or URL GUID) in another feed", "identity (always 1)"),
+    "overlap": (
+        "overlap coefficient (share of the shorter text's shingles anywhere in the longer one)",
+        "[dedup] partial_containment",
+    ),
+    "story_containment": (
+        "story containment (share of its shingles in the union of the story's full-text members;"
+        " the entry named shares the most with it)",
+        "[dedup] story_containment",
+    ),
 }
 
 
@@ -342,4 +351,8 @@ def _current_threshold(measure: str | None, config: Config) -> float | None:
         return config.dedup.copy_threshold
     if measure == "lead_containment":
         return config.dedup.teaser_containment
+    if measure == "overlap":
+        return config.dedup.partial_containment
+    if measure == "story_containment":
+        return config.dedup.story_containment
     return None

@@ -21,7 +21,7 @@ from pipeline.outputs.sanitize import clean_text, usable_link
 CONTEXT_WORDS = 8
 PARAGRAPH = "¶"
 
-_MEASURE = {"copy": "Jaccard", "teaser": "lead containment"}
+_MEASURE = {"copy": "Jaccard", "teaser": "lead containment", "partial": "overlap"}
 
 _CSS = """
 :root { --ink: #1d232b; --muted: #5b6673; --line: #d9dee4; --card: #fff; --bg: #f3f5f7;

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -260,8 +260,10 @@ def _member_record(member: Member) -> dict[str, object]:
     }
 
 
-def report_lines(stories: Sequence[Story]) -> bytes:
-    """The clusters report: one JSON object per line, per story."""
+def report_lines(stories: Sequence[Story], merged: Mapping[str, str] | None = None) -> bytes:
+    """The clusters report: one JSON object per line, per story; then one line per story absorbed
+    by another (issue 13), ``{"story": id, "merged_into": id, "members": []}``, so that whoever
+    followed the absorbed story's GUID learns where its entries went."""
     lines = []
     for story in stories:
         record = {
@@ -282,6 +284,8 @@ def report_lines(stories: Sequence[Story]) -> bytes:
             ],
         }
         lines.append(json.dumps(record, ensure_ascii=False))
+    for absorbed, into in sorted((merged or {}).items()):
+        lines.append(json.dumps({"story": absorbed, "merged_into": into, "members": []}))
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 

@@ -3,6 +3,9 @@ and label every other member a copy or a teaser of it.
 
 * A member is a teaser when it is shorter than the story's longest member and ends like a teaser
   ("...", "Read more"), or when it has at most half its shingles and lies in its lead.
+* Every other member is compared with the original (never with the entry it joined through): a
+  copy when their Jaccard passes ``copy_threshold``, else a partial reprint (its similarity is then
+  the overlap coefficient with the original).
 * The credited source is the outlet most members' credit lines name ("Source: Voice of America"),
   with aliases folded to one name, ignoring a member's credit of its own site ("© Daily Planet");
   without a credit line it is the original's feed name.
@@ -20,7 +23,7 @@ from pipeline.config import DedupConfig
 from pipeline.store import Store
 from pipeline.text.credits import AliasTable, is_outlet_name
 from pipeline.text.shingles import Shingles
-from pipeline.text.similarity import compare_shingles, shingles_lead_containment
+from pipeline.text.similarity import compare_shingles, overlap_coefficient, shingles_lead_containment
 from pipeline.text.tokens import tokenize
 
 # Without a "..." an entry is a teaser only when it has at most half the longest member's shingles:
@@ -111,11 +114,13 @@ def attribute_story(
                 "teaser",
                 shingles_lead_containment(shingles[member.id], shingles[canonical.id]),
             )
-        else:
-            relations[member.id] = (
-                "copy",
-                compare_shingles(shingles[member.id], shingles[canonical.id], dedup).score,
-            )
+        else:  # against the original, never a go-between: a copy, or else a partial reprint
+            verdict = compare_shingles(shingles[member.id], shingles[canonical.id], dedup)
+            if verdict.relation == "copy":
+                relations[member.id] = ("copy", verdict.score)
+            else:
+                overlap, _ = overlap_coefficient(shingles[member.id], shingles[canonical.id])
+                relations[member.id] = ("partial", overlap)
     updated = max(m.published for m in members)
     state.set_story(story_id, canonical.id, credited, updated, relations)
 

@@ -1,15 +1,31 @@
-"""Dedup: put each new article into the story of its best verified match, or start a new story.
+"""Dedup: put each new article into the story it matches best, as a whole, or start a new story.
 
 Candidates come from two LSH indexes kept in the state (``lsh_buckets``): one over whole-text
 signatures (copies) and one over lead signatures (teasers). Every candidate is verified on exact
-shingle sets before anything is merged:
+shingle sets (text/similarity.py):
 
-* copy   -- Jaccard of the two shingle sets >= ``copy_threshold``;
-* teaser -- the shorter text has at most ``teaser_max_ratio`` of the longer one's shingles and
-  at least ``teaser_containment`` of them lie in the longer text's lead (its first words).
+* copy    -- Jaccard of the two shingle sets >= ``copy_threshold``;
+* teaser  -- the shorter text has at most ``teaser_max_ratio`` of the longer one's shingles and
+  at least ``teaser_containment`` of them lie in the longer text's lead (its first words);
+* partial -- the shorter text lies ``partial_containment`` anywhere in the longer one (overlap
+  coefficient) and they share ``partial_min_shared`` shingles (more than one quotation).
 
-An article joins the story of its single best match; stories are never unioned, so a weak link
-or a short teaser cannot chain two stories together.
+Candidates are then grouped by story (issue 13: real reprints are loose, and a reprint of a later
+version may match no single member well), and each candidate story is scored as a whole: its best
+member's verdict, or else the containment of the new article in the union of the story's full-text
+members' shingles (measure ``story_containment``, same guard on shared shingles). The article joins
+the best story. When it is strongly (copy or partial, never teaser-level, and at least
+``merge_min_tokens`` words, not cut short) in several stories, they are one story: the oldest keeps
+its GUID and absorbs the others (``Store.merge_story`` keeps a tombstone, the report says
+``merged_into``). A teaser or a short text never bridges two stories.
+
+A full text does not join a story through a teaser member once the story holds a full text (the
+teaser is evidence about that full text, and stock leads chained unrelated articles this way), and
+two stories merge only when their full texts overlap (``BRIDGE_OVERLAP``), not just the bridge.
+
+Work per article is bounded: at most ``MAX_CANDIDATES`` candidates, ranked by shared LSH buckets,
+and verification stops after a copy of Jaccard >= ``strong_copy``. (Crowded buckets are not
+down-weighted: measured crowded dedup cost stays within 2x plain, see bench/README.md.)
 
 Before that, an article whose page another feed already gave (the same normalized permalink or URL
 GUID, ``text.identity.permalink_keys``: one outlet's story in its sport and TV feeds) joins that
@@ -41,7 +57,17 @@ MAX_CANDIDATES = 64
 # Shingles kept for candidates (~4 KB each for a 500-word text): the 10k most recently used bound
 # this at ~40 MB (token lists, kept before, cost ~24 KB each).
 SHINGLE_CACHE = 10_000
+# Unions of stories' full-text shingles kept (a few hundred KB for a story of 150 entries).
+UNION_CACHE = 2_000
 _FULL, _LEAD = 0, 1
+# Overlap coefficient of two stories' full-text unions needed for a bridge to merge them. On the
+# reprints corpus (bench/quality_real.py, size 3000) true fragment merges overlap 0.45-0.94 and the
+# one false merge (a story whose reprints carry another story's first paragraphs as background,
+# bench/reprints.py "extended") 0.36; 0.42 sits between, biased high because one false merge of two
+# big stories costs thousands of false pairs and a missed merge only a fragment. Thin margin.
+BRIDGE_OVERLAP = 0.42
+# Evidence order: a copy beats a partial reprint beats a teaser, whatever the scores.
+_RANK = {"copy": 3, "partial": 2, "teaser": 1}
 
 
 def story_id_for(article: Article) -> str:
@@ -84,6 +110,11 @@ class Deduplicator:
         self.emptied: set[str] = set()  # stories whose only member moved to another story
         self.joined = 0
         self.created = 0
+        self.merges = 0
+        self.merged: dict[str, str] = {}  # story absorbed in this run -> the story that absorbed it
+        self.absorbed: set[str] = set()
+        # story id -> sorted unique shingles of its full-text members (story-level matching)
+        self._unions: RecentMap[str, np.ndarray] = RecentMap(UNION_CACHE)
 
     def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:
         ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))
@@ -102,9 +133,8 @@ class Deduplicator:
         return keys
 
     def assign(self, article: Article) -> None:
-        """Attach ``article`` to the story of its best verified match, or open a new story."""
+        """Attach ``article`` to the story it matches best, merging stories it strongly bridges."""
         buckets = self.buckets(article.signature) if article.signature else []
-        best: tuple[float, int, str, Verdict] | None = None
         own_id = article.replaces if article.replaces is not None else article.id
         if own_id is not None and own_id in self.isolated:  # split out by an editor: alone
             buckets, permalink = [], None
@@ -112,35 +142,25 @@ class Deduplicator:
         else:
             permalink = self._permalink_owner(article)
             signature_buckets = buckets
+        decision: tuple[str, Match, list[str]] | None = None
+        absorbed: list[str] = []
         if permalink is None and buckets:
-            for candidate_id, story_id, verdict in self._verified(article, buckets):
-                if candidate_id == article.replaces:  # an updated entry is not its own copy
-                    continue
-                rank = (verdict.score + (1.0 if verdict.relation == "copy" else 0.0), -candidate_id)
-                if best is None or rank > (best[0], -best[1]):
-                    best = (rank[0], candidate_id, story_id, verdict)
+            decision = self._decide(article, buckets)
         if permalink is not None:
             candidate_id, story_id = permalink
-            article.story_id = story_id
+            story_id = article.story_id = self.resolve(story_id)
             article.match = Match(candidate_id, "copy", "permalink", 1.0, 1.0)
             self.joined += article.replaces is None
-        elif best is None:
+        elif decision is None:
             if article.old_story is not None:  # an update that matches nothing keeps its story
-                story_id = article.story_id = article.old_story
+                story_id = article.story_id = self.resolve(article.old_story)
             else:
                 story_id = article.story_id = story_id_for(article)
                 self.state.add_story(story_id)
                 self.created += 1
         else:
-            _, candidate_id, story_id, verdict = best
+            story_id, article.match, absorbed = decision
             article.story_id = story_id
-            article.match = Match(
-                article_id=candidate_id,
-                relation="teaser" if verdict.relation == "teaser" else "copy",
-                measure="lead_containment" if verdict.measure == "lead_containment" else "jaccard",
-                score=round(verdict.score, 4),
-                threshold=verdict.threshold,
-            )
             self.joined += article.replaces is None
         self.touched.add(story_id)
         if article.replaces is not None:
@@ -155,7 +175,155 @@ class Deduplicator:
             article.id = self.state.add_article(article, self.now)
         if article.signature:
             self.state.add_signature(article.id, self.params_id, article.signature, signature_buckets)
-            self._known[article.id] = (story_id, self._own_shingles(article))
+            own = self._own_shingles(article)
+            self._known[article.id] = (story_id, own)
+            union = self._unions.get(story_id)
+            if union is not None and self._full_text(article.truncated, own):
+                self._unions[story_id] = np.union1d(union, own.unique)
+        for other in absorbed:  # after the bridging entry is stored, so the tombstone names it
+            self._merge(other, story_id, article)
+
+    def resolve(self, story_id: str) -> str:
+        """The story ``story_id`` now is (itself, or the story that absorbed it in this run)."""
+        while story_id in self.merged:
+            story_id = self.merged[story_id]
+        return story_id
+
+    def _merge(self, absorbed: str, into: str, bridge: Article) -> None:
+        """Move every member of ``absorbed`` into ``into`` (the older story) and keep a tombstone."""
+        absorbed, into = self.resolve(absorbed), self.resolve(into)
+        if absorbed == into:
+            return
+        self.state.merge_story(absorbed, into, bridge.id if bridge.id else None, self.now)
+        self.merged[absorbed] = into
+        mine, theirs = self._unions.pop(absorbed, None), self._unions.get(into)
+        if mine is not None and theirs is not None:
+            self._unions[into] = np.union1d(mine, theirs)
+        else:
+            self._unions.pop(into, None)  # rebuilt from the store when next needed
+        self.touched.add(into)
+        self.touched.discard(absorbed)
+        self.absorbed.add(absorbed)
+        self.merges += 1
+
+    def _decide(self, article: Article, buckets: list[int]) -> tuple[str, Match, list[str]] | None:
+        """(story to join, the evidence, stories it absorbs) for ``article``, or None for a new story.
+
+        Candidates are grouped by story; each story's evidence is its best member verdict, or the
+        article's containment in the union of its full-text members when that is stronger."""
+        own = self._own_shingles(article)
+        by_story: dict[str, list[tuple[int, Verdict]]] = {}
+        full_text = self._full_text(article.truncated, own)
+        for candidate_id, story_id, verdict, other in self._verified(article, buckets):
+            if candidate_id == article.replaces:  # an updated entry is not its own copy
+                continue
+            if (
+                verdict.relation == "teaser"
+                and full_text
+                and other.count < own.count
+                and self._story_union(story_id) is not None
+            ):
+                # The member is a teaser lying in this full text's lead: evidence about the
+                # teaser's own full text, which is in the story and did not match. Stock leads
+                # chain unrelated articles this way (issue 13); a teaser that came before its
+                # full text (a story of teasers only) still takes it in.
+                continue
+            by_story.setdefault(story_id, []).append((candidate_id, verdict))
+        if not by_story:
+            return None
+        scored: dict[str, tuple[int, Verdict]] = {}
+        for story_id, found in by_story.items():
+            best_id, best = max(found, key=lambda f: (_RANK.get(f[1].relation, 0), f[1].score, -f[0]))
+            if not best.strong and full_text and self.dedup.story_level:
+                top_id, _ = max(found, key=lambda f: (f[1].shared, -f[0]))
+                if sum(f[1].shared for f in found) >= self.dedup.partial_min_shared:
+                    contained = self._story_containment(story_id, own)
+                    if contained is not None and contained.same_story:
+                        best_id, best = top_id, contained
+            if best.same_story:
+                scored[story_id] = (best_id, best)
+        if not scored:
+            return None
+        ranked = sorted(
+            scored.items(), key=lambda s: (_RANK[s[1][1].relation], s[1][1].score, -s[1][0]), reverse=True
+        )
+        story_id, (member_id, verdict) = ranked[0]
+        absorbed: list[str] = []
+        strong = [s for s, (_, v) in scored.items() if v.strong]
+        if (
+            self.dedup.merge_stories
+            and len(strong) > 1
+            and verdict.strong
+            and full_text
+            and own.count >= self.dedup.merge_min_tokens
+        ):
+            strong = self._one_text(story_id, strong)
+            if len(strong) > 1:
+                first = self.state.story_first_ids(strong)
+                strong.sort(key=lambda s: (first.get(s, 1 << 62), s))
+                story_id, absorbed = strong[0], strong[1:]
+        match = Match(
+            article_id=member_id,
+            relation=verdict.relation,  # type: ignore[arg-type]
+            measure=verdict.measure,  # type: ignore[arg-type]
+            score=round(verdict.score, 4),
+            threshold=verdict.threshold,
+        )
+        return story_id, match, absorbed
+
+    def _one_text(self, best: str, strong: list[str]) -> list[str]:
+        """The strong stories (``best`` first) that are one text with ``best``.
+
+        A strong bridge is not enough: a round-up of two reports, or a reprint extended with
+        paragraphs of another story (background that every reprint of one story may carry), is
+        strongly in both. Fragments of one story share most of their text, so a story is kept
+        when its full-text union and ``best``'s overlap by at least ``BRIDGE_OVERLAP`` of the
+        smaller union (overlap coefficient)."""
+        mine = self._story_union(best)
+        if mine is None:
+            return [best]
+        kept = [best]
+        for other in strong:
+            theirs = self._story_union(other) if other != best else None
+            if theirs is None or not theirs.size:
+                continue
+            common = np.intersect1d(mine, theirs, assume_unique=True).size
+            if common >= BRIDGE_OVERLAP * min(mine.size, theirs.size):
+                kept.append(other)
+        return kept
+
+    def _full_text(self, truncated: bool, shingles: Shingles) -> bool:
+        """Long enough and not cut short: may count towards a story's union and bridge stories."""
+        return not truncated and shingles.count >= self.dedup.merge_min_tokens
+
+    def _story_containment(self, story_id: str, own: Shingles) -> Verdict | None:
+        """The article's containment in the union of the story's full-text members, as a verdict."""
+        union = self._story_union(story_id)
+        if union is None:
+            return None
+        shared = np.intersect1d(own.unique, union, assume_unique=True).size
+        contained = shared / own.unique.size if own.unique.size else 0.0
+        threshold = self.dedup.story_containment
+        if contained >= threshold and shared >= self.dedup.partial_min_shared:
+            return Verdict("partial", "story_containment", contained, threshold, shared)
+        return Verdict("different", "story_containment", contained, threshold, shared)
+
+    def _story_union(self, story_id: str) -> np.ndarray | None:
+        """Sorted unique shingles of the story's full-text members; None when it has none."""
+        union = self._unions.get(story_id)
+        if union is None:
+            parts = []
+            for member in self.state.story_members(story_id):
+                shingles = self.shingles(member.id)
+                if shingles is None:
+                    shingles = Shingles(tokenize(member.body), self.dedup.shingle_size)
+                if self._full_text(member.truncated, shingles):
+                    parts.append(shingles.unique)
+            if not parts:
+                return None
+            union = np.unique(np.concatenate(parts))
+            self._unions[story_id] = union
+        return union
 
     def _permalink_owner(self, article: Article) -> tuple[int, str] | None:
         """(article id, story id) of another feed's stored article with this article's permalink."""
@@ -167,7 +335,9 @@ class Deduplicator:
                 return owner
         return None
 
-    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict]]:
+    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict, Shingles]]:
+        """Every verified candidate (story resolved through this run's merges), best-ranked first;
+        stops after a copy of Jaccard >= ``strong_copy``."""
         shared = self.state.bucket_neighbours(buckets)
         ranked = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
         # Only candidates not in the cache are read (and their bodies decompressed and tokenized).
@@ -185,8 +355,9 @@ class Deduplicator:
                 self._known[candidate_id] = known
             story_id, other = known
             verdict = compare_shingles(own, other, self.dedup)
-            if verdict.same_story:
-                yield candidate_id, story_id, verdict
+            yield candidate_id, self.resolve(story_id), verdict, other
+            if verdict.relation == "copy" and verdict.score >= self.dedup.strong_copy:
+                return
 
     def shingles(self, article_id: int) -> Shingles | None:
         """The cached shingles of a stored article, if still in the cache (attribution reuses them)."""

@@ -159,7 +159,8 @@ def emit(
     atom = complete_atom_sources(
         generator.atom_str(pretty=True), window, feed_urls, feed_updated, self_link(output, output.atom)
     )
-    _write(output.report, report_lines(stories), summary)
+    merged = {absorbed: into for absorbed, (into, _, _) in state.merged_stories().items()}
+    _write(output.report, report_lines(stories, merged), summary)
     _write(output.rss, rss, summary)
     _write(output.atom, atom, summary)
     if output.json is not None:

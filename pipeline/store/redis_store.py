@@ -219,6 +219,7 @@ class RedisStore:
         self._deleted: set[int] = set()  # articles deleted by a purge
         self._deleted_feeds: set[str] = set()
         self._deleted_permalinks: set[str] = set()
+        self._merges: dict[str, bytes] = {}  # absorbed story id -> JSON [into, bridge, when]
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -392,6 +393,8 @@ class RedisStore:
         for story_id in self._dropped:
             pipe.srem(self._key("stories"), story_id)
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))
+        if self._merges:
+            pipe.hset(self._key("merged"), mapping=self._merges)  # type: ignore[arg-type]
         for key, article_id in self._permalinks.items():
             pipe.hsetnx(self._key("pl"), key, article_id)
         if self._ki_pending:
@@ -652,6 +655,39 @@ class RedisStore:
         """As ``State.drop_story``."""
         if not self._member_ids(story_id):
             self._dropped.add(story_id)
+
+    def merge_story(self, absorbed: str, into: str, bridge: int | None, now: datetime) -> None:
+        """As ``State.merge_story``; the tombstones live in the hash ``merged``."""
+        moved = self._member_ids(absorbed)
+        for article_id in moved:
+            self._update(article_id, {"story": into})
+        self._removed.setdefault(absorbed, set()).update(moved)
+        self._members.setdefault(into, []).extend(moved)
+        self._dropped.add(absorbed)
+        self._story_fields.pop(absorbed, None)
+        for story_id, (target, old_bridge, when) in self.merged_stories().items():
+            if target == absorbed:
+                self._merges[story_id] = json.dumps([into, old_bridge, iso(when)]).encode()
+        self._merges[absorbed] = json.dumps([into, bridge, iso(now)]).encode()
+
+    def merged_stories(self) -> dict[str, tuple[str, int | None, datetime]]:
+        """As ``State.merged_stories`` (this run's merges included)."""
+        stored = {_str(k): v for k, v in self.redis.hgetall(self._key("merged")).items()}
+        stored.update({k: v for k, v in self._merges.items()})
+        out = {}
+        for story_id, value in stored.items():
+            into, bridge, when = json.loads(value)
+            out[story_id] = (into, bridge, read_iso(when, f"merged story {story_id}") or EPOCH)
+        return out
+
+    def story_first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
+        """As ``State.story_first_ids``."""
+        out = {}
+        for story_id in set(story_ids):
+            members = self._member_ids(story_id)
+            if members:
+                out[story_id] = members[0]
+        return out
 
     def add_signature(
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]

@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, final_url TEXT, status INTEGER, etag TEXT,
     last_modified TEXT, canonical TEXT, text BLOB, error TEXT, retry INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS merged_stories (
+    id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, bridge INTEGER, merged_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
@@ -536,6 +539,33 @@ class State:
             (story_id, story_id),
         )
 
+    def merge_story(self, absorbed: str, into: str, bridge: int | None, now: datetime) -> None:
+        """Move every member of story ``absorbed`` into story ``into`` and keep a tombstone
+        (``merged_stories``: absorbed -> into, the entry that bridged them, when), so that the report
+        and ``explain`` can say where the absorbed story's GUID went. Earlier tombstones that
+        pointed at ``absorbed`` now point at ``into``."""
+        self.db.execute("UPDATE articles SET story_id=? WHERE story_id=?", (into, absorbed))
+        self.db.execute("UPDATE merged_stories SET merged_into=? WHERE merged_into=?", (into, absorbed))
+        self.db.execute(
+            "INSERT OR REPLACE INTO merged_stories (id, merged_into, bridge, merged_at) VALUES (?, ?, ?, ?)",
+            (absorbed, into, bridge, iso(now)),
+        )
+        self.db.execute("DELETE FROM stories WHERE id=?", (absorbed,))
+
+    def merged_stories(self) -> dict[str, tuple[str, int | None, datetime]]:
+        """absorbed story id -> (the story that absorbed it, the bridging entry's id, when)."""
+        rows = self.db.execute("SELECT id, merged_into, bridge, merged_at FROM merged_stories")
+        return {r[0]: (r[1], r[2], read_iso(r[3], f"merged story {r[0]}") or EPOCH) for r in rows}
+
+    def story_first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
+        """story id -> its lowest member id (the story created first has the lowest)."""
+        ids = sorted(set(story_ids))
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT story_id, MIN(id) FROM articles WHERE story_id IN ({marks}) GROUP BY story_id", ids
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
     def add_signature(
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
     ) -> None:
@@ -744,6 +774,7 @@ class State:
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
         self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
+        self.db.execute("DELETE FROM merged_stories WHERE merged_into IN (SELECT id FROM pruned_stories)")
         count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
         self.db.execute("DELETE FROM pruned_stories")
         self.db.execute("DELETE FROM pruned_articles")

@@ -1,4 +1,5 @@
-"""Exact similarity of two texts' shingle sets: Jaccard (copies) and lead containment (teasers)."""
+"""Exact similarity of two texts' shingle sets: Jaccard (copies), lead containment (teasers) and the
+overlap coefficient (partial reprints: the shorter text contained anywhere in the longer one)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,21 @@ from pipeline.text.tokens import shingle_hashes
 class Verdict:
     """The outcome of comparing two texts exactly."""
 
-    relation: str  # "copy" | "teaser" | "different"
-    measure: str  # "jaccard" | "lead_containment"
+    relation: str  # "copy" | "partial" | "teaser" | "different"
+    measure: str  # "jaccard" | "overlap" | "lead_containment"
     score: float
     threshold: float
+
+    shared: int = 0  # shingles the two texts share
 
     @property
     def same_story(self) -> bool:
         return self.relation != "different"
+
+    @property
+    def strong(self) -> bool:
+        """Copy- or partial-level: evidence that may merge two stories (a teaser never does)."""
+        return self.relation in ("copy", "partial")
 
 
 def compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupConfig) -> Verdict:
@@ -39,13 +47,34 @@ def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
     shared = np.intersect1d(set_a, set_b, assume_unique=True).size
     jaccard = shared / (set_a.size + set_b.size - shared)
     if jaccard >= dedup.copy_threshold:
-        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold)
+        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold, shared)
     short, long = (a, b) if a.count <= b.count else (b, a)  # equal lengths: a is the short one
+    overlap = shared / min(set_a.size, set_b.size)
+    partial = is_partial(overlap, shared, dedup)
+    # A text of article length in another's lead is a cut reprint, not a teaser: partial first.
+    if partial and short.count >= dedup.merge_min_tokens:
+        return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
     if short.unique.size <= dedup.teaser_max_ratio * long.unique.size:
         containment = shingles_lead_containment(short, long)
         if containment >= dedup.teaser_containment:
-            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment)
-    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold)
+            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment, shared)
+    if partial:
+        return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
+    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold, shared)
+
+
+def is_partial(overlap: float, shared: int, dedup: DedupConfig) -> bool:
+    """A partial reprint: the shorter text's shingles lie ``partial_containment`` in the longer one
+    (anywhere, in any order), and they share at least ``partial_min_shared`` shingles, so that one
+    quotation or a stock sentence two articles share (at most ~35 words) is not enough."""
+    return overlap >= dedup.partial_containment and shared >= dedup.partial_min_shared
+
+
+def overlap_coefficient(a: Shingles, b: Shingles) -> tuple[float, int]:
+    """(shared / the smaller set's size, shared) of two texts' shingle sets; (0.0, 0) when one is empty."""
+    shared = np.intersect1d(a.unique, b.unique, assume_unique=True).size
+    smaller = min(a.unique.size, b.unique.size)
+    return (shared / smaller if smaller else 0.0), shared
 
 
 def lead_containment(

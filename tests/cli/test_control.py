@@ -206,8 +206,8 @@ FILLER = (
 
 
 def add_near_miss_feed(demo: Path) -> str:
-    """A feed whose one entry reuses the middle third of VOA's story and adds unrelated text: below
-    both thresholds (a near miss), not a copy and not a teaser."""
+    """A feed whose one entry reuses 38 words from the middle of VOA's story and adds unrelated text:
+    below every threshold (a near miss), not a copy, a teaser or a partial reprint."""
     import html as html_module
 
     import feedparser
@@ -215,7 +215,8 @@ def add_near_miss_feed(demo: Path) -> str:
     voa = feedparser.parse((demo / "feeds" / "voa.xml").read_bytes()).entries[0]
     raw = voa.content[0].value if "content" in voa else voa.summary
     words = re.sub(r"<[^>]+>", " ", html_module.unescape(raw)).split()
-    text = " ".join(words[len(words) // 3 : 2 * len(words) // 3]) + " " + FILLER * 12
+    # 38 words: fewer shared shingles than a partial reprint needs ([dedup] partial_min_shared 40).
+    text = " ".join(words[len(words) // 3 : len(words) // 3 + 38]) + " " + FILLER * 12
     from tests.feedserver import rss
 
     (demo / "feeds" / "near.xml").write_bytes(rss(("near-1", "Talks and harvest", html_module.escape(text))))

@@ -26,7 +26,7 @@ def test_full_and_prefix_sets_equal_shingle_hashes(size: int) -> None:
 
 
 def _reference_compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupConfig) -> Verdict:
-    """The comparison as written before shingles were kept: every set from the tokens."""
+    """The comparison written on sets from the tokens each time (copy, partial, teaser; issue 13)."""
     size = dedup.shingle_size
     if min(len(tokens_a), len(tokens_b)) < dedup.min_tokens:
         return Verdict("different", "jaccard", 0.0, dedup.copy_threshold)
@@ -34,15 +34,21 @@ def _reference_compare(tokens_a: list[str], tokens_b: list[str], dedup: DedupCon
     shared = np.intersect1d(set_a, set_b, assume_unique=True).size
     jaccard = shared / (set_a.size + set_b.size - shared)
     if jaccard >= dedup.copy_threshold:
-        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold)
+        return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold, shared)
     short_tokens, long_tokens = sorted((tokens_a, tokens_b), key=len)
     short_set = set_a if short_tokens is tokens_a else set_b
     long_set = set_b if short_set is set_a else set_a
+    overlap = shared / min(set_a.size, set_b.size)
+    partial = overlap >= dedup.partial_containment and shared >= dedup.partial_min_shared
+    if partial and len(short_tokens) >= dedup.merge_min_tokens:
+        return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
     if short_set.size <= dedup.teaser_max_ratio * long_set.size:
         containment = lead_containment(short_tokens, short_set, long_tokens, size)
         if containment >= dedup.teaser_containment:
-            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment)
-    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold)
+            return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment, shared)
+    if partial:
+        return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
+    return Verdict("different", "jaccard", jaccard, dedup.copy_threshold, shared)
 
 
 def test_compare_on_shingles_equals_compare_on_tokens() -> None:
