@@ -182,6 +182,11 @@ class State:
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            # LSH bucket keys added in the open transaction, bucket -> article ids: looked up in
+            # memory and written to lsh_buckets in key order when the transaction commits (a
+            # B-tree insert per key and band in random order cost more than the rest of dedup).
+            self._pending_buckets: dict[int, list[int]] = {}
+            self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
         except OSError as exc:
@@ -239,12 +244,29 @@ class State:
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
+        self._pending_buckets = {}
+        self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
         try:
             yield
+            self._flush_buckets()
         except BaseException:
+            self._pending_buckets = {}
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _flush_buckets(self) -> None:
+        """Write the pending LSH bucket keys to lsh_buckets, in key order."""
+        if not self._pending_buckets:
+            return
+        rows = sorted(
+            (bucket, article_id)
+            for bucket, article_ids in self._pending_buckets.items()
+            for article_id in article_ids
+        )
+        self._pending_buckets = {}
+        self.db.executemany("INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", rows)
+        self._stored_buckets = True
 
     # -- feeds ------------------------------------------------------------------------------------
 
@@ -420,7 +442,7 @@ class State:
                 iso(now),
                 article.credit,
                 article.truncated,
-                len(article.tokens),
+                article.token_count or len(article.tokens),
                 _pack(article.text),
                 _pack_body(article.body, article.text),
                 article.story_id,
@@ -490,7 +512,7 @@ class State:
                 article.dated,
                 article.credit,
                 article.truncated,
-                len(article.tokens),
+                article.token_count or len(article.tokens),
                 _pack(article.text),
                 _pack_body(article.body, article.text),
                 article.story_id,
@@ -543,15 +565,25 @@ class State:
                 np.array(signature.lead, dtype=np.uint32).tobytes(),
             ),
         )
-        self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
-            [(bucket & self._bucket_mask, article_id) for bucket in buckets],
-        )
+        pending = self._pending_buckets
+        for bucket in {bucket & self._bucket_mask for bucket in buckets}:
+            ids = pending.get(bucket)
+            if ids is None:
+                pending[bucket] = [article_id]
+            elif article_id not in ids:
+                ids.append(article_id)
+        if not self.db.in_transaction:  # outside a run's transaction (tests, tools): write now
+            self._flush_buckets()
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
-        """article id -> number of the given buckets it shares."""
+        """article id -> number of the given buckets it shares (stored, and added in this run)."""
         shared: dict[int, int] = {}
         buckets = sorted({bucket & self._bucket_mask for bucket in buckets})
+        for bucket in buckets:
+            for article_id in self._pending_buckets.get(bucket, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        if not self._stored_buckets:
+            return shared
         for start in range(0, len(buckets), 500):
             chunk = buckets[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -733,6 +765,7 @@ class State:
             " WHERE story_id IN (SELECT id FROM pruned_stories)"
         )
         doomed = "(SELECT id FROM pruned_articles)"
+        self._flush_buckets()
         self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
