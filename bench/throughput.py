@@ -223,6 +223,7 @@ def child_run(config_path: str) -> None:
                 "stages": report.stage_seconds,
                 "rss_mb": _peak_rss_mb(),
                 "rss_main_worker_mb": _rss_parts_mb(),
+                "cpu_seconds": _cpu_seconds(),
             }
         )
     )
@@ -385,6 +386,12 @@ def _peak_rss_mb() -> float:
     return max(own, children) / 1024.0  # KiB
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished workers (robust to other load)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rss_parts_mb() -> tuple[float, float]:
     """(this process's peak RSS, the largest worker's), in MB."""
     own = 0
@@ -500,12 +507,12 @@ def main() -> None:
             ceiling = _child("ceiling", str(config_path), "2")
             rows.append(
                 f"| {load} | naive script ({naive['articles']} articles) | - | {naive_rate:.0f} | 1.0x | "
-                f"{100 * naive_rate / ceiling['sanitize_false']:.0f}% | {naive['rss_mb']:.0f} MB | - |"
+                f"{100 * naive_rate / ceiling['sanitize_false']:.0f}% | {naive['rss_mb']:.0f} MB | - | - |"
             )
             for setting in ("true", "false"):
                 rows.append(
                     f"| {load} | feedparser alone, 2 processes, sanitize_html={setting.title()} | - | "
-                    f"{ceiling['sanitize_' + setting]:.0f} | - | - | - | - |"
+                    f"{ceiling['sanitize_' + setting]:.0f} | - | - | - | - | - |"
                 )
             for build, code in builds:
                 for backend in backends:
@@ -524,7 +531,8 @@ def main() -> None:
                         f"| {load} | syndedup {build} | {backend} | {rate:.0f} ({rates}) | "
                         f"{rate / naive_rate:.1f}x | {100 * rate / ceiling['sanitize_false']:.0f}% | "
                         f"{main_mb:.0f} MB (worker {worker_mb:.0f}) | "
-                        f"{100 * second['seconds'] / one['seconds']:.1f}% ({second['seconds']:.1f} s) |"
+                        f"{100 * second['seconds'] / one['seconds']:.1f}% ({second['seconds']:.1f} s) | "
+                        f"{1000 * one.get('cpu_seconds', 0.0) / max(one['entries_new'], 1):.1f} |"
                     )
                     stage_rows.append((f"{load}, {build}, {backend}", one))
                     print(rows[-1], flush=True)
@@ -537,9 +545,9 @@ def main() -> None:
     print(f"load average at the end: {_load()} ({os.cpu_count()} cores); {args.articles} articles a load")
     print(
         "| load | what | backend | articles/s (median; each run) | vs naive | of the feedparser "
-        "ceiling (sanitize off) | peak RSS | rerun, nothing new |"
+        "ceiling (sanitize off) | peak RSS | rerun, nothing new | CPU s per 1k articles |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print()
     names = list(dict.fromkeys(n for _, one in stage_rows for n in one["stages"]))

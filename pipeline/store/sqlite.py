@@ -6,6 +6,7 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -259,13 +260,15 @@ class State:
         """Write the pending LSH bucket keys to lsh_buckets, in key order."""
         if not self._pending_buckets:
             return
-        rows = sorted(
-            (bucket, article_id)
-            for bucket, article_ids in self._pending_buckets.items()
-            for article_id in article_ids
+        pending, self._pending_buckets = self._pending_buckets, {}
+        counts = np.fromiter(map(len, pending.values()), np.int64, len(pending))
+        buckets = np.repeat(np.fromiter(pending, np.int64, len(pending)), counts)
+        ids = np.fromiter(itertools.chain.from_iterable(pending.values()), np.int64, int(counts.sum()))
+        order = np.lexsort((ids, buckets))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
+            zip(buckets[order].tolist(), ids[order].tolist(), strict=True),
         )
-        self._pending_buckets = {}
-        self.db.executemany("INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", rows)
         self._stored_buckets = True
 
     # -- feeds ------------------------------------------------------------------------------------

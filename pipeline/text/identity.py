@@ -27,6 +27,7 @@ place under the same GUID. The rules, in order, for each entry of one fetch of o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -53,6 +54,7 @@ _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=65_536)  # a run asks for each entry's link several times (~0.5 ms each)
 def url_key(url: str) -> str | None:
     """An http(s) URL as an identity key ``//host/path?query``; None for anything else.
 
