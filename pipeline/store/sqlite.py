@@ -168,6 +168,9 @@ BUCKET_MASK = (1 << 47) - 1
 _WHOLE_KEYS = (1 << 63) - 1
 
 
+PENDING_BUCKETS = 200_000  # LSH keys kept in memory before they are written (~30 MB, ~2.7k articles)
+
+
 class State:
     """The one place that reads and writes the SQLite state file."""
 
@@ -187,6 +190,7 @@ class State:
             # memory and written to lsh_buckets in key order when the transaction commits (a
             # B-tree insert per key and band in random order cost more than the rest of dedup).
             self._pending_buckets: dict[int, list[int]] = {}
+            self._pending_count = 0  # keys in _pending_buckets (written out at PENDING_BUCKETS)
             self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
@@ -260,7 +264,7 @@ class State:
         """Write the pending LSH bucket keys to lsh_buckets, in key order."""
         if not self._pending_buckets:
             return
-        pending, self._pending_buckets = self._pending_buckets, {}
+        pending, self._pending_buckets, self._pending_count = self._pending_buckets, {}, 0
         counts = np.fromiter(map(len, pending.values()), np.int64, len(pending))
         buckets = np.repeat(np.fromiter(pending, np.int64, len(pending)), counts)
         ids = np.fromiter(itertools.chain.from_iterable(pending.values()), np.int64, int(counts.sum()))
@@ -569,13 +573,18 @@ class State:
             ),
         )
         pending = self._pending_buckets
-        for bucket in {bucket & self._bucket_mask for bucket in buckets}:
+        keys = {bucket & self._bucket_mask for bucket in buckets}
+        for bucket in keys:
             ids = pending.get(bucket)
             if ids is None:
                 pending[bucket] = [article_id]
             elif article_id not in ids:
                 ids.append(article_id)
-        if not self.db.in_transaction:  # outside a run's transaction (tests, tools): write now
+        self._pending_count += len(keys)
+        # Outside a run's transaction (tests, tools) write now; in one, once the pending keys would
+        # cost more memory than the page cache (a dict entry is ~150 bytes: 40k articles' 74 keys
+        # each took 450 MB).
+        if not self.db.in_transaction or self._pending_count >= PENDING_BUCKETS:
             self._flush_buckets()
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
