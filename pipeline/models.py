@@ -47,6 +47,22 @@ class Article:
     # Set when this entry updates a stored one whose text changed: that article's id and story.
     replaces: int | None = None
     old_story: str | None = None
+    token_count: int = 0  # words of ``body`` when signed (``tokens`` is freed sooner)
+    prepared: Prepared | None = None  # computed by a parse worker; valid while ``body`` is unchanged
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What a parse worker computed from an entry's ``body`` (so that the run's one process need
+    not): its boilerplate keys and its signature. Used only while the article's body is still
+    ``body`` (boilerplate removal or full text may change it); compact, as every new entry of a
+    run holds one until it is signed.
+    """
+
+    body: str
+    paragraph_keys: bytes  # int64 ``boilerplate.line_key`` of each non-empty line of ``body``
+    counted_keys: bytes  # int64 distinct keys counted for the entry (lines and countable sentences)
+    signature: bytes | None  # uint32 full then lead MinHash; None when too short to sign
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from pipeline.sources.fulltext import feed_hosts, fetch_pages, use_full_text
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import EmitSummary, emit
-from pipeline.stages.fingerprint import Fingerprinter
+from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
@@ -234,7 +234,14 @@ def _fetch_all(
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
     for result in ingest(
-        feeds, config.fetch, state.feed_health, moment, state.feed_digest, state.known_entry_keys, force
+        feeds,
+        config.fetch,
+        state.feed_health,
+        moment,
+        state.feed_digest,
+        state.known_entry_keys,
+        force,
+        Preparer(config.dedup),
     ):
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
@@ -434,6 +441,7 @@ def _detect(
         for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
             article.tokens, article.text, article.body, article.signature = [], "", "", None
             article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
+            article.prepared = None
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     changed = (updated or set()) | deduplicator.updated

@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
@@ -29,6 +30,10 @@ _log = logging.getLogger(__name__)
 
 # What a worker sends back: articles, warnings, error, feed title, feed link, traceback of a bug.
 _Parsed = tuple[list[Article], list[str], str | None, str | None, str | None, str | None]
+# Work done on the normalized new entries in the worker (boilerplate keys, signatures): set by the
+# pool's initializer, so that it is sent to each worker once.
+Prepare = Callable[[list[Article]], None]
+_prepare: Prepare | None = None
 
 
 def _parse_in_worker(
@@ -42,6 +47,12 @@ def _parse_in_worker(
     except Exception as exc:  # the serial path's last line of defence, with the traceback sent back
         return [], result.warnings, f"{type(exc).__name__}: {exc}", None, None, traceback.format_exc()
     _normalize_new(result.articles, known)
+    if _prepare is not None:
+        try:
+            _prepare([a for a in result.articles if a.normalized and not a.raw_html])
+        except Exception:  # the run's own stages redo it (and meet the problem there)
+            for article in result.articles:
+                article.prepared = None
     return result.articles, result.warnings, result.error, result.feed_title, result.feed_link, None
 
 
@@ -65,12 +76,14 @@ def _ready() -> None:
     """A no-op task: submitting it starts the workers before any fetch thread exists."""
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, prepare: Prepare | None = None) -> None:
     """Tie a worker's life to the run: it dies with the run (even a kill -9) and leaves Ctrl-C to it.
 
     Without this, a run killed mid-fetch would leave its workers waiting for work for ever (and
     holding the run's stdout/stderr open, so whoever waits for the run's output would hang).
     """
+    global _prepare
+    _prepare = prepare
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops the pool itself on Ctrl-C
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # no prctl: it outlives a killed run
@@ -86,7 +99,11 @@ class ParsePool:
     """A process pool that fills a FetchResult from fetched bytes, like ``ingest.parse_feed``."""
 
     def __init__(
-        self, processes: int, known: dict[str, frozenset[str]] | None = None, method: str | None = None
+        self,
+        processes: int,
+        known: dict[str, frozenset[str]] | None = None,
+        method: str | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self._known = known or {}  # feed name -> entry keys already stored (not normalized again)
         # fork: workers start with the parent's modules loaded (no import cost); all of them are
@@ -98,7 +115,7 @@ class ParsePool:
             processes,
             mp_context=multiprocessing.get_context(method),
             initializer=_worker_init,
-            initargs=(os.getpid() if method == "fork" else 0,),  # a fork server is their parent
+            initargs=(os.getpid() if method == "fork" else 0, prepare),  # a fork server is their parent
         )
         self._pool.submit(_ready).result()
 

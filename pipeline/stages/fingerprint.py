@@ -15,8 +15,9 @@ import numpy as np
 from datasketch import MinHash
 
 from pipeline.config import DedupConfig
-from pipeline.models import Article, Signature, SignatureParams
+from pipeline.models import Article, Prepared, Signature, SignatureParams
 from pipeline.text.article import NORMALIZER_VERSION
+from pipeline.text.boilerplate import line_keys
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import shingle_hashes, tokenize
@@ -51,6 +52,7 @@ class Fingerprinter:
     def sign(self, article: Article) -> None:
         """Set ``tokens`` and ``signature`` (None when the body is too short to compare safely)."""
         article.tokens = tokenize(article.body)
+        article.token_count = len(article.tokens)
         if len(article.tokens) < self.dedup.min_tokens:
             article.signature = None
             return
@@ -60,12 +62,18 @@ class Fingerprinter:
         article.signature = Signature(self.params, full, lead)
 
     def sign_many(self, articles: list[Article]) -> None:
-        """``sign`` for a batch: the same signatures, with one numpy pass for all of them."""
+        """``sign`` for a batch: the same signatures, with one numpy pass for all of them. An
+        article a parse worker signed (``prepared``) whose body is unchanged keeps that signature."""
         size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
         signed: list[Article] = []
         hash_sets: list[np.ndarray] = []
         for article in articles:
+            prepared, article.prepared = article.prepared, None
+            if prepared is not None and prepared.body == article.body and article.shingles is not None:
+                article.signature = self._unpack(prepared.signature)
+                continue
             article.tokens = tokenize(article.body)
+            article.token_count = len(article.tokens)
             article.signature = None
             article.shingles = None
             if len(article.tokens) >= self.dedup.min_tokens:
@@ -79,10 +87,35 @@ class Fingerprinter:
                     else shingle_hash_list(article.tokens[:lead_tokens], size)
                 )
                 hash_sets += (full, lead)
+        if not hash_sets:
+            return
         rows = self._signer.sign(hash_sets).tolist()
         for index, article in enumerate(signed):
             full_row, lead_row = rows[2 * index], rows[2 * index + 1]
             article.signature = Signature(self.params, tuple(full_row), tuple(lead_row))
+
+    def _unpack(self, packed: bytes | None) -> Signature | None:
+        if packed is None:
+            return None
+        values = np.frombuffer(packed, np.uint32).tolist()
+        half = len(values) // 2
+        return Signature(self.params, tuple(values[:half]), tuple(values[half:]))
+
+    def prepare(self, articles: list[Article]) -> None:
+        """In a parse worker: boilerplate keys and signature of each normalized article's body, as
+        ``Article.prepared`` (tokens freed; ``shingles`` and ``token_count`` kept for dedup)."""
+        ready = [a for a in articles if a.normalized]
+        self.sign_many(ready)
+        for article in ready:
+            paragraph_keys, counted = line_keys(article.body)
+            signature = article.signature
+            article.prepared = Prepared(
+                article.body,
+                np.array(paragraph_keys, np.int64).tobytes(),
+                np.array(sorted(counted), np.int64).tobytes(),
+                None if signature is None else np.array(signature.full + signature.lead, np.uint32).tobytes(),
+            )
+            article.tokens, article.signature = [], None
 
     def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:
         batch: list[Article] = []
@@ -95,3 +128,22 @@ class Fingerprinter:
         if batch:
             self.sign_many(batch)
             yield from batch
+
+
+class Preparer:
+    """A picklable ``Fingerprinter.prepare`` for parse workers (built once per worker process)."""
+
+    def __init__(self, dedup: DedupConfig) -> None:
+        self.dedup = dedup
+        self._fingerprinter: Fingerprinter | None = None
+
+    def __getstate__(self) -> DedupConfig:
+        return self.dedup
+
+    def __setstate__(self, dedup: DedupConfig) -> None:
+        self.dedup, self._fingerprinter = dedup, None
+
+    def __call__(self, articles: list[Article]) -> None:
+        if self._fingerprinter is None:
+            self._fingerprinter = Fingerprinter(self.dedup)
+        self._fingerprinter.prepare(articles)

@@ -21,7 +21,7 @@ from pipeline.models import FeedHealth, FetchResult
 from pipeline.sources.fetch import FetchError, RawFeed, fetch_http, make_client, read_file
 from pipeline.sources.health import fetch_url, is_remote, next_fetch_after, skip_reason
 from pipeline.sources.parse import parse_feed
-from pipeline.sources.parse_pool import ParsePool
+from pipeline.sources.parse_pool import ParsePool, Prepare
 
 _log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ def ingest(
     digests: Digests | None = None,
     known: KnownKeys | None = None,
     force: bool = False,
+    prepare: Prepare | None = None,
 ) -> Iterator[FetchResult]:
     """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
 
@@ -70,7 +71,9 @@ def ingest(
 
     With parse worker processes, the entries whose keys ``known(name)`` does not list come back
     normalized too (``Article.normalized``), so that normalizing uses both cores as well.
-    ``force`` fetches every feed, backing off or dead (``syndedup run --force``).
+    ``force`` fetches every feed, backing off or dead (``syndedup run --force``). ``prepare`` runs
+    on those normalized entries in the worker too (``Fingerprinter.prepare``: boilerplate keys and
+    signatures, so that the run's one process need not compute them).
     """
     feed_list = list(feeds)
     memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
@@ -80,7 +83,7 @@ def ingest(
     few = len(feed_list) < MIN_FEEDS_FOR_WORKERS
     processes = 0 if few else min(fetch_config.parse_processes, len(feed_list))
     stored = {feed.name: frozenset(known(feed.name)) for feed in feed_list} if known and processes else {}
-    pool = ParsePool(processes, stored) if processes > 0 else None
+    pool = ParsePool(processes, stored, prepare=prepare) if processes > 0 else None
     parse = pool.parse if pool else parse_feed
     try:
         with make_client(fetch_config) as client:

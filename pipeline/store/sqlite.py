@@ -6,6 +6,7 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -176,6 +177,9 @@ BUCKET_MASK = (1 << 47) - 1
 _WHOLE_KEYS = (1 << 63) - 1
 
 
+PENDING_BUCKETS = 200_000  # LSH keys kept in memory before they are written (~30 MB, ~2.7k articles)
+
+
 class State:
     """The one place that reads and writes the SQLite state file."""
 
@@ -191,6 +195,12 @@ class State:
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            # LSH bucket keys added in the open transaction, bucket -> article ids: looked up in
+            # memory and written to lsh_buckets in key order when the transaction commits (a
+            # B-tree insert per key and band in random order cost more than the rest of dedup).
+            self._pending_buckets: dict[int, list[int]] = {}
+            self._pending_count = 0  # keys in _pending_buckets (written out at PENDING_BUCKETS)
+            self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
         except OSError as exc:
@@ -248,12 +258,31 @@ class State:
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
+        self._pending_buckets = {}
+        self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
         try:
             yield
+            self._flush_buckets()
         except BaseException:
+            self._pending_buckets = {}
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _flush_buckets(self) -> None:
+        """Write the pending LSH bucket keys to lsh_buckets, in key order."""
+        if not self._pending_buckets:
+            return
+        pending, self._pending_buckets, self._pending_count = self._pending_buckets, {}, 0
+        counts = np.fromiter(map(len, pending.values()), np.int64, len(pending))
+        buckets = np.repeat(np.fromiter(pending, np.int64, len(pending)), counts)
+        ids = np.fromiter(itertools.chain.from_iterable(pending.values()), np.int64, int(counts.sum()))
+        order = np.lexsort((ids, buckets))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
+            zip(buckets[order].tolist(), ids[order].tolist(), strict=True),
+        )
+        self._stored_buckets = True
 
     # -- feeds ------------------------------------------------------------------------------------
 
@@ -429,7 +458,7 @@ class State:
                 iso(now),
                 article.credit,
                 article.truncated,
-                len(article.tokens),
+                article.token_count or len(article.tokens),
                 _pack(article.text),
                 _pack_body(article.body, article.text),
                 article.story_id,
@@ -499,7 +528,7 @@ class State:
                 article.dated,
                 article.credit,
                 article.truncated,
-                len(article.tokens),
+                article.token_count or len(article.tokens),
                 _pack(article.text),
                 _pack_body(article.body, article.text),
                 article.story_id,
@@ -579,15 +608,30 @@ class State:
                 np.array(signature.lead, dtype=np.uint32).tobytes(),
             ),
         )
-        self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
-            [(bucket & self._bucket_mask, article_id) for bucket in buckets],
-        )
+        pending = self._pending_buckets
+        keys = {bucket & self._bucket_mask for bucket in buckets}
+        for bucket in keys:
+            ids = pending.get(bucket)
+            if ids is None:
+                pending[bucket] = [article_id]
+            elif article_id not in ids:
+                ids.append(article_id)
+        self._pending_count += len(keys)
+        # Outside a run's transaction (tests, tools) write now; in one, once the pending keys would
+        # cost more memory than the page cache (a dict entry is ~150 bytes: 40k articles' 74 keys
+        # each took 450 MB).
+        if not self.db.in_transaction or self._pending_count >= PENDING_BUCKETS:
+            self._flush_buckets()
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
-        """article id -> number of the given buckets it shares."""
+        """article id -> number of the given buckets it shares (stored, and added in this run)."""
         shared: dict[int, int] = {}
         buckets = sorted({bucket & self._bucket_mask for bucket in buckets})
+        for bucket in buckets:
+            for article_id in self._pending_buckets.get(bucket, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        if not self._stored_buckets:
+            return shared
         for start in range(0, len(buckets), 500):
             chunk = buckets[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -769,6 +813,7 @@ class State:
             " WHERE story_id IN (SELECT id FROM pruned_stories)"
         )
         doomed = "(SELECT id FROM pruned_articles)"
+        self._flush_buckets()
         self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")

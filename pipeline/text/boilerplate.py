@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
+import numpy as np
 import xxhash
 
 from pipeline.models import Article
@@ -47,6 +48,30 @@ def _countable(sentence: str) -> bool:
     return len(sentence.split()) >= MIN_SENTENCE_WORDS or len(sentence) >= 20
 
 
+def line_keys(body: str) -> tuple[list[int], set[int]]:
+    """(key of each non-empty line of ``body`` in order, distinct keys an entry counts: its lines'
+    and their countable sentences'). Pure, so parse workers compute it (``Article.prepared``)."""
+    paragraph_keys: list[int] = []
+    counted: set[int] = set()
+    for paragraph in body.split("\n"):
+        if paragraph:
+            key = line_key(paragraph)
+            paragraph_keys.append(key)
+            counted.add(key)
+            counted.update(sentence_key(s) for s in sentences(paragraph) if _countable(s))
+    return paragraph_keys, counted
+
+
+def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int]]:
+    prepared = article.prepared
+    if prepared is not None and prepared.body == article.body:
+        return (
+            np.frombuffer(prepared.paragraph_keys, np.int64).tolist(),
+            np.frombuffer(prepared.counted_keys, np.int64).tolist(),
+        )
+    return line_keys(article.body)
+
+
 def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountStore) -> int:
     """Drop each feed's repeated paragraphs and edge sentences from ``body``; return how many."""
     by_feed: dict[str, list[Article]] = defaultdict(list)
@@ -55,28 +80,35 @@ def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountSt
     dropped = 0
     for feed, feed_articles in by_feed.items():
         new_counts: dict[int, int] = defaultdict(int)
-        paragraph_keys: dict[str, int] = {}  # each paragraph's key, computed once for both passes
+        keyed: list[tuple[Article, list[int]]] = []
         for article in feed_articles:
-            keys: set[int] = set()
-            for paragraph in article.body.split("\n"):
-                if paragraph:
-                    key = paragraph_keys.get(paragraph)
-                    if key is None:
-                        key = paragraph_keys[paragraph] = line_key(paragraph)
-                    keys.add(key)
-                    keys.update(sentence_key(s) for s in sentences(paragraph) if _countable(s))
-            for key in keys:
+            paragraph_keys, counted = _article_keys(article)
+            keyed.append((article, paragraph_keys))
+            for key in counted:
                 new_counts[key] += 1
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
-        for article in feed_articles:
+        for article, paragraph_keys in keyed:
+            if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(article.body, repeated):
+                continue  # nothing to drop (most entries): the body, and its signature, stay
             dropped += _drop(article, repeated, paragraph_keys)
     return dropped
 
 
-def _drop(article: Article, repeated: set[int], paragraph_keys: dict[str, int]) -> int:
+def _edge_repeated(body: str, repeated: set[int]) -> bool:
+    """Whether the first sentence of the body or the last one is a repeated one."""
+    first, _, _ = body.partition("\n")
+    _, _, last = body.rpartition("\n")
+    for edge, paragraph in ((0, first), (-1, last)):
+        parts = sentences(paragraph)
+        if parts and _countable(parts[edge]) and sentence_key(parts[edge]) in repeated:
+            return True
+    return False
+
+
+def _drop(article: Article, repeated: set[int], paragraph_keys: list[int]) -> int:
     paragraphs = [p for p in article.body.split("\n") if p]
-    kept = [p for p in paragraphs if paragraph_keys[p] not in repeated]
+    kept = [p for p, key in zip(paragraphs, paragraph_keys, strict=True) if key not in repeated]
     removed = len(paragraphs) - len(kept)
     kept, trimmed = _trim_edges(kept, repeated)
     if not kept:  # the whole entry is repeated text (a re-post): keep it rather than sign nothing

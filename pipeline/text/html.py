@@ -42,7 +42,16 @@ _BLOCK_TAGS = frozenset(
         "hr",
     ]
 )
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "form")
+# Dropped with their content: never text a reader sees. (feedparser's sanitizer is off, see
+# sources/parse.py, so this is what keeps script and style text out of an entry's text.)
+_DROP_TAGS = ("script", "style", "applet", "noscript", "iframe", "template", "svg", "math", "form")
+# HTML5 void elements that libxml2's HTML 4 parser does not know as void: it nests everything after
+# them inside them (``x <embed src=a> text`` -> ``<embed>text</embed>``), so dropping them with their
+# content would drop the text that follows. They are unwrapped instead (they can hold no text).
+_VOID_UNKNOWN_TO_LIBXML2 = ("embed", "source", "track", "wbr", "keygen")
+# Unwrapped too: an <object>'s content is its fallback, what a browser without the plugin shows
+# (and libxml2 nests the text after an unclosed <object> inside it); its <param>s hold no text.
+_UNWRAPPED = (*_VOID_UNKNOWN_TO_LIBXML2, "object")
 
 
 def html_to_paragraphs(html: str) -> list[str]:
@@ -57,7 +66,9 @@ def html_to_paragraphs(html: str) -> list[str]:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return [html]
-    for bad in root.iter(*_DROP_TAGS):
+    for wrapper in list(root.iter(*_UNWRAPPED)):
+        wrapper.drop_tag()
+    for bad in list(root.iter(*_DROP_TAGS)):
         bad.drop_tree()
     chunks: list[str] = []
     _collect_text(root, chunks)

@@ -27,6 +27,7 @@ place under the same GUID. The rules, in order, for each entry of one fetch of o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -46,10 +47,14 @@ UNRELATED_JACCARD = 0.5
 KEY_SEPARATOR = "\x1f"  # between a shared key and its discriminator (never in a URL or a GUID we keep)
 
 _TAG = re.compile(r"<[^>]*>?")
+# Elements whose content feedparser's sanitizer dropped (it is off now, see sources/parse.py):
+# removed before hashing, so that the hashes of entries stored before stay the same.
+_HIDDEN_CONTENT = re.compile(r"<(script|style|applet)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=65_536)  # a run asks for each entry's link several times (~0.5 ms each)
 def url_key(url: str) -> str | None:
     """An http(s) URL as an identity key ``//host/path?query``; None for anything else.
 
@@ -82,6 +87,8 @@ def content_hash(title: str, html: str) -> str:
 
     Digits are dropped so that a view counter or a vote count changing between fetches keeps the hash.
     """
+    if "<" in html:
+        html = _HIDDEN_CONTENT.sub(" ", html)
     text = unescape(_TAG.sub(" ", f"{title}\n{html}"))
     return xxhash.xxh3_64_hexdigest(" ".join(_DIGITS.sub(" ", text).lower().split()).encode())
 

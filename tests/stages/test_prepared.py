@@ -1,0 +1,94 @@
+"""Work done in parse workers (``Article.prepared``) gives what the run's own stages would give."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.config import DedupConfig
+from pipeline.models import Article, Signature
+from pipeline.stages.fingerprint import Fingerprinter, Preparer
+from pipeline.store.sqlite import State
+from pipeline.text.boilerplate import strip_boilerplate
+
+FOOTER = "Bush Telegraph is delivered free by volunteers. Support country journalism: join today."
+STORIES = [
+    "Fire crews battled a blaze near the town of Bega for a third day on Sunday, as winds rose.\n"
+    "Residents of two valleys were told to leave before the change arrives in the evening.",
+    "Talks between the two delegations opened in Astana today with a ceasefire on the agenda.\n"
+    "Officials said a first round would last three days and a second was planned for March.",
+    "Markets fell again on Monday as investors weighed new figures on inflation and jobs.\n"
+    "The index closed down two per cent, its lowest close since the autumn of last year.",
+    "A short one.",
+]
+
+
+def _articles(footer: bool) -> list[Article]:
+    return [
+        Article(
+            "feed", f"k{n}", "g", "l", "t", datetime(2020, 1, 1, tzinfo=UTC), "",
+            body=f"{text}\n{FOOTER}" if footer else text, normalized=True,
+        )
+        for n, text in enumerate(STORIES)
+    ]  # fmt: skip
+
+
+def _counts():  # type: ignore[no-untyped-def]
+    stored: dict[int, int] = {}
+
+    def counts(feed: str, new: dict[int, int]) -> dict[int, int]:
+        for key, n in new.items():
+            stored[key] = stored.get(key, 0) + n
+        return {key: stored[key] for key in new}
+
+    return counts
+
+
+def _signed(articles: list[Article]) -> list[tuple[str, Signature | None, int]]:
+    return [(a.body, a.signature, a.token_count) for a in articles]
+
+
+def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> None:
+    dedup = DedupConfig(min_tokens=5)
+    for footer in (False, True):  # with the footer, boilerplate changes every body: signed again
+        plain, prepared = _articles(footer), _articles(footer)
+        preparer = pickle.loads(pickle.dumps(Preparer(dedup)))  # as a worker gets it
+        preparer(prepared)
+        prepared = pickle.loads(pickle.dumps(prepared))  # as the worker sends them back
+        assert all(a.prepared is not None and not a.tokens for a in prepared)
+        for articles in (plain, prepared):
+            strip_boilerplate(articles, 3, _counts())
+            Fingerprinter(dedup).sign_many(articles)
+        assert _signed(prepared) == _signed(plain)
+        assert all(a.prepared is None for a in prepared)
+        assert prepared[3].signature is None  # too short to sign, either way
+        assert all(FOOTER not in a.body for a in prepared)
+
+
+def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite")
+    state.db.execute("PRAGMA foreign_keys=OFF")  # signatures of articles this test does not store
+    signature = Signature(Fingerprinter(DedupConfig()).params, (1,) * 4, (2,) * 4)
+    params = state.params_id(signature.params)
+
+    def stored() -> int:
+        return int(state.db.execute("SELECT COUNT(*) FROM lsh_buckets").fetchone()[0])
+
+    try:
+        with state.transaction():
+            state.add_signature(7, params, signature, [10, 11])
+            state.add_signature(8, params, signature, [11, 12])
+            assert state.bucket_neighbours([11, 12]) == {7: 1, 8: 2}
+            assert stored() == 0  # still in memory
+        assert stored() == 4
+        assert state.bucket_neighbours([10, 12]) == {7: 1, 8: 1}
+        try:
+            with state.transaction():
+                state.add_signature(9, params, signature, [10])
+                raise RuntimeError("crash")
+        except RuntimeError:
+            pass
+        assert state.bucket_neighbours([10]) == {7: 1}  # the rolled-back key is gone
+    finally:
+        state.close()
