@@ -951,6 +951,7 @@ class State:
         self.db.execute("DELETE FROM purged")
         self.db.executemany("INSERT INTO purged (id) VALUES (?)", [(i,) for i in ids])
         doomed = "(SELECT id FROM purged)"
+        self._flush_buckets()  # this transaction's pending LSH keys are in memory until written
         self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
