@@ -99,7 +99,8 @@ def near_misses(
 
 def _closeness(m: PairMeasures, dedup: DedupConfig) -> float:
     teaser = m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
-    return max(m.jaccard / dedup.copy_threshold, teaser)
+    partial = m.overlap / dedup.partial_containment if m.shared >= dedup.partial_min_shared else 0.0
+    return max(m.jaccard / dedup.copy_threshold, teaser, partial)
 
 
 def _override_notes(view: StateReader, entry: EntryRow) -> list[str]:
@@ -146,7 +147,8 @@ def thresholds(config: Config) -> str:
     d = config.dedup
     return (
         f"copy_threshold {d.copy_threshold:.2f}, teaser_containment {d.teaser_containment:.2f}, "
-        f"teaser_max_ratio {d.teaser_max_ratio:.2f}, min_tokens {d.min_tokens}"
+        f"teaser_max_ratio {d.teaser_max_ratio:.2f}, min_tokens {d.min_tokens}, "
+        f"partial_containment {d.partial_containment:.2f}, partial_min_shared {d.partial_min_shared}"
     )
 
 
@@ -177,6 +179,10 @@ def format_pair(item: PairExplanation, config: Config) -> str:
         f"  ([dedup] teaser_max_ratio: {shorter}, the shorter, can be a teaser at or below)",
         f"  lead containment      {cmp(m.lead_containment, d.teaser_containment)}"
         f"  ([dedup] teaser_containment: share of {shorter}'s shingles in the other's lead)",
+        f"  overlap               {cmp(m.overlap, d.partial_containment)}"
+        "  ([dedup] partial_containment: a partial reprint at or above, anywhere in the other)",
+        f"  shared shingles       {m.shared} {'>=' if m.shared >= d.partial_min_shared else '< '} "
+        f"{d.partial_min_shared}  ([dedup] partial_min_shared: a partial reprint needs at least)",
         f"  same permalink        {'yes (one story whatever the text)' if item.same_permalink else 'no'}",
         f"  same feed             {'yes' if a.feed == b.feed else 'no'}",
         "",
@@ -241,7 +247,7 @@ def format_explanation(item: Explanation, config: Config) -> str:
         would = "  <- today's config would merge these" if m.verdict.same_story else ""
         lines.append(
             f"  Jaccard {m.jaccard:.2f}  lead containment {m.lead_containment:.2f}  "
-            f"share {m.share:.2f}  {other.feed}  {other.link}{would}"
+            f"overlap {m.overlap:.2f}  share {m.share:.2f}  {other.feed}  {other.link}{would}"
         )
     return "\n".join(lines)
 
@@ -257,6 +263,11 @@ def _relation(entry: EntryRow, canonical: EntryRow | None) -> str:
         return (
             f"a teaser of the original: lead containment {entry.similarity:.2f} "
             "(share of its word shingles found in the original's lead)"
+        )
+    if entry.relation == "partial":
+        return (
+            f"a partial reprint of the original: overlap {entry.similarity:.2f} "
+            "(share of the smaller word-shingle set found anywhere in the other)"
         )
     return f"a copy of the original: Jaccard similarity {entry.similarity:.2f} of their word-shingle sets"
 

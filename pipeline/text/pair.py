@@ -16,13 +16,16 @@ from pipeline.text.tokens import tokenize
 @dataclass(frozen=True, slots=True)
 class PairMeasures:
     """Measures between texts A and B (word counts, Jaccard, the shorter's share of the longer's
-    shingles, its lead containment) and the verdict of ``compare_shingles`` under ``dedup``."""
+    shingles, its lead containment, the overlap coefficient and shared shingles of a partial
+    reprint) and the verdict of ``compare_shingles`` under ``dedup``."""
 
     words_a: int
     words_b: int
     jaccard: float
     share: float  # unique shingles of the shorter / of the longer (a teaser has <= teaser_max_ratio)
     lead_containment: float  # share of the shorter's shingles found in the longer's lead
+    overlap: float  # share of the smaller shingle set found anywhere in the other (a partial reprint)
+    shared: int  # shingles the two texts share
     verdict: Verdict
 
     @property
@@ -47,6 +50,8 @@ def measure(a: Shingles, b: Shingles, dedup: DedupConfig) -> PairMeasures:
         jaccard=shared / union if union else 0.0,
         share=share,
         lead_containment=shingles_lead_containment(short, long),
+        overlap=shared / min(set_a.size, set_b.size) if min(set_a.size, set_b.size) else 0.0,
+        shared=shared,
         verdict=compare_shingles(a, b, dedup),
     )
 

@@ -239,6 +239,8 @@ def test_explain_a_near_miss_pair_and_the_near_misses_of_an_entry(backend_demo: 
     assert pair.code == 0, pair.err
     assert "Jaccard" in pair.out and "<  0.50" in pair.out and "[dedup] copy_threshold" in pair.out
     assert "lead containment" in pair.out and "[dedup] teaser_containment" in pair.out
+    assert "[dedup] partial_containment" in pair.out  # the partial reprint's overlap, and its guard:
+    assert re.search(r"shared shingles +\d+ <  40 +\(\[dedup\] partial_min_shared", pair.out), pair.out
     assert "same permalink        no" in pair.out and "same feed             no" in pair.out
     assert "verdict today   different stories" in pair.out
     assert "stored          in different stories" in pair.out
