@@ -161,6 +161,31 @@ def _text(value: bytes | None) -> str | None:
     return value.decode("utf-8") if value is not None else None
 
 
+def connect(index: IndexConfig) -> redis.Redis:
+    """A client for ``[index] url`` that has answered a PING; StateError naming the URL if not."""
+    try:
+        client = redis.Redis.from_url(index.url)
+        client.ping()
+    except (RedisError, ValueError) as exc:
+        raise StateError(
+            f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
+        ) from None
+    return client
+
+
+def _identity_fields(article: Article) -> dict[str, str | bytes | int | float | bool]:
+    """The fields that say which entry an article is (rewritten when a feed re-keys or edits it)."""
+    return {
+        "entry_key": article.entry_key,
+        "guid": article.guid,
+        "link": article.link,
+        "link_key": url_key(article.link) or "",
+        "title": article.title,
+        "published": iso(article.published),
+        "dated": article.dated,
+    }
+
+
 class RedisStore:
     """The ``Store`` protocol over a shared Redis index and the host's own SQLite ``State``."""
 
@@ -169,13 +194,7 @@ class RedisStore:
         self.url = index.url
         self.prefix = index.prefix
         self.lock_wait = lock_wait
-        try:
-            self.redis = redis.Redis.from_url(index.url)
-            self.redis.ping()
-        except (RedisError, ValueError) as exc:
-            raise StateError(
-                f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
-            ) from None
+        self.redis = connect(index)
         self._lookup = self.redis.register_script(_LOOKUP)
         self._append = self.redis.register_script(_APPEND)
         self._strip = self.redis.register_script(_STRIP)
@@ -580,15 +599,7 @@ class RedisStore:
         """As ``State.rekey_articles``."""
         old = self._records([i for i, _ in changes], ("entry_key",))
         for article_id, article in changes:
-            fields: dict[str, str | bytes | int | float | bool] = {
-                "entry_key": article.entry_key,
-                "guid": article.guid,
-                "link": article.link,
-                "link_key": url_key(article.link) or "",
-                "title": article.title,
-                "published": iso(article.published),
-                "dated": article.dated,
-            }
+            fields = _identity_fields(article)
             if article.content_hash:
                 fields["content_hash"] = article.content_hash
             if now is not None:
@@ -602,14 +613,7 @@ class RedisStore:
         """As ``State.replace_article``."""
         old = self._records([article_id], ("entry_key", "story"))
         previous_key, previous_story = (_text(v) or "" for v in old.get(article_id, [None, None]))
-        fields: dict[str, str | bytes | int | float | bool] = {
-            "entry_key": article.entry_key,
-            "guid": article.guid,
-            "link": article.link,
-            "link_key": url_key(article.link) or "",
-            "title": article.title,
-            "published": iso(article.published),
-            "dated": article.dated,
+        fields = _identity_fields(article) | {
             "truncated": article.truncated,
             "tokens": article.token_count or len(article.tokens),
             "text": _pack(article.text),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import redis
 from redis.exceptions import RedisError
 
 from pipeline.config import IndexConfig
 from pipeline.errors import StateError
+from pipeline.store.redis_store import connect
 from pipeline.store.view import EntryRow, FeedRow, StateView, StoryRow
 
 _CHUNK = 1000  # keys per pipelined round trip
@@ -56,13 +56,7 @@ class RedisView:
         self.local = local
         self.url = index.url
         self.prefix = index.prefix
-        try:
-            self.redis = redis.Redis.from_url(index.url)
-            self.redis.ping()
-        except (RedisError, ValueError) as exc:
-            raise StateError(
-                f"{index.url}: cannot reach Redis ([index] url): {exc}; start redis-server or fix the URL"
-            ) from None
+        self.redis = connect(index)
 
     def _key(self, *parts: str | int) -> str:
         return self.prefix + ":".join(str(part) for part in parts)
