@@ -19,7 +19,15 @@ from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
 from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
-from pipeline.cli.explain import explain, explain_pair, format_explanation, format_pair
+from pipeline.cli.explain import (
+    explain,
+    explain_pair,
+    format_explanation,
+    format_merge_trail,
+    format_pair,
+    merge_trail,
+    story_id_of,
+)
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
@@ -113,10 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the story an entry belongs to, its relation (original, copy, teaser), "
         "the match, score and threshold that put it there (and whether today's config would "
         "decide the same), the story's original and its credited source, editors' corrections, "
-        "and its near misses: the closest entries not merged, with their scores. With two links, "
+        "its near misses: the closest entries not merged, with their scores, and the stories "
+        "merged into its story (when, and by which bridging entry); an absorbed story's id or GUID "
+        "says which story absorbed it and explains that one. With two links, "
         "every measure between the two entries and today's verdict. Reads the state only.",
     )
-    explain_parser.add_argument("link", metavar="LINK", help="the entry's link or GUID (or a story id)")
+    explain_parser.add_argument(
+        "link",
+        metavar="LINK",
+        help="the entry's link or GUID, or a story's id or output GUID (an absorbed story's too)",
+    )
     explain_parser.add_argument(
         "other",
         metavar="LINK_B",
@@ -272,6 +286,7 @@ def _explain(args: argparse.Namespace) -> int:
                 return _explain_pair(args, config, view)
             found = explain(view, args.link, config)
             texts = [format_explanation(item, config) for item in found]
+            trail = () if found else merge_trail(view, story_id_of(args.link))
         finally:
             view.close()
     except ConfigError as exc:
@@ -279,6 +294,11 @@ def _explain(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except StateError as exc:
         _say(args, str(exc))
+        return EXIT_FAILED
+    if not texts and trail:
+        # The story was absorbed, and the story that absorbed it is gone since (pruned or purged).
+        print("\n".join(format_merge_trail(trail)).rstrip())
+        _say(args, f"story {trail[-1].merge.into} is no longer in the state (pruned or purged)")
         return EXIT_FAILED
     if not texts:
         _say(

@@ -3,6 +3,10 @@
 Every stored entry keeps the verified match that put it in its story when it arrived (the earlier
 entry it matched, copy or teaser, the measure, the score and the threshold it passed); attribution
 later gives each member its relation to the story's original. This module reads both back.
+
+A story absorbed by another (issue 13: a later entry was strongly in both) leaves a tombstone; an
+absorbed story's id or GUID is explained as the story that absorbed it, after a note that says so,
+and every explanation lists the stories merged into its story, so that an old GUID can be found.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.config import Config, DedupConfig
-from pipeline.store.view import EntryRow, StateReader, StoryRow
+from pipeline.outputs.feeds import story_guid
+from pipeline.store.view import EntryRow, MergeRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import url_key
 from pipeline.text.pair import PairMeasures, measure_texts
@@ -19,6 +24,10 @@ from pipeline.text.pair import PairMeasures, measure_texts
 # explained entry; the closest few are shown. Bounded so that explain stays quick on a big state.
 NEAR_MISS_CANDIDATES = 300
 NEAR_MISSES = 3
+# Tombstones are re-pointed when their story is absorbed in turn, so one step is the rule; a few
+# more are followed in case an older state kept a chain, and a loop stops the walk.
+MERGE_HOPS = 16
+GUID_PREFIX = story_guid("")
 
 MEASURES = {
     "jaccard": ("Jaccard similarity of word-shingle sets", "[dedup] copy_threshold"),
@@ -40,6 +49,14 @@ MEASURES = {
 
 
 @dataclass(frozen=True, slots=True)
+class MergeNote:
+    """A story absorbed by another, and the entry that bridged them (None if no longer stored)."""
+
+    merge: MergeRow
+    bridge: EntryRow | None
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """One entry, its story, and the earlier entry it matched (if any)."""
 
@@ -51,13 +68,48 @@ class Explanation:
     today: PairMeasures | None = None
     near: tuple[tuple[EntryRow, PairMeasures], ...] = ()
     overrides: tuple[str, ...] = ()
+    # The story asked for by id or GUID was absorbed: the merges that lead to this entry's story.
+    asked: tuple[MergeNote, ...] = ()
+    # Stories absorbed into this entry's story (their ids and GUIDs now lead here), oldest first.
+    absorbed: tuple[MergeNote, ...] = ()
+
+
+def story_id_of(link: str) -> str:
+    """A story id from a story id or an output item's GUID (``urn:syndedup:story:<id>``)."""
+    return link[len(GUID_PREFIX) :] if link.startswith(GUID_PREFIX) else link
+
+
+def merge_trail(view: StateReader, story_id: str) -> tuple[MergeNote, ...]:
+    """The merges from an absorbed story ``story_id`` to the story that holds its entries now
+    (usually one; empty when ``story_id`` was never absorbed)."""
+    trail: list[MergeNote] = []
+    seen = {story_id}
+    merge = view.merge_of(story_id)
+    while merge is not None and len(trail) < MERGE_HOPS:
+        trail.append(_note(view, merge))
+        if merge.into in seen or view.story(merge.into) is not None:
+            break
+        seen.add(merge.into)
+        merge = view.merge_of(merge.into)
+    return tuple(trail)
+
+
+def _note(view: StateReader, merge: MergeRow) -> MergeNote:
+    return MergeNote(merge, view.entry(merge.bridge) if merge.bridge is not None else None)
 
 
 def explain(view: StateReader, link: str, config: Config | None = None) -> list[Explanation]:
-    """Explanations for every entry whose link or GUID is ``link`` (or the original of story ``link``)."""
+    """Explanations for every entry whose link or GUID is ``link``, or of the original of the
+    story whose id or output GUID is ``link`` (for an absorbed story: of the story that absorbed
+    it, with the merges that lead there in ``asked``)."""
     entries = view.entries_for(link)
+    asked: tuple[MergeNote, ...] = ()
     if not entries:
-        story = view.story(link)
+        story_id = story_id_of(link)
+        story = view.story(story_id)
+        if story is None:
+            asked = merge_trail(view, story_id)
+            story = view.story(asked[-1].merge.into) if asked else None
         if story is not None and story.canonical_id is not None:
             canonical = view.entry(story.canonical_id)
             entries = [canonical] if canonical else []
@@ -72,7 +124,9 @@ def explain(view: StateReader, link: str, config: Config | None = None) -> list[
         near = near_misses(view, entry, config.dedup) if config is not None else ()
         notes = tuple(_override_notes(view, entry))
         members = view.members(entry.story_id)
-        out.append(Explanation(entry, view.story(entry.story_id), members, matched, today, near, notes))
+        absorbed = tuple(_note(view, merge) for merge in view.merged_stories(entry.story_id))
+        story = view.story(entry.story_id)
+        out.append(Explanation(entry, story, members, matched, today, near, notes, asked, absorbed))
     return out
 
 
@@ -206,12 +260,38 @@ def format_pair(item: PairExplanation, config: Config) -> str:
     return "\n".join(lines)
 
 
+def format_merge_trail(trail: tuple[MergeNote, ...]) -> list[str]:
+    """Where an absorbed story went: one paragraph per merge, naming the story by id and GUID."""
+    lines = []
+    for note in trail:
+        merge = note.merge
+        lines += [
+            f"story      {merge.absorbed} ({story_guid(merge.absorbed)}) was merged into",
+            f"           story {merge.into} ({story_guid(merge.into)}) on {merge.merged_at}",
+            f"  bridged by  {_bridge(note)}",
+            "  (a later entry was strongly in both stories: the older kept its GUID and absorbed the other)",
+            "",
+        ]
+    return lines
+
+
+def _bridge(note: MergeNote) -> str:
+    """The bridging entry as feed, title and link."""
+    entry = note.bridge
+    if entry is None:
+        if note.merge.bridge is None:
+            return "an entry not recorded"
+        return f"entry {note.merge.bridge}, no longer stored"
+    return f'{entry.feed}: "{entry.title}" {entry.link}'
+
+
 def format_explanation(item: Explanation, config: Config) -> str:
     """The explanation as text for a person: entry, story, why it joined, and every member."""
     entry, story, members = item.entry, item.story, item.members
     by_id = {m.id: m for m in members}
     canonical = by_id.get(story.canonical_id) if story and story.canonical_id is not None else None
-    lines = [
+    lines = format_merge_trail(item.asked)
+    lines += [
         f"entry      {entry.link}",
         f"  feed       {entry.feed}",
         f"  title      {entry.title}",
@@ -229,6 +309,12 @@ def format_explanation(item: Explanation, config: Config) -> str:
     credited = story.credited_source if story else None
     lines.append(f"  credited source  {credited or '-'}{_credit_origin(credited, members)}")
     lines.append(f"  this entry is    {_relation(entry, canonical)}")
+    if item.absorbed:
+        lines += ["", "stories merged into this story (their ids and GUIDs now lead here; oldest first)"]
+        for note in item.absorbed:
+            merge = note.merge
+            lines.append(f"  {merge.absorbed} ({story_guid(merge.absorbed)}) on {merge.merged_at}")
+            lines.append(f"    bridged by  {_bridge(note)}")
     lines += ["", "why it is in this story", *(f"  {line}" for line in _why_joined(item, config))]
     if item.overrides:
         lines += ["", "editorial corrections", *(f"  {note}" for note in item.overrides)]
@@ -309,7 +395,14 @@ def _why_joined(item: Explanation, config: Config) -> list[str]:
                 f"{config.dedup.min_tokens} "
                 "when it arrived, so it has no signature and is never compared: a story of its own."
             ]
-        lines = ["When it arrived it matched no earlier entry, so it started this story."]
+        if item.absorbed:
+            # The state does not keep which absorbed story an entry started; the list above has them.
+            lines = [
+                "When it arrived it matched no earlier entry, so it started a story: this one, or "
+                "one merged into it since (listed above)."
+            ]
+        else:
+            lines = ["When it arrived it matched no earlier entry, so it started this story."]
         joined = [m for m in item.members if m.match_article == entry.id]
         if joined:
             lines.append(f"Entries that joined by matching it: {', '.join(m.feed for m in joined)}.")

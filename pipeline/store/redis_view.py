@@ -9,6 +9,7 @@ types, and it keeps the run's writes unchanged.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from redis.exceptions import RedisError
@@ -16,7 +17,7 @@ from redis.exceptions import RedisError
 from pipeline.config import IndexConfig
 from pipeline.errors import StateError
 from pipeline.store.redis_store import connect
-from pipeline.store.view import EntryRow, FeedRow, StateView, StoryRow
+from pipeline.store.view import EntryRow, FeedRow, MergeRow, StateView, StoryRow
 
 _CHUNK = 1000  # keys per pipelined round trip
 _FIELDS = (
@@ -197,6 +198,30 @@ class RedisView:
             kind, article_id, other_id = (_text(field) or "").split(":")
             out.append((kind, int(article_id), int(other_id), _text(created) or ""))
         return sorted(out, key=lambda o: o[3])
+
+    def merge_of(self, story_id: str) -> MergeRow | None:
+        """The tombstone of story ``story_id`` (hash ``merged``: JSON [into, bridge, when]), or None."""
+        try:
+            value = self.redis.hget(self._key("merged"), story_id)
+        except RedisError as exc:
+            raise StateError(f"{self.url}: cannot read the index: {exc}") from None
+        return _merge(story_id, value) if value is not None else None
+
+    def merged_stories(self, into: str | None = None) -> list[MergeRow]:
+        """Every tombstone, or those of the stories absorbed into ``into``; oldest merge first."""
+        try:
+            stored = self.redis.hgetall(self._key("merged"))
+        except RedisError as exc:
+            raise StateError(f"{self.url}: cannot read the index: {exc}") from None
+        rows = [_merge(_text(k) or "", v) for k, v in stored.items()]
+        rows = [row for row in rows if into is None or row.into == into]
+        return sorted(rows, key=lambda row: (row.merged_at, row.absorbed))
+
+
+def _merge(story_id: str, value: bytes | str) -> MergeRow:
+    """A tombstone as ``RedisStore.merge_story`` writes it."""
+    into, bridge, when = json.loads(value)
+    return MergeRow(story_id, into, None if bridge is None else int(bridge), when)
 
 
 def _entry(article_id: int, row: list[bytes | None]) -> EntryRow:

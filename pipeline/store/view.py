@@ -69,6 +69,16 @@ class StoryRow:
     updated: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MergeRow:
+    """A story absorbed by another (issue 13): its tombstone, which keeps its id findable."""
+
+    absorbed: str  # the absorbed story's id (its GUID is urn:syndedup:story:<id>)
+    into: str  # the story that absorbed it (tombstones are re-pointed when that one is absorbed too)
+    bridge: int | None  # the entry strongly in both stories that merged them, if it was stored
+    merged_at: str  # ISO 8601 UTC, the run's clock
+
+
 _ENTRY_COLUMNS = (
     "a.id, a.feed, a.guid, a.link, a.title, a.published, a.first_seen, a.credit, a.truncated,"
     " a.tokens, a.story_id, a.relation, a.similarity, s.article_id IS NOT NULL, a.match_article,"
@@ -89,6 +99,8 @@ class StateReader(Protocol):
     def bodies(self, ids: list[int]) -> dict[int, str]: ...
     def neighbours(self, entry: EntryRow, limit: int) -> list[int]: ...
     def overrides(self) -> list[tuple[str, int, int, str]]: ...
+    def merge_of(self, story_id: str) -> MergeRow | None: ...
+    def merged_stories(self, into: str | None = None) -> list[MergeRow]: ...
 
 
 class StateView:
@@ -217,6 +229,31 @@ class StateView:
             return []
         rows = self.db.execute("SELECT kind, article_id, other_id, created FROM overrides ORDER BY created")
         return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def _has_merges(self) -> bool:
+        """Whether the file has the tombstone table (files written before issue 13 do not)."""
+        found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='merged_stories'")
+        return found.fetchone() is not None
+
+    def merge_of(self, story_id: str) -> MergeRow | None:
+        """The tombstone of story ``story_id`` if another story absorbed it, else None."""
+        if not self._has_merges():
+            return None
+        row = self.db.execute(
+            "SELECT id, merged_into, bridge, merged_at FROM merged_stories WHERE id = ?", (story_id,)
+        ).fetchone()
+        return MergeRow(*row) if row else None
+
+    def merged_stories(self, into: str | None = None) -> list[MergeRow]:
+        """Every tombstone, or those of the stories absorbed into ``into``; oldest merge first."""
+        if not self._has_merges():
+            return []
+        sql = "SELECT id, merged_into, bridge, merged_at FROM merged_stories"
+        rows = self.db.execute(
+            sql + (" WHERE merged_into = ?" if into is not None else "") + " ORDER BY merged_at, id",
+            (into,) if into is not None else (),
+        )
+        return [MergeRow(*row) for row in rows]
 
 
 def _entry(row: tuple) -> EntryRow:
