@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -102,11 +104,28 @@ class SignatureParams:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """MinHash signatures of an article's whole text and of its lead (its first words)."""
+    """MinHash signatures of an article's whole text, of its lead (its first words) and, when its
+    first paragraph is a standfirst (``text.tokens.second_lead_start``), of the lead that starts
+    after it (empty otherwise): teasers often skip the standfirst."""
 
     params: SignatureParams
     full: tuple[int, ...]
     lead: tuple[int, ...]
+    second_lead: tuple[int, ...] = ()
+
+
+# (full, lead, second lead or ()) MinHash values of a stored signature
+SignatureValues = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def split_signature(packed: bytes, num_perm: int) -> SignatureValues:
+    """(full, lead, second lead) of a stored signature: ``num_perm`` little-endian uint32 values
+    each, the second lead absent (()) in signatures stored before it existed."""
+    values = array("I", packed)  # 4-byte unsigned on every platform CPython supports
+    if sys.byteorder != "little":
+        values.byteswap()
+    n = num_perm
+    return tuple(values[:n]), tuple(values[n : 2 * n]), tuple(values[2 * n : 3 * n])
 
 
 @dataclass(frozen=True, slots=True)

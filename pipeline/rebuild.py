@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.models import Article, Match, Override, Signature, StoredRecord
+from pipeline.models import Article, Match, Override, Signature, SignatureValues, StoredRecord
 from pipeline.sources.fulltext import feed_hosts
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
@@ -247,7 +247,7 @@ def _article(record: StoredRecord) -> Article:
 
 def _sign(
     articles: list[Article],
-    stored: dict[int, tuple[tuple[int, ...], tuple[int, ...]]],
+    stored: dict[int, SignatureValues],
     fingerprinter: Fingerprinter,
     resigned: dict[int, Signature],
 ) -> None:

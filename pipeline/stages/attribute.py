@@ -24,7 +24,7 @@ from pipeline.store import Store
 from pipeline.text.credits import AliasTable, is_outlet_name
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import compare_shingles, overlap_coefficient, shingles_lead_containment
-from pipeline.text.tokens import tokenize
+from pipeline.text.tokens import body_shingles
 
 # Without a "..." an entry is a teaser only when it has at most half the longest member's shingles:
 # an early copy that dropped the last of three paragraphs keeps about 60% and is still a copy
@@ -129,7 +129,7 @@ def _shingles(article_id: int, body: str, dedup: DedupConfig, known: ShinglesLoo
     found = known(article_id)
     if found is not None and found.size == dedup.shingle_size:
         return found
-    return Shingles(tokenize(body), dedup.shingle_size)
+    return body_shingles(body, dedup.shingle_size)
 
 
 def _is_teaser(short: Shingles, long: Shingles, truncated: bool, dedup: DedupConfig) -> bool:

@@ -32,8 +32,7 @@ from pipeline.outputs.sanitize import shown_date
 from pipeline.store import Store
 from pipeline.store.sqlite import read_iso
 from pipeline.text.pair import measure
-from pipeline.text.shingles import Shingles
-from pipeline.text.tokens import tokenize
+from pipeline.text.tokens import body_shingles
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +185,7 @@ def near_miss_pairs(
     if dedup is None:
         return []
     shingled = [
-        (story, Shingles(tokenize(bodies[story.canonical.article_id][1]), dedup.shingle_size))
+        (story, body_shingles(bodies[story.canonical.article_id][1], dedup.shingle_size))
         for story in window[:NEAR_MISS_STORIES]
         if story.canonical.article_id in bodies
     ]

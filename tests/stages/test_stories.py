@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.config import DedupConfig, IndexConfig
@@ -19,8 +20,10 @@ from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store import Store
 from pipeline.store.sqlite import State
 from pipeline.text.credits import AliasTable
-from pipeline.text.similarity import compare
-from pipeline.text.tokens import tokenize
+from pipeline.text.pair import measure_texts
+from pipeline.text.shingles import Shingles
+from pipeline.text.similarity import compare, shingles_lead_containment
+from pipeline.text.tokens import second_lead_start, tokenize
 
 DEDUP = DedupConfig()
 START = datetime(2017, 3, 6, tzinfo=UTC)
@@ -218,3 +221,85 @@ def _members(state: State, story_id: str) -> list:
         return view.members(story_id)
     finally:
         view.close()
+
+
+STANDFIRST = paragraph(40)  # a dek above story 1's body: teasers often skip it
+
+
+def test_the_second_lead_starts_after_a_standfirst() -> None:
+    body = "\n".join([STANDFIRST, *P])
+    assert second_lead_start(body) == 40
+    assert second_lead_start("\n".join([paragraph(60), *P])) == 0  # a paragraph, not a standfirst
+    assert second_lead_start(" ".join(P)) == 0  # one paragraph
+    assert second_lead_start(STANDFIRST + "\n \n") == 0  # nothing after it
+
+
+def test_a_teaser_that_skips_the_standfirst_joins_its_original(store: Store) -> None:
+    original = "\n".join([STANDFIRST, *P])
+    teaser = " ".join(P[0].split()[:20]) + "..."
+    # The teaser's lead and the original's first 40 words (the standfirst) share no shingle: the
+    # lead index alone cannot meet them, nor does the first lead verify it.
+    first_lead = Shingles(tokenize(original)[: DEDUP.lead_tokens], DEDUP.shingle_size).unique
+    shared = np.intersect1d(first_lead, Shingles(tokenize(teaser), DEDUP.shingle_size).unique).size
+    assert shared == 0
+    without = Shingles(tokenize(original), DEDUP.shingle_size)  # second_lead 0: no second lead
+    assert shingles_lead_containment(Shingles(tokenize(teaser), 4), without) < DEDUP.teaser_containment
+    verdict = measure_texts(teaser, original, DEDUP).verdict
+    assert (verdict.relation, verdict.measure, verdict.score) == ("teaser", "lead_containment", 1.0)
+
+    done, _ = run(store, {"origin": original, "teaser": teaser})  # real LSH, no every_candidate
+    assert done["teaser"].story_id == done["origin"].story_id
+    assert done["teaser"].match is not None and done["teaser"].match.relation == "teaser"
+    assert done["origin"].signature is not None and len(done["origin"].signature.second_lead) == 128
+
+
+def _dedup_one_by_one(
+    state: Store, texts: dict[str, str], missed: dict[str, str]
+) -> tuple[dict[str, Article], Deduplicator]:
+    """Deduplicate ``texts`` in order; the LSH lookup of entry ``k`` misses entry ``missed[k]``
+    (MinHash banding misses a true pair now and then: a teaser of 15 words against a 40-word lead)."""
+    fingerprinter = Fingerprinter(DEDUP)
+    params_id = state.params_id(fingerprinter.params)
+    done: dict[str, Article] = {}
+    with state.transaction():
+        stage = Deduplicator(state, DEDUP, params_id, START)
+        lookup = state.bucket_neighbours
+        for n, (name, text) in enumerate(texts.items()):
+            article = Article(name, name, name, f"http://x/{name}", name, START + timedelta(hours=n), "")
+            article.body = text
+            hidden = done[missed[name]].id if name in missed else None
+
+            def neighbours(buckets: list[int], hidden: int | None = hidden) -> dict[int, int]:
+                return {i: n for i, n in lookup(buckets).items() if i != hidden}
+
+            state.bucket_neighbours = neighbours  # type: ignore[method-assign]
+            done[name] = next(iter(stage(fingerprinter([article]))))
+        state.bucket_neighbours = lookup  # type: ignore[method-assign]
+    return done, stage
+
+
+def test_a_story_of_teasers_that_missed_their_original_is_absorbed_by_it(store: Store) -> None:
+    original, teaser = " ".join(P), " ".join(P[0].split()[:30]) + "..."
+    texts = {"origin": original, "teaser1": teaser, "teaser2": teaser + " Read more"}
+    done, stage = _dedup_one_by_one(store, texts, missed={"teaser1": "origin"})
+    origin = done["origin"].story_id
+    assert done["teaser2"].story_id == origin
+    # teaser2 is a copy of teaser1 (Jaccard 1.0) and a teaser of the original: the evidence
+    # against the full text ranks first, and teaser1's story of teasers joins the original's.
+    assert done["teaser2"].match is not None and done["teaser2"].match.relation == "teaser"
+    assert stage.merges == 1
+    assert {m.feed for m in store.story_members(origin)} == {"origin", "teaser1", "teaser2"}
+    assert store.merged_stories()[done["teaser1"].story_id][:2] == (origin, done["teaser2"].id)
+
+
+def test_a_story_of_short_texts_not_all_in_the_lead_stays_apart(store: Store) -> None:
+    original, teaser = " ".join(P), " ".join(P[0].split()[:30]) + "..."
+    other = " ".join([*P[0].split()[:30], *Q[1].split()[:24]])  # the same opening, then its own words
+    assert compare(tokenize(other), tokenize(teaser), DEDUP).relation == "copy"
+    assert compare(tokenize(other), tokenize(original), DEDUP).relation == "different"
+    texts = {"origin": original, "teaser1": teaser, "other": other, "teaser2": teaser}
+    done, stage = _dedup_one_by_one(store, texts, missed={"teaser1": "origin", "other": "origin"})
+    assert done["other"].story_id == done["teaser1"].story_id  # a story of two short texts
+    assert done["teaser2"].story_id == done["origin"].story_id
+    assert stage.merges == 0  # "other" is in no lead of the original: its story stays apart
+    assert done["teaser1"].story_id != done["origin"].story_id
