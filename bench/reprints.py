@@ -564,6 +564,7 @@ def _crowd(b: Builder, spare: list[NewsText], lee: Sequence[SourceText], count: 
     rng.shuffle(bodies)
     for index, (title, outlet, paragraphs) in enumerate(bodies[:count]):
         paragraphs = list(paragraphs)
+        own_first = news_sentences(paragraphs[0])[:1]  # its first sentence of its own
         picked = rng.sample(stock, rng.randint(1, 3))
         kinds = ["crowd"]
         for sentence in picked:
@@ -593,9 +594,11 @@ def _crowd(b: Builder, spare: list[NewsText], lee: Sequence[SourceText], count: 
             footer=bool(feed.footer) and name == feed.name,
             kinds=kinds,
         )
-        if rng.random() < 0.15:  # its teaser on another feed: stock lead + its first own words
+        if rng.random() < 0.15:  # its teaser on another feed: stock lead + its first own sentence
             other = rng.choice([f for f in b.republishers if f.name != name])
-            lead = news_sentences(" ".join(paragraphs[:1]))[:2]
+            stock_lead = [k for k in kinds if k == "stock-lead"]
+            # (its first two sentences, before: two stock sentences and no word of its own at times)
+            lead = news_sentences(paragraphs[0])[: len(stock_lead)] + own_first
             text = " ".join(lead).rstrip(".") + rng.choice(_TEASER_TAILS)
             b.add(
                 other.name,

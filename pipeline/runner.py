@@ -417,7 +417,11 @@ def _detect(
         for article in use_full_text(normalize(articles), aliases, hosts):
             article.raw_html = ""
     with clock.stage("boilerplate"):
-        strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts)
+        stock = state.stock_sentences()
+        known_stock = len(stock)
+        strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts, stock)
+        if len(stock) > known_stock:
+            state.add_stock_sentences(stock)
     last_old_id = state.last_article_id()
     ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
     # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays

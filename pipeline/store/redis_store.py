@@ -450,6 +450,12 @@ class RedisStore:
     def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
         return self.local.add_line_counts(feed, counts)
 
+    def stock_sentences(self) -> set[int]:
+        return self.local.stock_sentences()  # kept with the boilerplate counts, in the local state
+
+    def add_stock_sentences(self, keys: Iterable[int]) -> None:
+        self.local.add_stock_sentences(keys)
+
     def cached_page(self, url: str) -> Page | None:
         return self.local.cached_page(url)
 

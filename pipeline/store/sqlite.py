@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT 
 CREATE TABLE IF NOT EXISTS feed_lines (
     feed TEXT NOT NULL, line INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (feed, line)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock_sentences (line INTEGER PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS overrides (
     kind TEXT NOT NULL, article_id INTEGER NOT NULL, other_id INTEGER NOT NULL DEFAULT 0,
     created TEXT NOT NULL, PRIMARY KEY (kind, article_id, other_id)
@@ -394,6 +395,15 @@ class State:
                 )
             )
         return totals
+
+    def stock_sentences(self) -> set[int]:
+        """Keys (``boilerplate.sentence_key``) of the sentences some feed repeats at its entries'
+        edges: trimmed from the edges of every feed's entries (``strip_boilerplate``)."""
+        return {row[0] for row in self.db.execute("SELECT line FROM stock_sentences")}
+
+    def add_stock_sentences(self, keys: Iterable[int]) -> None:
+        """Remember stock sentence keys (see ``stock_sentences``)."""
+        self.db.executemany("INSERT OR IGNORE INTO stock_sentences (line) VALUES (?)", [(k,) for k in keys])
 
     def rename_feed(self, old: str, new: str) -> int:
         """Give feed ``old``'s rows the name ``new`` (its config name changed, its URL did not):

@@ -8,6 +8,12 @@ counted per feed:
 * sentences: a footer glued to the text (same paragraph, or a plain-text feed) is caught sentence
   by sentence, but only at the very end or start of a body, where footers and headers sit. A
   repeated sentence in the middle of an article (a stock phrase, a quotation) is kept.
+
+A sentence trimmed from an edge this way is a stock sentence (a wire lead, a standing line) and is
+kept in the state's stock set: it is trimmed from the edge of every feed's entries too, in this
+run and later ones. Without that, a teaser on another feed keeps the stock lead that its
+original lost, and half of its words no longer lie in the original's lead (issue 13's crowded
+corpus: many unrelated articles sharing sentences).
 """
 
 from __future__ import annotations
@@ -72,8 +78,15 @@ def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int]]:
     return line_keys(article.body)
 
 
-def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountStore) -> int:
-    """Drop each feed's repeated paragraphs and edge sentences from ``body``; return how many."""
+def strip_boilerplate(
+    articles: list[Article], min_entries: int, counts: CountStore, stock: set[int] | None = None
+) -> int:
+    """Drop each feed's repeated paragraphs and edge sentences from ``body``; return how many.
+
+    ``stock``: sentence keys (``sentence_key``) known as stock edge sentences; the sentences this
+    call trims from an edge are added to it, and every article's edges are then trimmed of them,
+    whatever its feed."""
+    stock = set() if stock is None else stock
     by_feed: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         by_feed[article.feed].append(article)
@@ -91,7 +104,15 @@ def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountSt
         for article, paragraph_keys in keyed:
             if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(article.body, repeated):
                 continue  # nothing to drop (most entries): the body, and its signature, stay
-            dropped += _drop(article, repeated, paragraph_keys)
+            dropped += _drop(article, repeated, paragraph_keys, stock)
+    if stock:
+        for article in articles:
+            if _edge_repeated(article.body, stock):
+                paragraphs = [p for p in article.body.split("\n") if p]
+                kept, trimmed = _trim_edges(paragraphs, stock, set())
+                if kept:
+                    article.body = "\n".join(kept)
+                    dropped += trimmed
     return dropped
 
 
@@ -106,27 +127,29 @@ def _edge_repeated(body: str, repeated: set[int]) -> bool:
     return False
 
 
-def _drop(article: Article, repeated: set[int], paragraph_keys: list[int]) -> int:
+def _drop(article: Article, repeated: set[int], paragraph_keys: list[int], stock: set[int]) -> int:
     paragraphs = [p for p in article.body.split("\n") if p]
     kept = [p for p, key in zip(paragraphs, paragraph_keys, strict=True) if key not in repeated]
     removed = len(paragraphs) - len(kept)
-    kept, trimmed = _trim_edges(kept, repeated)
+    kept, trimmed = _trim_edges(kept, repeated, stock)
     if not kept:  # the whole entry is repeated text (a re-post): keep it rather than sign nothing
         return 0
     article.body = "\n".join(kept)
     return removed + trimmed
 
 
-def _trim_edges(paragraphs: list[str], repeated: set[int]) -> tuple[list[str], int]:
-    """Remove repeated sentences from the end of the last paragraph and the start of the first."""
+def _trim_edges(paragraphs: list[str], repeated: set[int], stock: set[int]) -> tuple[list[str], int]:
+    """Remove repeated sentences from the end of the last paragraph and the start of the first;
+    add the keys of those removed to ``stock``."""
     trimmed = 0
     if not paragraphs:
         return paragraphs, 0
     out = list(paragraphs)
     for edge in (-1, 0):
         parts = sentences(out[edge])
-        while parts and _countable(parts[edge]) and sentence_key(parts[edge]) in repeated:
+        while parts and _countable(parts[edge]) and (key := sentence_key(parts[edge])) in repeated:
             parts.pop(edge)
+            stock.add(key)
             trimmed += 1
         if not parts and len(out) == 1:
             return [], trimmed

@@ -57,3 +57,37 @@ def test_counts_persist_across_runs() -> None:
     later = make(f"A later story about the weather.\n{FOOTER}", 9)
     strip_boilerplate([later], 3, store)
     assert later.body == "A later story about the weather."
+
+
+STOCK_LEAD = "One of the crew is believed to have died from injuries on the way to hospital."
+
+
+def test_a_stock_lead_one_feed_repeats_is_trimmed_from_every_feeds_entries() -> None:
+    wire = [
+        make(f"{STOCK_LEAD} Story {word} goes on with its own sentences here.", n)
+        for n, word in enumerate(("alpha", "beta", "gamma"))
+    ]
+    # Another feed's teaser of the first story: the stock lead and the story's own first words.
+    teaser = Article("other", "t", "g", "l", "t", datetime(2020, 1, 1, tzinfo=UTC), "")
+    teaser.body = f"{STOCK_LEAD} Story alpha goes on with its own sentences here..."
+    quoting = Article("other", "q", "g", "l", "t", datetime(2020, 1, 1, tzinfo=UTC), "")
+    quoting.body = f"A report of its own opens this one. {STOCK_LEAD} It ends in its own way."
+    stock: set[int] = set()
+    strip_boilerplate([teaser, quoting, *wire], 3, memory_store(), stock)
+    assert wire[0].body == "Story alpha goes on with its own sentences here."
+    assert teaser.body == "Story alpha goes on with its own sentences here..."
+    assert STOCK_LEAD in quoting.body  # in the middle of a text, a stock sentence stays
+    assert len(stock) == 1
+
+
+def test_stock_sentences_learned_earlier_are_trimmed_later_and_never_empty_a_body() -> None:
+    stock: set[int] = set()
+    wire = [make(f"{STOCK_LEAD} Story {n} has words of its own to say.", n) for n in range(3)]
+    strip_boilerplate(wire, 3, memory_store(), stock)
+    later = Article("other", "l", "g", "l", "t", datetime(2020, 1, 2, tzinfo=UTC), "")
+    later.body = f"{STOCK_LEAD} A later teaser of its own"
+    alone = Article("other", "a", "g", "l", "t", datetime(2020, 1, 2, tzinfo=UTC), "")
+    alone.body = STOCK_LEAD
+    strip_boilerplate([later, alone], 3, memory_store(), stock)  # a new run, another feed's counts
+    assert later.body == "A later teaser of its own"
+    assert alone.body == STOCK_LEAD  # nothing of its own left: kept rather than sign nothing
