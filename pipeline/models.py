@@ -104,28 +104,38 @@ class SignatureParams:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """MinHash signatures of an article's whole text, of its lead (its first words) and, when its
-    first paragraph is a standfirst (``text.tokens.second_lead_start``), of the lead that starts
-    after it (empty otherwise): teasers often skip the standfirst."""
+    """MinHash signatures of an article's whole text, of its lead (its first words), of its short
+    lead (its first few words: a one-sentence teaser shares too little with a 40-word lead to meet
+    it in the index) and, when its first paragraph is a standfirst
+    (``text.tokens.second_lead_start``), of the lead that starts after it (teasers often skip the
+    standfirst). The last two are empty in signatures stored before they existed."""
 
     params: SignatureParams
     full: tuple[int, ...]
     lead: tuple[int, ...]
     second_lead: tuple[int, ...] = ()
+    short_lead: tuple[int, ...] = ()
+
+    def packed_leads(self) -> tuple[int, ...]:
+        """The leads as stored (lead, short lead, second lead): the short lead is always there in
+        a new signature, so a reader tells them apart by length (``split_signature``)."""
+        return self.lead + self.short_lead + self.second_lead
 
 
-# (full, lead, second lead or ()) MinHash values of a stored signature
-SignatureValues = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+# (full, lead, second lead or (), short lead or ()) MinHash values of a stored signature
+SignatureValues = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
 def split_signature(packed: bytes, num_perm: int) -> SignatureValues:
-    """(full, lead, second lead) of a stored signature: ``num_perm`` little-endian uint32 values
-    each, the second lead absent (()) in signatures stored before it existed."""
+    """(full, lead, second lead, short lead) of a stored signature (``num_perm`` little-endian
+    uint32 values each, in the order full + ``Signature.packed_leads``): a signature stored before
+    the short and second leads existed has neither."""
     values = array("I", packed)  # 4-byte unsigned on every platform CPython supports
     if sys.byteorder != "little":
         values.byteswap()
     n = num_perm
-    return tuple(values[:n]), tuple(values[n : 2 * n]), tuple(values[2 * n : 3 * n])
+    full, lead, short, second = (tuple(values[k * n : (k + 1) * n]) for k in range(4))
+    return full, lead, second, short
 
 
 @dataclass(frozen=True, slots=True)

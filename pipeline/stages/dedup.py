@@ -140,12 +140,11 @@ class Deduplicator:
 
     def buckets(self, signature: Signature) -> list[int]:
         """LSH bucket keys: one per band of each signature, salted with kind and parameter set. The
-        second lead's bands share the lead's salt: a teaser's lead meets either lead."""
+        short and second leads' bands share the lead's salt: a teaser's lead meets any lead."""
         keys = []
         width = 4 * self.rows
         signatures = [(_FULL, signature.full), (_LEAD, signature.lead)]
-        if signature.second_lead:
-            signatures.append((_LEAD, signature.second_lead))
+        signatures += [(_LEAD, lead) for lead in (signature.short_lead, signature.second_lead) if lead]
         for kind, values in signatures:
             data = np.array(values, dtype=np.uint32).tobytes()
             for band, salt in enumerate(self._salts[kind]):

@@ -706,7 +706,7 @@ class RedisStore:
     ) -> None:
         sig = (
             np.array(signature.full, dtype=np.uint32).tobytes()
-            + np.array(signature.lead + signature.second_lead, dtype=np.uint32).tobytes()
+            + np.array(signature.packed_leads(), dtype=np.uint32).tobytes()
         )
         replaced = article_id not in self._articles  # an updated article keeps its id
         if replaced:  # re-signed (rebuild, or an update in place): count it under its new params
@@ -1032,7 +1032,7 @@ class RedisStore:
         width = 4 * params.num_perm
         out = {}
         for article_id, (pid, sig) in self._records(self._all_member_ids(), ("params", "sig")).items():
-            if pid == found and sig is not None and len(sig) in (2 * width, 3 * width):
+            if pid == found and sig is not None and len(sig) in (2 * width, 3 * width, 4 * width):
                 out[article_id] = split_signature(sig, params.num_perm)
         return out
 

@@ -617,8 +617,8 @@ class State:
                 article_id,
                 params_id,
                 np.array(signature.full, dtype=np.uint32).tobytes(),
-                # a second lead (issue 13) follows the lead in its column: no schema change
-                np.array(signature.lead + signature.second_lead, dtype=np.uint32).tobytes(),
+                # the short and second leads (issue 13) follow the lead in its column
+                np.array(signature.packed_leads(), dtype=np.uint32).tobytes(),
             ),
         )
         pending = self._pending_buckets

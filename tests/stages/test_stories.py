@@ -303,3 +303,26 @@ def test_a_story_of_short_texts_not_all_in_the_lead_stays_apart(store: Store) ->
     assert done["teaser2"].story_id == done["origin"].story_id
     assert stage.merges == 0  # "other" is in no lead of the original: its story stays apart
     assert done["teaser1"].story_id != done["origin"].story_id
+
+
+def test_a_one_sentence_teaser_meets_its_original_through_the_short_lead(store: Store) -> None:
+    original = " ".join(P)
+    teaser = " ".join(P[0].split()[:11]) + "..."  # 8 shingles; the 40-word lead has 37
+    lead = Shingles(tokenize(original)[: DEDUP.lead_tokens], DEDUP.shingle_size).unique
+    short = Shingles(tokenize(teaser), DEDUP.shingle_size).unique
+    assert np.intersect1d(lead, short).size / np.union1d(lead, short).size < 0.25  # below the bands
+    done, stage = run(store, {"origin": original, "teaser": teaser})  # real LSH
+    assert done["teaser"].story_id == done["origin"].story_id
+    signature = done["origin"].signature
+    assert signature is not None and len(signature.short_lead) == DEDUP.num_perm
+    # the short lead's bands are among the origin's stored keys: the teaser's lead meets them
+    assert set(stage.buckets(signature)) & set(stage.buckets(done["teaser"].signature or signature))
+
+
+def test_stored_signatures_keep_every_lead(store: Store) -> None:
+    original = "\n".join([STANDFIRST, *P])
+    done, _ = run(store, {"origin": original})
+    signature = done["origin"].signature
+    assert signature is not None and signature.second_lead and signature.short_lead
+    stored = store.signatures_for(signature.params)[done["origin"].id or 0]
+    assert stored == (signature.full, signature.lead, signature.second_lead, signature.short_lead)
