@@ -140,6 +140,28 @@ _DATELINE_NAME = re.compile(r"[A-Z][A-Z .'\-]{1,40}(?:,\s*[^,]{1,30})?\s*[—–
 _PLACE = re.compile(r"[A-Z][A-Z .'\-]{1,40}")
 
 
+# Agencies in general name no outlet: "Source: News agencies", "SOURCE: Agencies" (Al Jazeera's
+# sign-off), "Staff and agencies" (the Guardian's byline), "wires"; and "Al Jazeera and news
+# agencies" credits Al Jazeera. A separator the site put after the colon ("Source:-News agencies")
+# is not part of the name.
+_GENERIC_CREDIT = re.compile(
+    r"(?:(?:news|wire)\s+)?agenc(?:y|ies)(?:\s+reports?)?|wires?|wire\s+services?|"
+    r"staff(?:\s+(?:writers?|reporters?))?|(?:staff|reporters?)\s+and\s+(?:(?:news|wire)\s+)?agencies",
+    re.IGNORECASE,
+)
+_AND_AGENCIES = re.compile(
+    r"\s*(?:,|\band\b|\bwith\b|&)\s*(?:(?:news|wire)\s+)?(?:agencies|agency\s+reports|wires)\W*$",
+    re.IGNORECASE,
+)
+_LEADING_MARKS = "-–—:;,·•|>»"
+
+
+def clean_credit(name: str) -> str:
+    """A credited name without the separators before it and an "and news agencies" after it:
+    "-Al Jazeera and news agencies" is "Al Jazeera"."""
+    return _AND_AGENCIES.sub("", name.strip().lstrip(_LEADING_MARKS).strip()).strip()
+
+
 def _is_date(text: str) -> bool:
     return all(_DATE_WORD.fullmatch(word) for word in re.findall(r"\w+", text))
 
@@ -147,13 +169,15 @@ def _is_date(text: str) -> bool:
 def is_outlet_name(name: str) -> bool:
     """Whether a credited name can name an outlet: it has a letter, and is neither a date nor a dateline.
 
-    "2805", "17", "2025-10-06", "October 6, 2025", "Monday", "2025年10月6日", "SYDNEY —" and
-    "WASHINGTON, Oct. 6" are not; "AP", "The Sun", "AP, Reuters" and "新华社" are. Dates are read in
-    English and in numeric and CJK forms.
+    "2805", "17", "2025-10-06", "October 6, 2025", "Monday", "2025年10月6日", "SYDNEY —",
+    "WASHINGTON, Oct. 6", "News agencies" and "Staff and agencies" are not; "AP", "The Sun",
+    "AP, Reuters" and "新华社" are. Dates are read in English and in numeric and CJK forms.
     """
     text = name.strip()
     if not any(char.isalpha() for char in text) or _is_date(text) or _DATELINE_NAME.fullmatch(text):
         return False
+    if _GENERIC_CREDIT.fullmatch(clean_credit(text) or text.lstrip(_LEADING_MARKS).strip()):
+        return False  # "News agencies", "Staff and agencies": no outlet
     place, comma, rest = text.partition(",")
     return not (comma and _PLACE.fullmatch(place.strip()) and _is_date(rest))  # "WASHINGTON, Oct. 6"
 
@@ -162,8 +186,8 @@ def _outlet(name: str | None) -> str | None:
     """The credited name, trimmed, or None when it cannot name an outlet."""
     if not name:
         return None
-    cleaned = name.strip().rstrip("。．").strip()
-    return cleaned if is_outlet_name(cleaned) else None
+    cleaned = clean_credit(name.strip().rstrip("。．"))
+    return cleaned if cleaned and is_outlet_name(cleaned) else None
 
 
 def _line_credit(match: re.Match[str]) -> str | None:
@@ -256,19 +280,27 @@ def _glued_credit(paragraph: str) -> tuple[str, str] | None:
     """ "… on Monday. Source: AAP" -> ("AAP", "… on Monday."); None when no credit ends the paragraph."""
     sentence = _CREDIT_SENTENCE.search(paragraph)
     if sentence and sentence.start("line") > 0:
-        name = _outlet(sentence.group("name"))
-        return (name, paragraph[: sentence.start("line")].rstrip()) if name else None
+        name = _outlet(sentence.group("name")) or _agencies(sentence.group("name"))
+        return (name, paragraph[: sentence.start("line")].rstrip()) if name is not None else None
     window = max(0, len(paragraph) - _GLUED_WINDOW)  # a glued credit is short: search the end only
     glued = _GLUED_CREDIT.search(paragraph, window)
     if glued:
         start = glued.start("line") if glued.group("line") else glued.start("bracket_line")
-        name = _outlet(glued.group("name") or glued.group("phrase") or glued.group("bracketed"))
+        raw = glued.group("name") or glued.group("phrase") or glued.group("bracketed")
+        name = _outlet(raw) or _agencies(raw)
     else:
         glued = _GLUED_DASH_CREDIT.search(paragraph, window)
         if not glued or len(glued.group("name").split()) > _DASH_CREDIT_WORDS:
             return None
         start, name = glued.start(), _outlet(glued.group("name"))
-    return (name, paragraph[:start].rstrip()) if name and start > 0 else None
+    return (name, paragraph[:start].rstrip()) if name is not None and start > 0 else None
+
+
+def _agencies(raw: str | None) -> str | None:
+    """ "" for a credit of agencies in general ("Source: News agencies": a credit line to cut that
+    credits no outlet), else None."""
+    cleaned = clean_credit(raw or "")
+    return "" if cleaned and _GENERIC_CREDIT.fullmatch(cleaned) else None
 
 
 def _leading_credit(paragraph: str) -> tuple[str, str] | None:
@@ -376,7 +408,7 @@ class AliasTable:
 
     def resolve(self, credit: str) -> str:
         """The one name for a credited outlet; an unknown name is returned as written."""
-        cleaned = credit.strip().strip(".").strip()
+        cleaned = clean_credit(credit).strip(".").strip()  # also credits stored by older versions
         for variant in (
             cleaned,
             re.sub(r"\s*\(.*?\)\s*", " ", cleaned),

@@ -241,3 +241,27 @@ def test_a_name_that_is_only_an_article_keeps_it() -> None:
     assert table.resolve("AS") == "AS" and table.resolve("A") == "A"
     assert AliasTable.key("AS") == "as"
     assert table.resolve("the") == "the"  # an unknown name is returned as written
+
+
+@pytest.mark.parametrize(
+    ("text", "credit"),
+    [
+        ("Talks began on Monday in the capital. Source:-Al Jazeera and news agencies", "Al Jazeera"),
+        ("Talks began on Monday in the capital. SOURCE: Al Jazeera, agencies", "Al Jazeera"),
+        ("Talks began on Monday in the capital. Source:-News agencies", None),
+        ("Talks began on Monday in the capital. Source: Staff and agencies", None),
+        ("Talks began on Monday in the capital. Source: - AFP news agency", "AFP news agency"),
+    ],
+)
+def test_agencies_in_general_credit_no_outlet(text: str, credit: str | None) -> None:
+    # Al Jazeera signs its articles "Source: News agencies" or "Al Jazeera and news agencies".
+    body, found, _ = split_body([clean_line(text)])
+    assert found == credit
+    assert body == ["Talks began on Monday in the capital."]  # the credit line is cut either way
+
+
+def test_a_stored_credit_with_a_separator_or_agencies_resolves_to_the_feed() -> None:
+    aliases = AliasTable({}, ["Al Jazeera"])
+    assert aliases.resolve("-Al Jazeera and news agencies") == "Al Jazeera"
+    assert not is_outlet_name("-News agencies")
+    assert is_outlet_name("The Wire") and is_outlet_name("News Agency of Nigeria")
