@@ -267,7 +267,7 @@ class Deduplicator:
         if not scored:
             return None
         if not full_text:
-            return self._decide_short(own, by_story, scored, long_members)
+            return self._decide_short(by_story, scored, long_members)
         ranked = sorted(
             scored.items(), key=lambda s: (_RANK[s[1][1].relation], s[1][1].score, -s[1][0]), reverse=True
         )
@@ -283,14 +283,11 @@ class Deduplicator:
         ):
             strong = self._one_text(story_id, strong)
             if len(strong) > 1:
-                first = self.state.story_first_ids(strong)
-                strong.sort(key=lambda s: (first.get(s, 1 << 62), s))
-                story_id, absorbed = strong[0], strong[1:]
+                story_id, *absorbed = self._oldest_first(strong)
         return story_id, _match(member_id, verdict), absorbed
 
     def _decide_short(
         self,
-        own: Shingles,
         by_story: dict[str, list[tuple[int, Verdict]]],
         scored: dict[str, tuple[int, Verdict]],
         long_members: set[int],
@@ -326,11 +323,13 @@ class Deduplicator:
                 and self._all_teasers_of(other, full[1])
             ]
             if teasers_only:
-                stories = [story_id, *teasers_only]
-                first = self.state.story_first_ids(stories)
-                stories.sort(key=lambda s: (first.get(s, 1 << 62), s))
-                story_id, absorbed = stories[0], stories[1:]
+                story_id, *absorbed = self._oldest_first([story_id, *teasers_only])
         return story_id, _match(member_id, verdict), absorbed
+
+    def _oldest_first(self, stories: list[str]) -> list[str]:
+        """``stories`` by their first stored entry: the first keeps its GUID and absorbs the rest."""
+        first = self.state.story_first_ids(stories)
+        return sorted(stories, key=lambda s: (first.get(s, 1 << 62), s))
 
     def _all_teasers_of(self, story_id: str, full: Shingles) -> bool:
         """Whether every member of ``story_id`` is a short text in the same story as ``full``
