@@ -141,12 +141,12 @@ _PLACE = re.compile(r"[A-Z][A-Z .'\-]{1,40}")
 
 
 # Agencies in general name no outlet: "Source: News agencies", "SOURCE: Agencies" (Al Jazeera's
-# sign-off), "Staff and agencies" (the Guardian's byline), "wires"; and "Al Jazeera and news
+# sign-off), "Staff and agencies" (the Guardian's byline); and "Al Jazeera and news
 # agencies" credits Al Jazeera. A separator the site put after the colon ("Source:-News agencies")
 # is not part of the name.
-_GENERIC_CREDIT = re.compile(
-    r"(?:(?:news|wire)\s+)?agenc(?:y|ies)(?:\s+reports?)?|wires?|wire\s+services?|"
-    r"staff(?:\s+(?:writers?|reporters?))?|(?:staff|reporters?)\s+and\s+(?:(?:news|wire)\s+)?agencies",
+_GENERIC_CREDIT = re.compile(  # not "Wire", "Wire Service" or "Staff": feeds are named so
+    r"(?:(?:news|wire)\s+)?agenc(?:y|ies)(?:\s+reports?)?|staff\s+(?:writers?|reporters?)|"
+    r"(?:staff|reporters?)\s+and\s+(?:(?:news|wire)\s+)?agencies",
     re.IGNORECASE,
 )
 _AND_AGENCIES = re.compile(
@@ -158,8 +158,10 @@ _LEADING_MARKS = "-–—:;,·•|>»"
 
 def clean_credit(name: str) -> str:
     """A credited name without the separators before it and an "and news agencies" after it:
-    "-Al Jazeera and news agencies" is "Al Jazeera"."""
-    return _AND_AGENCIES.sub("", name.strip().lstrip(_LEADING_MARKS).strip()).strip()
+    "-Al Jazeera and news agencies" is "Al Jazeera"; "" for agencies in general ("News agencies",
+    "Staff and agencies")."""
+    bare = name.strip().lstrip(_LEADING_MARKS).strip()
+    return "" if _GENERIC_CREDIT.fullmatch(bare) else _AND_AGENCIES.sub("", bare).strip()
 
 
 def _is_date(text: str) -> bool:
@@ -176,7 +178,7 @@ def is_outlet_name(name: str) -> bool:
     text = name.strip()
     if not any(char.isalpha() for char in text) or _is_date(text) or _DATELINE_NAME.fullmatch(text):
         return False
-    if _GENERIC_CREDIT.fullmatch(clean_credit(text) or text.lstrip(_LEADING_MARKS).strip()):
+    if not clean_credit(text):
         return False  # "News agencies", "Staff and agencies": no outlet
     place, comma, rest = text.partition(",")
     return not (comma and _PLACE.fullmatch(place.strip()) and _is_date(rest))  # "WASHINGTON, Oct. 6"
@@ -299,8 +301,7 @@ def _glued_credit(paragraph: str) -> tuple[str, str] | None:
 def _agencies(raw: str | None) -> str | None:
     """ "" for a credit of agencies in general ("Source: News agencies": a credit line to cut that
     credits no outlet), else None."""
-    cleaned = clean_credit(raw or "")
-    return "" if cleaned and _GENERIC_CREDIT.fullmatch(cleaned) else None
+    return "" if raw and raw.strip() and not clean_credit(raw) else None
 
 
 def _leading_credit(paragraph: str) -> tuple[str, str] | None:

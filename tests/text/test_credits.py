@@ -264,4 +264,4 @@ def test_a_stored_credit_with_a_separator_or_agencies_resolves_to_the_feed() -> 
     aliases = AliasTable({}, ["Al Jazeera"])
     assert aliases.resolve("-Al Jazeera and news agencies") == "Al Jazeera"
     assert not is_outlet_name("-News agencies")
-    assert is_outlet_name("The Wire") and is_outlet_name("News Agency of Nigeria")
+    assert is_outlet_name("Wire") and is_outlet_name("The Wire") and is_outlet_name("News Agency of Nigeria")
