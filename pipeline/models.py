@@ -63,6 +63,10 @@ class Prepared:
     paragraph_keys: bytes  # int64 ``boilerplate.line_key`` of each non-empty line of ``body``
     counted_keys: bytes  # int64 distinct keys counted for the entry (lines and countable sentences)
     signature: bytes | None  # uint32 full then lead MinHash; None when too short to sign
+    # The body ``signature`` was made from when the worker expects boilerplate removal to change
+    # ``body`` (lines repeated in the feed's new entries, ``boilerplate.predicted_bodies``); None:
+    # made from ``body`` itself.
+    signed_body: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from datasketch import MinHash
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams
 from pipeline.text.article import NORMALIZER_VERSION
-from pipeline.text.boilerplate import line_keys
+from pipeline.text.boilerplate import line_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import shingle_hashes, tokenize
@@ -63,15 +63,18 @@ class Fingerprinter:
 
     def sign_many(self, articles: list[Article]) -> None:
         """``sign`` for a batch: the same signatures, with one numpy pass for all of them. An
-        article a parse worker signed (``prepared``) whose body is unchanged keeps that signature."""
+        article a parse worker signed (``prepared``) keeps that signature when its body is the one
+        the worker signed (``Prepared.signed_body``, else ``Prepared.body``)."""
         size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
         signed: list[Article] = []
         hash_sets: list[np.ndarray] = []
         for article in articles:
             prepared, article.prepared = article.prepared, None
-            if prepared is not None and prepared.body == article.body and article.shingles is not None:
-                article.signature = self._unpack(prepared.signature)
-                continue
+            if prepared is not None and article.shingles is not None:
+                signed_body = prepared.body if prepared.signed_body is None else prepared.signed_body
+                if signed_body == article.body:
+                    article.signature = self._unpack(prepared.signature)
+                    continue
             article.tokens = tokenize(article.body)
             article.token_count = len(article.tokens)
             article.signature = None
@@ -105,16 +108,24 @@ class Fingerprinter:
         """In a parse worker: boilerplate keys and signature of each normalized article's body, as
         ``Article.prepared`` (tokens freed; ``shingles`` and ``token_count`` kept for dedup)."""
         ready = [a for a in articles if a.normalized]
+        bodies = [a.body for a in ready]
+        keyed = [line_keys(body) for body in bodies]
+        # Signed as boilerplate removal will most likely leave them (lines repeated in this feed's
+        # new entries removed), so that the run need not sign them again after it.
+        predicted = predicted_bodies(bodies, keyed, self.dedup.boilerplate_min_entries)
+        for article, body in zip(ready, predicted, strict=True):
+            article.body = body
         self.sign_many(ready)
-        for article in ready:
-            paragraph_keys, counted = line_keys(article.body)
+        for article, body, (paragraph_keys, counted) in zip(ready, bodies, keyed, strict=True):
             signature = article.signature
             article.prepared = Prepared(
-                article.body,
+                body,
                 np.array(paragraph_keys, np.int64).tobytes(),
                 np.array(sorted(counted), np.int64).tobytes(),
                 None if signature is None else np.array(signature.full + signature.lead, np.uint32).tobytes(),
+                None if article.body is body else article.body,
             )
+            article.body = body
             article.tokens, article.signature = [], None
 
     def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:

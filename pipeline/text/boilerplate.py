@@ -89,10 +89,33 @@ def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountSt
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
         for article, paragraph_keys in keyed:
-            if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(article.body, repeated):
-                continue  # nothing to drop (most entries): the body, and its signature, stay
-            dropped += _drop(article, repeated, paragraph_keys)
+            article.body, removed = stripped(article.body, repeated, paragraph_keys)
+            dropped += removed
     return dropped
+
+
+def stripped(body: str, repeated: set[int], paragraph_keys: list[int]) -> tuple[str, int]:
+    """(``body`` without its ``repeated`` paragraphs and edge sentences, how many were removed);
+    ``body`` itself (the same object) when nothing is removed or everything would be."""
+    if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(body, repeated):
+        return body, 0  # nothing to drop (most entries): the body, and its signature, stay
+    return _drop(body, repeated, paragraph_keys)
+
+
+def predicted_bodies(
+    bodies: list[str], keyed: list[tuple[list[int], set[int]]], min_entries: int
+) -> list[str]:
+    """Each body as ``strip_boilerplate`` will leave it if the only counts were these bodies'
+    (one feed's new entries, in a parse worker; ``keyed``: their ``line_keys``). Stored counts can
+    only add lines to drop, so this is a guess the run checks (``Prepared.signed_body``)."""
+    counts: dict[int, int] = defaultdict(int)
+    for _, counted in keyed:
+        for key in counted:
+            counts[key] += 1
+    repeated = {key for key, total in counts.items() if total >= min_entries}
+    if not repeated:
+        return bodies
+    return [stripped(body, repeated, keys)[0] for body, (keys, _) in zip(bodies, keyed, strict=True)]
 
 
 def _edge_repeated(body: str, repeated: set[int]) -> bool:
@@ -106,15 +129,14 @@ def _edge_repeated(body: str, repeated: set[int]) -> bool:
     return False
 
 
-def _drop(article: Article, repeated: set[int], paragraph_keys: list[int]) -> int:
-    paragraphs = [p for p in article.body.split("\n") if p]
+def _drop(body: str, repeated: set[int], paragraph_keys: list[int]) -> tuple[str, int]:
+    paragraphs = [p for p in body.split("\n") if p]
     kept = [p for p, key in zip(paragraphs, paragraph_keys, strict=True) if key not in repeated]
     removed = len(paragraphs) - len(kept)
     kept, trimmed = _trim_edges(kept, repeated)
     if not kept:  # the whole entry is repeated text (a re-post): keep it rather than sign nothing
-        return 0
-    article.body = "\n".join(kept)
-    return removed + trimmed
+        return body, 0
+    return "\n".join(kept), removed + trimmed
 
 
 def _trim_edges(paragraphs: list[str], repeated: set[int]) -> tuple[list[str], int]:

@@ -10,7 +10,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature
 from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.store.sqlite import State
-from pipeline.text.boilerplate import strip_boilerplate
+from pipeline.text.boilerplate import line_key, strip_boilerplate
 
 FOOTER = "Bush Telegraph is delivered free by volunteers. Support country journalism: join today."
 STORIES = [
@@ -64,6 +64,54 @@ def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> 
         assert all(a.prepared is None for a in prepared)
         assert prepared[3].signature is None  # too short to sign, either way
         assert all(FOOTER not in a.body for a in prepared)
+
+
+def _refuse_to_sign(fingerprinter: Fingerprinter) -> Fingerprinter:
+    def sign(hash_sets: object) -> None:
+        raise AssertionError("signed again in the run's process")
+
+    fingerprinter._signer.sign = sign  # type: ignore[method-assign]
+    return fingerprinter
+
+
+def test_a_footer_repeated_in_the_feeds_new_entries_is_removed_before_the_worker_signs() -> None:
+    dedup = DedupConfig(min_tokens=5)
+    plain, prepared = _articles(True), _articles(True)
+    Preparer(dedup)(prepared)
+    assert all(a.prepared is not None and a.prepared.signed_body is not None for a in prepared[:3])
+    assert all(FOOTER in a.body for a in prepared)  # the body itself waits for the boilerplate stage
+    for articles in (plain, prepared):
+        strip_boilerplate(articles, 3, _counts())
+    _refuse_to_sign(Fingerprinter(dedup)).sign_many(prepared[:3])
+    Fingerprinter(dedup).sign_many(plain)
+    assert _signed(prepared[:3]) == _signed(plain[:3])
+
+
+def test_a_wrong_guess_of_the_boilerplate_is_signed_again() -> None:
+    dedup = DedupConfig(min_tokens=5)
+    # The worker saw the footer in 3 new entries, but the run keeps only 2 of them (older than the
+    # retention window, say): the footer stays, the worker's signature does not fit.
+    plain, prepared = _articles(True)[:2], _articles(True)
+    Preparer(dedup)(prepared)
+    prepared = prepared[:2]
+    for articles in (plain, prepared):
+        strip_boilerplate(articles, 3, _counts())
+        Fingerprinter(dedup).sign_many(articles)
+    assert all(FOOTER in a.body for a in prepared)
+    assert _signed(prepared) == _signed(plain)
+    # Counts stored by earlier runs remove a footer only one of the new entries has.
+    plain, prepared = _articles(False), _articles(False)
+    for articles in (plain, prepared):
+        articles[0].body += "\n" + FOOTER
+    Preparer(dedup)(prepared)
+    assert prepared[0].prepared is not None and prepared[0].prepared.signed_body is None
+    for articles in (plain, prepared):
+        counts = _counts()
+        counts("feed", {line_key(FOOTER): 2})
+        strip_boilerplate(articles, 3, counts)
+        Fingerprinter(dedup).sign_many(articles)
+    assert FOOTER not in prepared[0].body
+    assert _signed(prepared) == _signed(plain)
 
 
 def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
