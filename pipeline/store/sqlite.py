@@ -382,7 +382,7 @@ class State:
         self.db.executemany(
             "INSERT INTO feed_lines (feed, line, entries) VALUES (?, ?, ?) "
             "ON CONFLICT(feed, line) DO UPDATE SET entries = entries + excluded.entries",
-            [(feed, key, n) for key, n in counts.items()],
+            zip(itertools.repeat(feed), counts.keys(), counts.values()),
         )
         totals: dict[int, int] = {}
         keys = list(counts)
@@ -624,12 +624,10 @@ class State:
                     ids.append(article_id)
         else:  # the usual case: the id is in no list yet, so no list need be searched
             self._pending_ids.add(article_id)
-            for bucket in keys:
-                ids = pending.get(bucket)
-                if ids is None:
-                    pending[bucket] = [article_id]
-                else:
-                    ids.append(article_id)
+            shared = pending.keys() & keys  # set operations in C: most keys are new buckets
+            for bucket in shared:
+                pending[bucket].append(article_id)
+            pending.update({bucket: [article_id] for bucket in keys - shared})
         self._pending_count += len(keys)
         # Outside a run's transaction (tests, tools) write now; in one, once the pending keys would
         # cost more memory than the page cache (a dict entry is ~150 bytes: 40k articles' 74 keys
