@@ -67,6 +67,10 @@ class Prepared:
     # ``body`` (lines repeated in the feed's new entries, ``boilerplate.predicted_bodies``); None:
     # made from ``body`` itself.
     signed_body: str | None = None
+    # ``Article.text`` (the same object, which pickling keeps) and the stored (text, body) blobs made
+    # from it and from the signed body (``store.sqlite.packed_texts``); None: not compressed yet.
+    text: str | None = None
+    packed: tuple[bytes, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datasketch import MinHash
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams
+from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
 from pipeline.text.boilerplate import line_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
@@ -69,7 +70,7 @@ class Fingerprinter:
         signed: list[Article] = []
         hash_sets: list[np.ndarray] = []
         for article in articles:
-            prepared, article.prepared = article.prepared, None
+            prepared = article.prepared  # kept until stored (``store.sqlite.packed_texts``)
             if prepared is not None and article.shingles is not None:
                 signed_body = prepared.body if prepared.signed_body is None else prepared.signed_body
                 if signed_body == article.body:
@@ -124,6 +125,8 @@ class Fingerprinter:
                 np.array(sorted(counted), np.int64).tobytes(),
                 None if signature is None else np.array(signature.full + signature.lead, np.uint32).tobytes(),
                 None if article.body is body else article.body,
+                article.text,
+                pack_texts(article.text, article.body),  # zlib here, in parallel, not in the run
             )
             article.body = body
             article.tokens, article.signature = [], None

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature
 from pipeline.stages.fingerprint import Fingerprinter, Preparer
-from pipeline.store.sqlite import State
+from pipeline.store.sqlite import State, _unpack, _unpack_body, pack_texts, packed_texts
 from pipeline.text.boilerplate import line_key, strip_boilerplate
 
 FOOTER = "Bush Telegraph is delivered free by volunteers. Support country journalism: join today."
@@ -61,16 +61,21 @@ def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> 
             strip_boilerplate(articles, 3, _counts())
             Fingerprinter(dedup).sign_many(articles)
         assert _signed(prepared) == _signed(plain)
-        assert all(a.prepared is None for a in prepared)
+        # what the stores write: the worker's blobs where they fit, the same bytes either way
+        assert [packed_texts(a) for a in prepared] == [pack_texts(a.text, a.body) for a in plain]
         assert prepared[3].signature is None  # too short to sign, either way
         assert all(FOOTER not in a.body for a in prepared)
+
+
+def unpack_texts(text_blob: bytes, body_blob: bytes) -> tuple[str, str]:
+    return _unpack(text_blob), _unpack_body(body_blob, text_blob)
 
 
 def _refuse_to_sign(fingerprinter: Fingerprinter) -> Fingerprinter:
     def sign(hash_sets: object) -> None:
         raise AssertionError("signed again in the run's process")
 
-    fingerprinter._signer.sign = sign  # type: ignore[method-assign]
+    fingerprinter._signer.sign = sign  # type: ignore[method-assign,assignment]
     return fingerprinter
 
 
@@ -112,6 +117,25 @@ def test_a_wrong_guess_of_the_boilerplate_is_signed_again() -> None:
         Fingerprinter(dedup).sign_many(articles)
     assert FOOTER not in prepared[0].body
     assert _signed(prepared) == _signed(plain)
+
+
+def test_the_workers_compressed_texts_are_stored_only_while_they_fit() -> None:
+    articles = _articles(True)
+    for article in articles:
+        article.text = article.body.replace("\n", "\n\n")
+    Preparer(DedupConfig(min_tokens=5))(articles)
+    articles = pickle.loads(pickle.dumps(articles))  # as the worker sends them back
+    strip_boilerplate(articles, 3, _counts())  # the footer goes, as the worker foresaw
+    first, second, third = articles[:3]
+    assert first.prepared is not None and first.prepared.text is first.text  # kept by pickling
+    second.text = second.text + " Corrected."  # full text, say
+    third.body = third.body.split("\n")[0]  # boilerplate removal the worker did not foresee
+    for article in (first, second, third):
+        assert packed_texts(article) == pack_texts(article.text, article.body)
+    reused = [a.prepared.packed for a in (first, third)]  # type: ignore[union-attr]
+    assert all(a is b for a, b in zip(packed_texts(first), reused[0], strict=True))  # not compressed again
+    assert packed_texts(third)[0] is reused[1][0]  # type: ignore[index]
+    assert unpack_texts(*packed_texts(third)) == (third.text, third.body)
 
 
 def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
