@@ -118,6 +118,8 @@ class Fingerprinter:
             article.body = body
         self.sign_many(ready)
         for article, body, (paragraph_keys, counted) in zip(ready, bodies, keyed, strict=True):
+            if article.shingles is not None:
+                article.shingles.unique  # noqa: B018  (sorted here, in parallel: dedup compares with it)
             signature = article.signature
             article.prepared = Prepared(
                 body,

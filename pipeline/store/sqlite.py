@@ -219,9 +219,12 @@ class State:
             # LSH bucket keys added in the open transaction, bucket -> article ids: looked up in
             # memory and written to lsh_buckets in key order when the transaction commits (a
             # B-tree insert per key and band in random order cost more than the rest of dedup).
-            self._pending_buckets: dict[int, list[int]] = {}
+            # Most buckets hold one article: bucket -> its first article id, and only for buckets
+            # with more, bucket -> the others (a list per key cost ~1 s per 10k articles).
+            self._pending_buckets: dict[int, int] = {}
+            self._pending_more: dict[int, list[int]] = {}
             self._pending_count = 0  # keys in _pending_buckets (written out at PENDING_BUCKETS)
-            self._pending_ids: set[int] = set()  # article ids in _pending_buckets' lists
+            self._pending_ids: set[int] = set()  # article ids pending
             self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
@@ -280,13 +283,13 @@ class State:
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
-        self._pending_buckets, self._pending_ids = {}, set()
+        self._pending_buckets, self._pending_more, self._pending_ids = {}, {}, set()
         self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
         try:
             yield
             self._flush_buckets()
         except BaseException:
-            self._pending_buckets, self._pending_ids = {}, set()
+            self._pending_buckets, self._pending_more, self._pending_ids = {}, {}, set()
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
@@ -295,11 +298,21 @@ class State:
         """Write the pending LSH bucket keys to lsh_buckets, in key order."""
         if not self._pending_buckets:
             return
-        pending, self._pending_buckets, self._pending_count = self._pending_buckets, {}, 0
-        self._pending_ids = set()
-        counts = np.fromiter(map(len, pending.values()), np.int64, len(pending))
-        buckets = np.repeat(np.fromiter(pending, np.int64, len(pending)), counts)
-        ids = np.fromiter(itertools.chain.from_iterable(pending.values()), np.int64, int(counts.sum()))
+        first, more = self._pending_buckets, self._pending_more
+        self._pending_buckets, self._pending_more, self._pending_ids, self._pending_count = {}, {}, set(), 0
+        counts = np.fromiter(map(len, more.values()), np.int64, len(more))
+        buckets = np.concatenate(
+            (
+                np.fromiter(first, np.int64, len(first)),
+                np.repeat(np.fromiter(more, np.int64, len(more)), counts),
+            )
+        )
+        ids = np.concatenate(
+            (
+                np.fromiter(first.values(), np.int64, len(first)),
+                np.fromiter(itertools.chain.from_iterable(more.values()), np.int64, int(counts.sum())),
+            )
+        )
         order = np.lexsort((ids, buckets))
         self.db.executemany(
             "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
@@ -629,22 +642,20 @@ class State:
                 np.array(signature.lead, dtype=np.uint32).tobytes(),
             ),
         )
-        pending = self._pending_buckets
+        first, more = self._pending_buckets, self._pending_more
         mask = self._bucket_mask
         keys = {bucket & mask for bucket in buckets}
+        shared = first.keys() & keys  # set operations in C: most keys are new buckets
+        first.update(dict.fromkeys(keys - shared, article_id))
         if article_id in self._pending_ids:  # signed again in this transaction: no duplicate ids
-            for bucket in keys:
-                ids = pending.get(bucket)
-                if ids is None:
-                    pending[bucket] = [article_id]
-                elif article_id not in ids:
-                    ids.append(article_id)
-        else:  # the usual case: the id is in no list yet, so no list need be searched
-            self._pending_ids.add(article_id)
-            shared = pending.keys() & keys  # set operations in C: most keys are new buckets
             for bucket in shared:
-                pending[bucket].append(article_id)
-            pending.update({bucket: [article_id] for bucket in keys - shared})
+                others = more.setdefault(bucket, [])
+                if first[bucket] != article_id and article_id not in others:
+                    others.append(article_id)
+        else:  # the usual case: the id is pending nowhere yet, so nothing need be searched
+            self._pending_ids.add(article_id)
+            for bucket in shared:
+                more.setdefault(bucket, []).append(article_id)
         self._pending_count += len(keys)
         # Outside a run's transaction (tests, tools) write now; in one, once the pending keys would
         # cost more memory than the page cache (a dict entry is ~150 bytes: 40k articles' 74 keys
@@ -656,9 +667,10 @@ class State:
         """article id -> number of the given buckets it shares (stored, and added in this run)."""
         mask = self._bucket_mask
         buckets = sorted({bucket & mask for bucket in buckets})
-        pending = self._pending_buckets
-        # Counter counts in C (a Python loop per id cost ~1 s per 10k articles).
-        shared = Counter(itertools.chain.from_iterable([pending[b] for b in buckets if b in pending]))
+        # Counted in C (a Python loop per id cost ~1 s per 10k articles); article ids are >= 1.
+        shared = Counter(filter(None, map(self._pending_buckets.get, buckets)))
+        if self._pending_more:
+            shared.update(itertools.chain.from_iterable(filter(None, map(self._pending_more.get, buckets))))
         if not self._stored_buckets:
             return shared
         for start in range(0, len(buckets), 500):

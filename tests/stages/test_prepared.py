@@ -152,12 +152,16 @@ def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_pa
             state.add_signature(7, params, signature, [10, 11])
             state.add_signature(8, params, signature, [11, 12])
             assert state.bucket_neighbours([11, 12]) == {7: 1, 8: 2}
+            state.add_signature(8, params, signature, [11, 13])  # signed again (updated in place)
+            state.add_signature(9, params, signature, [11])
+            assert state.bucket_neighbours([11, 12, 13]) == {7: 1, 8: 3, 9: 1}
             assert stored() == 0  # still in memory
-        assert stored() == 4
+        assert stored() == 6
+        assert state.bucket_neighbours([11, 12, 13]) == {7: 1, 8: 3, 9: 1}
         assert state.bucket_neighbours([10, 12]) == {7: 1, 8: 1}
         try:
             with state.transaction():
-                state.add_signature(9, params, signature, [10])
+                state.add_signature(10, params, signature, [10])
                 raise RuntimeError("crash")
         except RuntimeError:
             pass
