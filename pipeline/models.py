@@ -71,6 +71,7 @@ class Prepared:
     # from it and from the signed body (``store.sqlite.packed_texts``); None: not compressed yet.
     text: str | None = None
     packed: tuple[bytes, bytes] | None = None
+    edge_keys: tuple[int, ...] | None = None  # ``boilerplate.edge_keys`` of ``body``; None: not computed
 
 
 @dataclass(frozen=True, slots=True)

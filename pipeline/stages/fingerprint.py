@@ -18,7 +18,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams
 from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
-from pipeline.text.boilerplate import line_keys, predicted_bodies
+from pipeline.text.boilerplate import edge_keys, line_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import shingle_hashes, tokenize
@@ -129,6 +129,7 @@ class Fingerprinter:
                 None if article.body is body else article.body,
                 article.text,
                 pack_texts(article.text, article.body),  # zlib here, in parallel, not in the run
+                edge_keys(body),
             )
             article.body = body
             article.tokens, article.signature = [], None

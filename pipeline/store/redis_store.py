@@ -803,6 +803,7 @@ class RedisStore:
         members = []
         for article_id, row in rows.items():
             published = read_iso(_text(row[4]), f"article {article_id}")
+            text = _unpack(row[8])  # type: ignore[arg-type]
             members.append(
                 StoredArticle(
                     article_id,
@@ -813,8 +814,8 @@ class RedisStore:
                     published or read_iso(_text(row[10]), f"article {article_id}") or EPOCH,
                     _text(row[5]),
                     row[6] == b"1",
-                    _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
-                    _unpack(row[8]),  # type: ignore[arg-type]
+                    _unpack_body(row[7], row[8], text),  # type: ignore[arg-type]
+                    text,
                     dated=row[9] != b"0" and published is not None,
                 )
             )

@@ -181,11 +181,13 @@ def packed_texts(article: Article) -> tuple[bytes, bytes]:
     return text_blob, body_blob
 
 
-def _unpack_body(blob: bytes, text_blob: bytes) -> str:
-    """Inverse of ``_pack_body``; also reads bodies stored alone (no FDICT flag in the zlib header)."""
+def _unpack_body(blob: bytes, text_blob: bytes, text: str | None = None) -> str:
+    """Inverse of ``_pack_body``; also reads bodies stored alone (no FDICT flag in the zlib header).
+    ``text``: ``text_blob`` already decompressed, if the caller has it (saves decompressing twice)."""
     if len(blob) < 2 or not blob[1] & 0x20:
         return _unpack(blob)
-    unpacker = zlib.decompressobj(zdict=zlib.decompress(text_blob))
+    zdict = zlib.decompress(text_blob) if text is None else text.encode("utf-8")
+    unpacker = zlib.decompressobj(zdict=zdict)
     return (unpacker.decompress(blob) + unpacker.flush()).decode("utf-8")
 
 
@@ -749,6 +751,7 @@ class State:
         members = []
         for r in rows:
             published = read_iso(r[5], f"article {r[0]}")
+            text = _unpack(r[9])
             members.append(
                 StoredArticle(
                     r[0],
@@ -759,8 +762,8 @@ class State:
                     published or read_iso(r[11], f"article {r[0]}") or EPOCH,
                     r[6],
                     bool(r[7]),
-                    _unpack_body(r[8], r[9]),
-                    _unpack(r[9]),
+                    _unpack_body(r[8], r[9], text),
+                    text,
                     dated=bool(r[10]) and published is not None,
                 )
             )

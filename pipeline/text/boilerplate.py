@@ -13,7 +13,7 @@ counted per feed:
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -62,14 +62,28 @@ def line_keys(body: str) -> tuple[list[int], set[int]]:
     return paragraph_keys, counted
 
 
-def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int]]:
+def edge_keys(body: str) -> tuple[int, ...]:
+    """Keys of the body's first and last sentences, those that count (what a footer or header glued
+    to the text would be). Pure, so parse workers compute it (``Prepared.edge_keys``)."""
+    first, _, _ = body.partition("\n")
+    _, _, last = body.rpartition("\n")
+    keys = []
+    for edge, paragraph in ((0, first), (-1, last)):
+        parts = sentences(paragraph)
+        if parts and _countable(parts[edge]):
+            keys.append(sentence_key(parts[edge]))
+    return tuple(keys)
+
+
+def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int], tuple[int, ...] | None]:
     prepared = article.prepared
     if prepared is not None and prepared.body == article.body:
         return (
             np.frombuffer(prepared.paragraph_keys, np.int64).tolist(),
             np.frombuffer(prepared.counted_keys, np.int64).tolist(),
+            prepared.edge_keys,
         )
-    return line_keys(article.body)
+    return (*line_keys(article.body), None)
 
 
 def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountStore) -> int:
@@ -79,25 +93,28 @@ def strip_boilerplate(articles: list[Article], min_entries: int, counts: CountSt
         by_feed[article.feed].append(article)
     dropped = 0
     for feed, feed_articles in by_feed.items():
-        new_counts: dict[int, int] = defaultdict(int)
-        keyed: list[tuple[Article, list[int]]] = []
+        new_counts: Counter[int] = Counter()
+        keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
         for article in feed_articles:
-            paragraph_keys, counted = _article_keys(article)
-            keyed.append((article, paragraph_keys))
-            for key in counted:
-                new_counts[key] += 1
+            paragraph_keys, counted, edges = _article_keys(article)
+            keyed.append((article, paragraph_keys, edges))
+            new_counts.update(counted)
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
-        for article, paragraph_keys in keyed:
-            article.body, removed = stripped(article.body, repeated, paragraph_keys)
+        for article, paragraph_keys, edges in keyed:
+            article.body, removed = stripped(article.body, repeated, paragraph_keys, edges)
             dropped += removed
     return dropped
 
 
-def stripped(body: str, repeated: set[int], paragraph_keys: list[int]) -> tuple[str, int]:
+def stripped(
+    body: str, repeated: set[int], paragraph_keys: list[int], edges: tuple[int, ...] | None = None
+) -> tuple[str, int]:
     """(``body`` without its ``repeated`` paragraphs and edge sentences, how many were removed);
-    ``body`` itself (the same object) when nothing is removed or everything would be."""
-    if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(body, repeated):
+    ``body`` itself (the same object) when nothing is removed or everything would be. ``edges``:
+    ``edge_keys(body)`` if known."""
+    edges = edge_keys(body) if edges is None else edges
+    if repeated.isdisjoint(paragraph_keys) and repeated.isdisjoint(edges):
         return body, 0  # nothing to drop (most entries): the body, and its signature, stay
     return _drop(body, repeated, paragraph_keys)
 
@@ -116,17 +133,6 @@ def predicted_bodies(
     if not repeated:
         return bodies
     return [stripped(body, repeated, keys)[0] for body, (keys, _) in zip(bodies, keyed, strict=True)]
-
-
-def _edge_repeated(body: str, repeated: set[int]) -> bool:
-    """Whether the first sentence of the body or the last one is a repeated one."""
-    first, _, _ = body.partition("\n")
-    _, _, last = body.rpartition("\n")
-    for edge, paragraph in ((0, first), (-1, last)):
-        parts = sentences(paragraph)
-        if parts and _countable(parts[edge]) and sentence_key(parts[edge]) in repeated:
-            return True
-    return False
 
 
 def _drop(body: str, repeated: set[int], paragraph_keys: list[int]) -> tuple[str, int]:

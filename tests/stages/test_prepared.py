@@ -24,11 +24,12 @@ STORIES = [
 ]
 
 
-def _articles(footer: bool) -> list[Article]:
+def _articles(footer: bool, glued: bool = False) -> list[Article]:
+    """The stories, with the footer as a paragraph of its own or ``glued`` to the last one."""
     return [
         Article(
             "feed", f"k{n}", "g", "l", "t", datetime(2020, 1, 1, tzinfo=UTC), "",
-            body=f"{text}\n{FOOTER}" if footer else text, normalized=True,
+            body=f"{text}{' ' if glued else chr(10)}{FOOTER}" if footer else text, normalized=True,
         )
         for n, text in enumerate(STORIES)
     ]  # fmt: skip
@@ -51,8 +52,9 @@ def _signed(articles: list[Article]) -> list[tuple[str, Signature | None, int]]:
 
 def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> None:
     dedup = DedupConfig(min_tokens=5)
-    for footer in (False, True):  # with the footer, boilerplate changes every body: signed again
-        plain, prepared = _articles(footer), _articles(footer)
+    # with the footer, boilerplate changes every body (the worker foresees it)
+    for footer, glued in ((False, False), (True, False), (True, True)):
+        plain, prepared = _articles(footer, glued), _articles(footer, glued)
         preparer = pickle.loads(pickle.dumps(Preparer(dedup)))  # as a worker gets it
         preparer(prepared)
         prepared = pickle.loads(pickle.dumps(prepared))  # as the worker sends them back
