@@ -111,13 +111,14 @@ class Fingerprinter:
         ready = [a for a in articles if a.normalized]
         bodies = [a.body for a in ready]
         keyed = [line_keys(body) for body in bodies]
+        edges = [edge_keys(body) for body in bodies]
         # Signed as boilerplate removal will most likely leave them (lines repeated in this feed's
         # new entries removed), so that the run need not sign them again after it.
-        predicted = predicted_bodies(bodies, keyed, self.dedup.boilerplate_min_entries)
+        predicted = predicted_bodies(bodies, keyed, edges, self.dedup.boilerplate_min_entries)
         for article, body in zip(ready, predicted, strict=True):
             article.body = body
         self.sign_many(ready)
-        for article, body, (paragraph_keys, counted) in zip(ready, bodies, keyed, strict=True):
+        for article, body, (paragraph_keys, counted), edge in zip(ready, bodies, keyed, edges, strict=True):
             if article.shingles is not None:
                 article.shingles.unique  # noqa: B018  (sorted here, in parallel: dedup compares with it)
             signature = article.signature
@@ -129,7 +130,7 @@ class Fingerprinter:
                 None if article.body is body else article.body,
                 article.text,
                 pack_texts(article.text, article.body),  # zlib here, in parallel, not in the run
-                edge_keys(body),
+                edge,
             )
             article.body = body
             article.tokens, article.signature = [], None

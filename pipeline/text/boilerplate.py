@@ -120,11 +120,15 @@ def stripped(
 
 
 def predicted_bodies(
-    bodies: list[str], keyed: list[tuple[list[int], set[int]]], min_entries: int
+    bodies: list[str],
+    keyed: list[tuple[list[int], set[int]]],
+    edges: list[tuple[int, ...]],
+    min_entries: int,
 ) -> list[str]:
     """Each body as ``strip_boilerplate`` will leave it if the only counts were these bodies'
-    (one feed's new entries, in a parse worker; ``keyed``: their ``line_keys``). Stored counts can
-    only add lines to drop, so this is a guess the run checks (``Prepared.signed_body``)."""
+    (one feed's new entries, in a parse worker; ``keyed``: their ``line_keys``, ``edges``: their
+    ``edge_keys``). Stored counts can only add lines to drop, so this is a guess the run checks
+    (``Prepared.signed_body``)."""
     counts: dict[int, int] = defaultdict(int)
     for _, counted in keyed:
         for key in counted:
@@ -132,7 +136,10 @@ def predicted_bodies(
     repeated = {key for key, total in counts.items() if total >= min_entries}
     if not repeated:
         return bodies
-    return [stripped(body, repeated, keys)[0] for body, (keys, _) in zip(bodies, keyed, strict=True)]
+    return [
+        stripped(body, repeated, keys, edge)[0]
+        for body, (keys, _), edge in zip(bodies, keyed, edges, strict=True)
+    ]
 
 
 def _drop(body: str, repeated: set[int], paragraph_keys: list[int]) -> tuple[str, int]:
