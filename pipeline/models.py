@@ -65,6 +65,15 @@ class Prepared:
     paragraph_keys: bytes  # int64 ``boilerplate.line_key`` of each non-empty line of ``body``
     counted_keys: bytes  # int64 distinct keys counted for the entry (lines and countable sentences)
     signature: bytes | None  # uint32 full then lead MinHash; None when too short to sign
+    # The body ``signature`` was made from when the worker expects boilerplate removal to change
+    # ``body`` (lines repeated in the feed's new entries, ``boilerplate.predicted_bodies``); None:
+    # made from ``body`` itself.
+    signed_body: str | None = None
+    # ``Article.text`` (the same object, which pickling keeps) and the stored (text, body) blobs made
+    # from it and from the signed body (``store.sqlite.packed_texts``); None: not compressed yet.
+    text: str | None = None
+    packed: tuple[bytes, bytes] | None = None
+    edge_keys: tuple[int, ...] | None = None  # ``boilerplate.edge_keys`` of ``body``; None: not computed
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ def usable_link(link: str | None) -> str | None:
     if not link:
         return None
     link = link.strip()
-    if not link or any(c.isspace() for c in link) or _BAD_CHARACTERS.search(link):
+    if not link or _SPACE.search(link) or _BAD_CHARACTERS.search(link):
         return None
     try:
         parts = urlsplit(link)
@@ -63,6 +63,10 @@ def usable_link(link: str | None) -> str | None:
     if parts.scheme.lower() not in LINK_SCHEMES or not parts.hostname:
         return None
     return link
+
+
+# Exactly str.isspace (both are Py_UNICODE_ISSPACE); one regex pass, not a Python call a character.
+_SPACE = re.compile(r"\s")
 
 
 def _keep_absolute_links(tag: str, attribute: str, value: str) -> str | None:

@@ -19,8 +19,9 @@ from datasketch import MinHash
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams, split_signature
+from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
-from pipeline.text.boilerplate import line_keys
+from pipeline.text.boilerplate import edge_keys, line_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import second_lead_start, shingle_hashes, tokenize
@@ -75,15 +76,18 @@ class Fingerprinter:
 
     def sign_many(self, articles: list[Article]) -> None:
         """``sign`` for a batch: the same signatures, with one numpy pass for all of them. An
-        article a parse worker signed (``prepared``) whose body is unchanged keeps that signature."""
+        article a parse worker signed (``prepared``) keeps that signature when its body is the one
+        the worker signed (``Prepared.signed_body``, else ``Prepared.body``)."""
         size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
         signed: list[tuple[Article, bool]] = []  # (article, has a second lead)
         hash_sets: list[np.ndarray] = []
         for article in articles:
-            prepared, article.prepared = article.prepared, None
-            if prepared is not None and prepared.body == article.body and article.shingles is not None:
-                article.signature = self._unpack(prepared.signature)
-                continue
+            prepared = article.prepared  # kept until stored (``store.sqlite.packed_texts``)
+            if prepared is not None and article.shingles is not None:
+                signed_body = prepared.body if prepared.signed_body is None else prepared.signed_body
+                if signed_body == article.body:
+                    article.signature = self._unpack(prepared.signature)
+                    continue
             article.tokens = tokenize(article.body)
             article.token_count = len(article.tokens)
             article.signature = None
@@ -129,18 +133,32 @@ class Fingerprinter:
         """In a parse worker: boilerplate keys and signature of each normalized article's body, as
         ``Article.prepared`` (tokens freed; ``shingles`` and ``token_count`` kept for dedup)."""
         ready = [a for a in articles if a.normalized]
+        bodies = [a.body for a in ready]
+        keyed = [line_keys(body) for body in bodies]
+        edges = [edge_keys(body) for body in bodies]
+        # Signed as boilerplate removal will most likely leave them (lines repeated in this feed's
+        # new entries removed), so that the run need not sign them again after it.
+        predicted = predicted_bodies(bodies, keyed, edges, self.dedup.boilerplate_min_entries)
+        for article, body in zip(ready, predicted, strict=True):
+            article.body = body
         self.sign_many(ready)
-        for article in ready:
-            paragraph_keys, counted = line_keys(article.body)
+        for article, body, (paragraph_keys, counted), edge in zip(ready, bodies, keyed, edges, strict=True):
+            if article.shingles is not None:
+                article.shingles.unique  # noqa: B018  (sorted here, in parallel: dedup compares with it)
             signature = article.signature
             article.prepared = Prepared(
-                article.body,
+                body,
                 np.array(paragraph_keys, np.int64).tobytes(),
                 np.array(sorted(counted), np.int64).tobytes(),
                 None
                 if signature is None
                 else np.array(signature.full + signature.packed_leads(), np.uint32).tobytes(),
+                None if article.body is body else article.body,
+                article.text,
+                pack_texts(article.text, article.body),  # zlib here, in parallel, not in the run
+                edge,
             )
+            article.body = body
             article.tokens, article.signature = [], None
 
     def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:

@@ -73,11 +73,10 @@ from pipeline.store.sqlite import (
     BUCKET_MASK,
     EPOCH,
     State,
-    _pack,
-    _pack_body,
     _unpack,
     _unpack_body,
     iso,
+    packed_texts,
     read_iso,
 )
 from pipeline.text.identity import url_key
@@ -530,6 +529,7 @@ class RedisStore:
             self._stage()
         article_id = self._next_id
         self._next_id += 1
+        text_blob, body_blob = packed_texts(article)
         fields: dict[str, str | bytes | int | float | bool] = {
             "feed": article.feed,
             "entry_key": article.entry_key,
@@ -541,8 +541,8 @@ class RedisStore:
             "first_seen": iso(now),
             "truncated": article.truncated,
             "tokens": article.token_count or len(article.tokens),
-            "text": _pack(article.text),
-            "body": _pack_body(article.body, article.text),
+            "text": text_blob,
+            "body": body_blob,
             "story": article.story_id or "",
             "relation": "original",
             "similarity": 1.0,
@@ -621,11 +621,12 @@ class RedisStore:
         """As ``State.replace_article``."""
         old = self._records([article_id], ("entry_key", "story"))
         previous_key, previous_story = (_text(v) or "" for v in old.get(article_id, [None, None]))
+        text_blob, body_blob = packed_texts(article)
         fields = _identity_fields(article) | {
             "truncated": article.truncated,
             "tokens": article.token_count or len(article.tokens),
-            "text": _pack(article.text),
-            "body": _pack_body(article.body, article.text),
+            "text": text_blob,
+            "body": body_blob,
             "story": article.story_id or "",
             "content_hash": article.content_hash,
             "updated_at": iso(now),
@@ -810,6 +811,7 @@ class RedisStore:
         members = []
         for article_id, row in rows.items():
             published = read_iso(_text(row[4]), f"article {article_id}")
+            text = _unpack(row[8])  # type: ignore[arg-type]
             members.append(
                 StoredArticle(
                     article_id,
@@ -820,8 +822,8 @@ class RedisStore:
                     published or read_iso(_text(row[10]), f"article {article_id}") or EPOCH,
                     _text(row[5]),
                     row[6] == b"1",
-                    _unpack_body(row[7], row[8]),  # type: ignore[arg-type]
-                    _unpack(row[8]),  # type: ignore[arg-type]
+                    _unpack_body(row[7], row[8], text),  # type: ignore[arg-type]
+                    text,
                     dated=row[9] != b"0" and published is not None,
                 )
             )

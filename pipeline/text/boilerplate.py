@@ -19,7 +19,7 @@ corpus: many unrelated articles sharing sentences).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -68,14 +68,28 @@ def line_keys(body: str) -> tuple[list[int], set[int]]:
     return paragraph_keys, counted
 
 
-def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int]]:
+def edge_keys(body: str) -> tuple[int, ...]:
+    """Keys of the body's first and last sentences, those that count (what a footer or header glued
+    to the text would be). Pure, so parse workers compute it (``Prepared.edge_keys``)."""
+    first, _, _ = body.partition("\n")
+    _, _, last = body.rpartition("\n")
+    keys = []
+    for edge, paragraph in ((0, first), (-1, last)):
+        parts = sentences(paragraph)
+        if parts and _countable(parts[edge]):
+            keys.append(sentence_key(parts[edge]))
+    return tuple(keys)
+
+
+def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int], tuple[int, ...] | None]:
     prepared = article.prepared
     if prepared is not None and prepared.body == article.body:
         return (
             np.frombuffer(prepared.paragraph_keys, np.int64).tolist(),
             np.frombuffer(prepared.counted_keys, np.int64).tolist(),
+            prepared.edge_keys,
         )
-    return line_keys(article.body)
+    return (*line_keys(article.body), None)
 
 
 def strip_boilerplate(
@@ -92,19 +106,17 @@ def strip_boilerplate(
         by_feed[article.feed].append(article)
     dropped = 0
     for feed, feed_articles in by_feed.items():
-        new_counts: dict[int, int] = defaultdict(int)
-        keyed: list[tuple[Article, list[int]]] = []
+        new_counts: Counter[int] = Counter()
+        keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
         for article in feed_articles:
-            paragraph_keys, counted = _article_keys(article)
-            keyed.append((article, paragraph_keys))
-            for key in counted:
-                new_counts[key] += 1
+            paragraph_keys, counted, edges = _article_keys(article)
+            keyed.append((article, paragraph_keys, edges))
+            new_counts.update(counted)
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
-        for article, paragraph_keys in keyed:
-            if repeated.isdisjoint(paragraph_keys) and not _edge_repeated(article.body, repeated):
-                continue  # nothing to drop (most entries): the body, and its signature, stay
-            dropped += _drop(article, repeated, paragraph_keys, stock)
+        for article, paragraph_keys, edges in keyed:
+            article.body, removed = stripped(article.body, repeated, paragraph_keys, edges, stock)
+            dropped += removed
     if stock:
         for article in articles:
             if _edge_repeated(article.body, stock):
@@ -118,24 +130,56 @@ def strip_boilerplate(
 
 def _edge_repeated(body: str, repeated: set[int]) -> bool:
     """Whether the first sentence of the body or the last one is a repeated one."""
-    first, _, _ = body.partition("\n")
-    _, _, last = body.rpartition("\n")
-    for edge, paragraph in ((0, first), (-1, last)):
-        parts = sentences(paragraph)
-        if parts and _countable(parts[edge]) and sentence_key(parts[edge]) in repeated:
-            return True
-    return False
+    return not repeated.isdisjoint(edge_keys(body))
 
 
-def _drop(article: Article, repeated: set[int], paragraph_keys: list[int], stock: set[int]) -> int:
-    paragraphs = [p for p in article.body.split("\n") if p]
+def stripped(
+    body: str,
+    repeated: set[int],
+    paragraph_keys: list[int],
+    edges: tuple[int, ...] | None = None,
+    stock: set[int] | None = None,
+) -> tuple[str, int]:
+    """(``body`` without its ``repeated`` paragraphs and edge sentences, how many were removed);
+    ``body`` itself (the same object) when nothing is removed or everything would be. ``edges``:
+    ``edge_keys(body)`` if known; the keys of edge sentences removed are added to ``stock``."""
+    edges = edge_keys(body) if edges is None else edges
+    if repeated.isdisjoint(paragraph_keys) and repeated.isdisjoint(edges):
+        return body, 0  # nothing to drop (most entries): the body, and its signature, stay
+    return _drop(body, repeated, paragraph_keys, set() if stock is None else stock)
+
+
+def predicted_bodies(
+    bodies: list[str],
+    keyed: list[tuple[list[int], set[int]]],
+    edges: list[tuple[int, ...]],
+    min_entries: int,
+) -> list[str]:
+    """Each body as ``strip_boilerplate`` will leave it if the only counts were these bodies'
+    (one feed's new entries, in a parse worker; ``keyed``: their ``line_keys``, ``edges``: their
+    ``edge_keys``). Stored counts can only add lines to drop, so this is a guess the run checks
+    (``Prepared.signed_body``)."""
+    counts: dict[int, int] = defaultdict(int)
+    for _, counted in keyed:
+        for key in counted:
+            counts[key] += 1
+    repeated = {key for key, total in counts.items() if total >= min_entries}
+    if not repeated:
+        return bodies
+    return [
+        stripped(body, repeated, keys, edge)[0]
+        for body, (keys, _), edge in zip(bodies, keyed, edges, strict=True)
+    ]
+
+
+def _drop(body: str, repeated: set[int], paragraph_keys: list[int], stock: set[int]) -> tuple[str, int]:
+    paragraphs = [p for p in body.split("\n") if p]
     kept = [p for p, key in zip(paragraphs, paragraph_keys, strict=True) if key not in repeated]
     removed = len(paragraphs) - len(kept)
     kept, trimmed = _trim_edges(kept, repeated, stock)
     if not kept:  # the whole entry is repeated text (a re-post): keep it rather than sign nothing
-        return 0
-    article.body = "\n".join(kept)
-    return removed + trimmed
+        return body, 0
+    return "\n".join(kept), removed + trimmed
 
 
 def _trim_edges(paragraphs: list[str], repeated: set[int], stock: set[int]) -> tuple[list[str], int]:

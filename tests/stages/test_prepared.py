@@ -9,8 +9,8 @@ from pathlib import Path
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature
 from pipeline.stages.fingerprint import Fingerprinter, Preparer
-from pipeline.store.sqlite import State
-from pipeline.text.boilerplate import strip_boilerplate
+from pipeline.store.sqlite import State, _unpack, _unpack_body, pack_texts, packed_texts
+from pipeline.text.boilerplate import line_key, strip_boilerplate
 
 FOOTER = "Bush Telegraph is delivered free by volunteers. Support country journalism: join today."
 STORIES = [
@@ -24,11 +24,12 @@ STORIES = [
 ]
 
 
-def _articles(footer: bool) -> list[Article]:
+def _articles(footer: bool, glued: bool = False) -> list[Article]:
+    """The stories, with the footer as a paragraph of its own or ``glued`` to the last one."""
     return [
         Article(
             "feed", f"k{n}", "g", "l", "t", datetime(2020, 1, 1, tzinfo=UTC), "",
-            body=f"{text}\n{FOOTER}" if footer else text, normalized=True,
+            body=f"{text}{' ' if glued else chr(10)}{FOOTER}" if footer else text, normalized=True,
         )
         for n, text in enumerate(STORIES)
     ]  # fmt: skip
@@ -51,8 +52,9 @@ def _signed(articles: list[Article]) -> list[tuple[str, Signature | None, int]]:
 
 def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> None:
     dedup = DedupConfig(min_tokens=5)
-    for footer in (False, True):  # with the footer, boilerplate changes every body: signed again
-        plain, prepared = _articles(footer), _articles(footer)
+    # with the footer, boilerplate changes every body (the worker foresees it)
+    for footer, glued in ((False, False), (True, False), (True, True)):
+        plain, prepared = _articles(footer, glued), _articles(footer, glued)
         preparer = pickle.loads(pickle.dumps(Preparer(dedup)))  # as a worker gets it
         preparer(prepared)
         prepared = pickle.loads(pickle.dumps(prepared))  # as the worker sends them back
@@ -61,9 +63,81 @@ def test_prepared_entries_get_the_bodies_and_signatures_of_unprepared_ones() -> 
             strip_boilerplate(articles, 3, _counts())
             Fingerprinter(dedup).sign_many(articles)
         assert _signed(prepared) == _signed(plain)
-        assert all(a.prepared is None for a in prepared)
+        # what the stores write: the worker's blobs where they fit, the same bytes either way
+        assert [packed_texts(a) for a in prepared] == [pack_texts(a.text, a.body) for a in plain]
         assert prepared[3].signature is None  # too short to sign, either way
         assert all(FOOTER not in a.body for a in prepared)
+
+
+def unpack_texts(text_blob: bytes, body_blob: bytes) -> tuple[str, str]:
+    return _unpack(text_blob), _unpack_body(body_blob, text_blob)
+
+
+def _refuse_to_sign(fingerprinter: Fingerprinter) -> Fingerprinter:
+    def sign(hash_sets: object) -> None:
+        raise AssertionError("signed again in the run's process")
+
+    fingerprinter._signer.sign = sign  # type: ignore[method-assign,assignment]
+    return fingerprinter
+
+
+def test_a_footer_repeated_in_the_feeds_new_entries_is_removed_before_the_worker_signs() -> None:
+    dedup = DedupConfig(min_tokens=5)
+    plain, prepared = _articles(True), _articles(True)
+    Preparer(dedup)(prepared)
+    assert all(a.prepared is not None and a.prepared.signed_body is not None for a in prepared[:3])
+    assert all(FOOTER in a.body for a in prepared)  # the body itself waits for the boilerplate stage
+    for articles in (plain, prepared):
+        strip_boilerplate(articles, 3, _counts())
+    _refuse_to_sign(Fingerprinter(dedup)).sign_many(prepared[:3])
+    Fingerprinter(dedup).sign_many(plain)
+    assert _signed(prepared[:3]) == _signed(plain[:3])
+
+
+def test_a_wrong_guess_of_the_boilerplate_is_signed_again() -> None:
+    dedup = DedupConfig(min_tokens=5)
+    # The worker saw the footer in 3 new entries, but the run keeps only 2 of them (older than the
+    # retention window, say): the footer stays, the worker's signature does not fit.
+    plain, prepared = _articles(True)[:2], _articles(True)
+    Preparer(dedup)(prepared)
+    prepared = prepared[:2]
+    for articles in (plain, prepared):
+        strip_boilerplate(articles, 3, _counts())
+        Fingerprinter(dedup).sign_many(articles)
+    assert all(FOOTER in a.body for a in prepared)
+    assert _signed(prepared) == _signed(plain)
+    # Counts stored by earlier runs remove a footer only one of the new entries has.
+    plain, prepared = _articles(False), _articles(False)
+    for articles in (plain, prepared):
+        articles[0].body += "\n" + FOOTER
+    Preparer(dedup)(prepared)
+    assert prepared[0].prepared is not None and prepared[0].prepared.signed_body is None
+    for articles in (plain, prepared):
+        counts = _counts()
+        counts("feed", {line_key(FOOTER): 2})
+        strip_boilerplate(articles, 3, counts)
+        Fingerprinter(dedup).sign_many(articles)
+    assert FOOTER not in prepared[0].body
+    assert _signed(prepared) == _signed(plain)
+
+
+def test_the_workers_compressed_texts_are_stored_only_while_they_fit() -> None:
+    articles = _articles(True)
+    for article in articles:
+        article.text = article.body.replace("\n", "\n\n")
+    Preparer(DedupConfig(min_tokens=5))(articles)
+    articles = pickle.loads(pickle.dumps(articles))  # as the worker sends them back
+    strip_boilerplate(articles, 3, _counts())  # the footer goes, as the worker foresaw
+    first, second, third = articles[:3]
+    assert first.prepared is not None and first.prepared.text is first.text  # kept by pickling
+    second.text = second.text + " Corrected."  # full text, say
+    third.body = third.body.split("\n")[0]  # boilerplate removal the worker did not foresee
+    for article in (first, second, third):
+        assert packed_texts(article) == pack_texts(article.text, article.body)
+    reused = [a.prepared.packed for a in (first, third)]  # type: ignore[union-attr]
+    assert all(a is b for a, b in zip(packed_texts(first), reused[0], strict=True))  # not compressed again
+    assert packed_texts(third)[0] is reused[1][0]  # type: ignore[index]
+    assert unpack_texts(*packed_texts(third)) == (third.text, third.body)
 
 
 def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
@@ -80,12 +154,16 @@ def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_pa
             state.add_signature(7, params, signature, [10, 11])
             state.add_signature(8, params, signature, [11, 12])
             assert state.bucket_neighbours([11, 12]) == {7: 1, 8: 2}
+            state.add_signature(8, params, signature, [11, 13])  # signed again (updated in place)
+            state.add_signature(9, params, signature, [11])
+            assert state.bucket_neighbours([11, 12, 13]) == {7: 1, 8: 3, 9: 1}
             assert stored() == 0  # still in memory
-        assert stored() == 4
+        assert stored() == 6
+        assert state.bucket_neighbours([11, 12, 13]) == {7: 1, 8: 3, 9: 1}
         assert state.bucket_neighbours([10, 12]) == {7: 1, 8: 1}
         try:
             with state.transaction():
-                state.add_signature(9, params, signature, [10])
+                state.add_signature(10, params, signature, [10])
                 raise RuntimeError("crash")
         except RuntimeError:
             pass
