@@ -418,10 +418,10 @@ def _detect(
             article.raw_html = ""
     with clock.stage("boilerplate"):
         stock = state.stock_sentences()
-        known_stock = len(stock)
+        known_stock = frozenset(stock)
         strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts, stock)
-        if len(stock) > known_stock:
-            state.add_stock_sentences(stock)
+        if len(stock) > len(known_stock):
+            state.add_stock_sentences(stock - known_stock)  # only the sentences learned in this run
     last_old_id = state.last_article_id()
     ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
     # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays

@@ -105,6 +105,7 @@ def strip_boilerplate(
     for article in articles:
         by_feed[article.feed].append(article)
     dropped = 0
+    unchanged_edges: list[tuple[Article, tuple[int, ...] | None]] = []  # edge keys still valid, or None
     for feed, feed_articles in by_feed.items():
         new_counts: Counter[int] = Counter()
         keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
@@ -115,22 +116,20 @@ def strip_boilerplate(
         totals = counts(feed, dict(new_counts))
         repeated = {key for key, total in totals.items() if total >= min_entries}
         for article, paragraph_keys, edges in keyed:
-            article.body, removed = stripped(article.body, repeated, paragraph_keys, edges, stock)
+            body = article.body
+            article.body, removed = stripped(body, repeated, paragraph_keys, edges, stock)
             dropped += removed
+            unchanged_edges.append((article, edges if article.body is body else None))
     if stock:
-        for article in articles:
-            if _edge_repeated(article.body, stock):
+        for article, edges in unchanged_edges:
+            edges = edge_keys(article.body) if edges is None else edges
+            if not stock.isdisjoint(edges):
                 paragraphs = [p for p in article.body.split("\n") if p]
                 kept, trimmed = _trim_edges(paragraphs, stock, set())
                 if kept:
                     article.body = "\n".join(kept)
                     dropped += trimmed
     return dropped
-
-
-def _edge_repeated(body: str, repeated: set[int]) -> bool:
-    """Whether the first sentence of the body or the last one is a repeated one."""
-    return not repeated.isdisjoint(edge_keys(body))
 
 
 def stripped(
