@@ -38,6 +38,7 @@ from pipeline.models import (
     StoredRecord,
     split_signature,
 )
+from pipeline.store.run_index import RunIndex, pairs
 from pipeline.text.identity import url_key
 
 _log = logging.getLogger(__name__)
@@ -203,9 +204,6 @@ BUCKET_MASK = (1 << 47) - 1
 _WHOLE_KEYS = (1 << 63) - 1
 
 
-PENDING_BUCKETS = 200_000  # LSH keys kept in memory before they are written (~30 MB, ~2.7k articles)
-
-
 class State:
     """The one place that reads and writes the SQLite state file."""
 
@@ -221,15 +219,11 @@ class State:
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-            # LSH bucket keys added in the open transaction, bucket -> article ids: looked up in
-            # memory and written to lsh_buckets in key order when the transaction commits (a
-            # B-tree insert per key and band in random order cost more than the rest of dedup).
-            # Most buckets hold one article: bucket -> its first article id, and only for buckets
-            # with more, bucket -> the others (a list per key cost ~1 s per 10k articles).
-            self._pending_buckets: dict[int, int] = {}
-            self._pending_more: dict[int, list[int]] = {}
-            self._pending_count = 0  # keys in _pending_buckets (written out at PENDING_BUCKETS)
-            self._pending_ids: set[int] = set()  # article ids pending
+            # LSH bucket keys added in the open transaction: looked up in memory and written to
+            # lsh_buckets in key order when the transaction commits (a B-tree insert per key and
+            # band in random order cost more than the rest of dedup, and a B-tree probe per band
+            # and entry a third of it).
+            self._run = RunIndex()
             self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
@@ -288,40 +282,24 @@ class State:
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
-        self._pending_buckets, self._pending_more, self._pending_ids = {}, {}, set()
+        self._run.clear()
         self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
         try:
             yield
             self._flush_buckets()
         except BaseException:
-            self._pending_buckets, self._pending_more, self._pending_ids = {}, {}, set()
+            self._run.clear()
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
     def _flush_buckets(self) -> None:
-        """Write the pending LSH bucket keys to lsh_buckets, in key order."""
-        if not self._pending_buckets:
+        """Write this transaction's LSH bucket keys held in memory to lsh_buckets, in key order."""
+        keys, ids = self._run.drain()
+        if not len(keys):
             return
-        first, more = self._pending_buckets, self._pending_more
-        self._pending_buckets, self._pending_more, self._pending_ids, self._pending_count = {}, {}, set(), 0
-        counts = np.fromiter(map(len, more.values()), np.int64, len(more))
-        buckets = np.concatenate(
-            (
-                np.fromiter(first, np.int64, len(first)),
-                np.repeat(np.fromiter(more, np.int64, len(more)), counts),
-            )
-        )
-        ids = np.concatenate(
-            (
-                np.fromiter(first.values(), np.int64, len(first)),
-                np.fromiter(itertools.chain.from_iterable(more.values()), np.int64, int(counts.sum())),
-            )
-        )
-        order = np.lexsort((ids, buckets))
         self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)",
-            zip(buckets[order].tolist(), ids[order].tolist(), strict=True),
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(keys, ids)
         )
         self._stored_buckets = True
 
@@ -657,25 +635,10 @@ class State:
                 np.array(signature.packed_leads(), dtype=np.uint32).tobytes(),
             ),
         )
-        first, more = self._pending_buckets, self._pending_more
-        mask = self._bucket_mask
-        keys = {bucket & mask for bucket in buckets}
-        shared = first.keys() & keys  # set operations in C: most keys are new buckets
-        first.update(dict.fromkeys(keys - shared, article_id))
-        if article_id in self._pending_ids:  # signed again in this transaction: no duplicate ids
-            for bucket in shared:
-                others = more.setdefault(bucket, [])
-                if first[bucket] != article_id and article_id not in others:
-                    others.append(article_id)
-        else:  # the usual case: the id is pending nowhere yet, so nothing need be searched
-            self._pending_ids.add(article_id)
-            for bucket in shared:
-                more.setdefault(bucket, []).append(article_id)
-        self._pending_count += len(keys)
-        # Outside a run's transaction (tests, tools) write now; in one, once the pending keys would
-        # cost more memory than the page cache (a dict entry is ~150 bytes: 40k articles' 74 keys
-        # each took 450 MB).
-        if not self.db.in_transaction or self._pending_count >= PENDING_BUCKETS:
+        self._run.add({bucket & self._bucket_mask for bucket in buckets}, article_id)
+        # Outside a run's transaction (tests, tools) write now; in one, at commit, or once the keys
+        # held would cost more memory than ``run_index.MEMORY_KEYS`` allows.
+        if not self.db.in_transaction or self._run.full:
             self._flush_buckets()
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
@@ -683,9 +646,7 @@ class State:
         mask = self._bucket_mask
         buckets = sorted({bucket & mask for bucket in buckets})
         # Counted in C (a Python loop per id cost ~1 s per 10k articles); article ids are >= 1.
-        shared = Counter(filter(None, map(self._pending_buckets.get, buckets)))
-        if self._pending_more:
-            shared.update(itertools.chain.from_iterable(filter(None, map(self._pending_more.get, buckets))))
+        shared = Counter(self._run.neighbours(buckets))
         if not self._stored_buckets:
             return shared
         for start in range(0, len(buckets), 500):
