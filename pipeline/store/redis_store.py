@@ -41,8 +41,10 @@ and parameter sets share one index), and it would need a ``MinHashLSH`` object p
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
@@ -69,6 +71,7 @@ from pipeline.models import (
     StoredRecord,
     split_signature,
 )
+from pipeline.store.run_index import RunIndex
 from pipeline.store.sqlite import (
     BUCKET_MASK,
     EPOCH,
@@ -90,18 +93,21 @@ _GROUP_BITS = 32
 _FIELD_MASK = (1 << _GROUP_BITS) - 1
 # One call per lookup and a few per commit instead of one command per bucket (redis-py spends
 # ~10 µs packing and parsing each command).
-# ARGV: bucket prefix, (group, field) uint32 pairs. Key names are built in the
+# ARGV: bucket prefix, (group, field) uint32 pairs; returns the number of ids under each key, then
+# the ids, as two blobs of uint32. Key names are built in the
 # script (not passed as KEYS: 148 arguments per lookup cost more to pack than the lookup itself),
 # which is fine on one server and would not be on Redis Cluster.
 _LOOKUP = """
 local prefix, blob = ARGV[1], ARGV[2]
-local out, pos = {}, 1
+local counts, ids, pos = {}, {}, 1
 while pos <= #blob do
     local group, field
     group, field, pos = struct.unpack('<II', blob, pos)
-    out[#out + 1] = redis.call('HGET', prefix .. group, field) or ''
+    local packed = redis.call('HGET', prefix .. group, field) or ''
+    counts[#counts + 1] = struct.pack('<I', #packed / 4)
+    if #packed > 0 then ids[#ids + 1] = packed end
 end
-return out
+return {table.concat(counts), table.concat(ids)}
 """
 _APPEND = """
 local blob, prefix, pos = ARGV[1], ARGV[2], 1
@@ -115,6 +121,7 @@ end
 return 0
 """
 _APPEND_CHUNK = 50_000  # (group, field, id) triples per script call
+_LOOKUP_CHUNK = 20_000  # bucket keys per lookup script call
 # ARGV: bucket prefix, the last committed article id, groups: drop the ids above it (staged by a
 # run that died before its commit) from those bucket hashes.
 _STRIP = """
@@ -200,6 +207,10 @@ class RedisStore:
         self._append = self.redis.register_script(_APPEND)
         self._strip = self.redis.register_script(_STRIP)
         self._token: bytes | None = None  # the held lock's value (set while a transaction is open)
+        # Held by a fenced write from its WATCH to its EXEC, and by the lock's renewal: a renewal
+        # touches the watched lock key, and in that window it made the run's own write fail
+        # ("the detect lock changed hands") on a slow host.
+        self._fence = threading.Lock()
         self._reset()
 
     def _key(self, *parts: str | int) -> str:
@@ -215,7 +226,13 @@ class RedisStore:
         """Forget the writes of this run that were not committed."""
         self._articles: dict[int, Fields] = {}  # new article id -> its hash fields
         self._relations: dict[int, Fields] = {}  # older article id -> changed fields (relation, update)
-        self._buckets: dict[int, list[int]] = {}  # bucket key -> new article ids
+        self._unstaged: list[tuple[set[int], int]] = []  # (bucket keys, article id) not staged yet
+        self._run_index = RunIndex()  # every bucket key of this run (staged or not) -> article ids
+        self._run_first = 0  # the first article id of this run: lower ids were committed before it
+        # Prefetched for the entries about to be deduplicated (``prefetch``): bucket key -> ids
+        # committed before this run, and permalink key -> its owner's id (None: no owner).
+        self._stored_buckets: dict[int, tuple[int, ...]] = {}
+        self._stored_permalinks: dict[str, int | None] = {}
         self._new_stories: list[str] = []
         self._story_fields: dict[str, Fields] = {}
         self._members: dict[str, list[int]] = {}  # story id -> new member ids
@@ -261,7 +278,7 @@ class RedisStore:
         try:
             with self.local.transaction():
                 self._reset()
-                self._next_id = int(self.redis.get(self._key("ids")) or 0) + 1
+                self._next_id = self._run_first = int(self.redis.get(self._key("ids")) or 0) + 1
                 try:
                     self._drop_staged()
                     self._build_key_ids()
@@ -299,11 +316,11 @@ class RedisStore:
                 if feed is not None and key is not None:
                     self._key_ids.setdefault(_str(feed), {}).setdefault(_str(key), article_id)
 
-    @staticmethod
-    def _renew(lock: redis.lock.Lock, stop: threading.Event) -> None:
+    def _renew(self, lock: redis.lock.Lock, stop: threading.Event) -> None:
         while not stop.wait(LOCK_TTL / 3):
             try:
-                lock.reacquire()
+                with self._fence:
+                    lock.reacquire()
             except (LockError, RedisError):
                 return  # the commit's fence will notice
 
@@ -317,17 +334,17 @@ class RedisStore:
         """Send the finished articles and their buckets of this run to Redis (not yet committed)."""
         self._fenced(self._queue_stage, "staging")
         self._articles.clear()
-        self._buckets.clear()
+        self._unstaged.clear()
 
     def _queue_stage(self, pipe: redis.client.Pipeline) -> None:
         for article_id, fields in self._articles.items():
             pipe.delete(self._key("a", article_id))  # a dead run may have left one under this id
             pipe.hset(self._key("a", article_id), mapping=fields)  # type: ignore[arg-type]
         pipe.set(self._key("staged_max"), max(self._articles))
-        groups = {bucket >> _GROUP_BITS for bucket in self._buckets}
-        if groups:
-            pipe.sadd(self._key("run", "groups"), *groups)
-        self._queue_buckets(pipe, self._key("b", ""))
+        triples = self._unstaged_triples()
+        if len(triples):
+            pipe.sadd(self._key("run", "groups"), *np.unique(triples[:, 0]).tolist())
+        self._queue_buckets(pipe, self._key("b", ""), triples)
 
     def _drop_staged(self) -> None:
         """Delete what a run that died before its commit staged (called holding the lock)."""
@@ -342,16 +359,28 @@ class RedisStore:
             self.redis.delete(*doomed[start : start + _CHUNK])
         self.redis.delete(self._key("run", "groups"), self._key("staged_max"))
 
-    def _queue_buckets(self, pipe: redis.client.Pipeline, prefix: str) -> None:
-        """Append this run's unstaged bucket entries to the hashes under ``prefix``."""
-        triples = np.array(
-            [
-                (bucket >> _GROUP_BITS, bucket & _FIELD_MASK, i)
-                for bucket, ids in self._buckets.items()
-                for i in ids
-            ],
-            dtype="<u4",
-        ).reshape(-1, 3)
+    def _unstaged_triples(self) -> np.ndarray:
+        """This run's unstaged bucket entries as (group, field, article id) rows of uint32, in the
+        order they were added (an entry signed twice before staging keeps each pair once)."""
+        unstaged = self._unstaged
+        sizes = np.fromiter(map(len, (keys for keys, _ in unstaged)), np.int64, len(unstaged))
+        keys = np.fromiter(
+            itertools.chain.from_iterable(keys for keys, _ in unstaged), np.int64, int(sizes.sum())
+        )
+        ids = np.repeat(np.fromiter((i for _, i in unstaged), np.int64, len(unstaged)), sizes)
+        if len({i for _, i in unstaged}) < len(unstaged):
+            _, first = np.unique(np.stack((keys, ids), axis=1), axis=0, return_index=True)
+            first.sort()
+            keys, ids = keys[first], ids[first]
+        return np.stack((keys >> _GROUP_BITS, keys & _FIELD_MASK, ids), axis=1).astype("<u4")
+
+    def _queue_buckets(
+        self, pipe: redis.client.Pipeline, prefix: str, triples: np.ndarray | None = None
+    ) -> None:
+        """Append this run's unstaged bucket entries (``_unstaged_triples``) to the hashes under
+        ``prefix``."""
+        if triples is None:
+            triples = self._unstaged_triples()
         for start in range(0, len(triples), _APPEND_CHUNK):
             chunk = triples[start : start + _APPEND_CHUNK].tobytes()
             self._append(keys=[], args=[chunk, prefix], client=pipe)
@@ -359,7 +388,7 @@ class RedisStore:
     def _fenced(self, queue: Callable[[redis.client.Pipeline], None], what: str) -> None:
         """Run ``queue``'s commands as one MULTI/EXEC, only while this run still holds the lock (a
         host paused past the lock's expiry must not write over the next holder's records)."""
-        with self.redis.pipeline(transaction=True) as pipe:
+        with self._fence, self.redis.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(self._key("lock"))
                 if pipe.get(self._key("lock")) != self._token:
@@ -650,7 +679,12 @@ class RedisStore:
     def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]:
         """As ``State.permalink_owners``."""
         found: dict[str, int] = {}
-        stored = self.redis.hmget(self._key("pl"), keys) if keys else []
+        missing = [key for key in keys if key not in self._stored_permalinks and self._run_first > 1]
+        values = self.redis.hmget(self._key("pl"), missing) if missing else []
+        self._stored_permalinks.update(
+            (key, None if value is None else int(value)) for key, value in zip(missing, values, strict=True)
+        )
+        stored = [self._stored_permalinks.get(key) for key in keys]
         for key, value in zip(keys, stored, strict=True):
             if key in self._permalinks:
                 found[key] = self._permalinks[key]
@@ -717,25 +751,60 @@ class RedisStore:
                     self._signatures[int(old)] = self._signatures.get(int(old), 0) - 1
                 self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
         self._update(article_id, {"params": params_id, "sig": sig})
-        for bucket in buckets:
-            ids = self._buckets.setdefault(bucket & BUCKET_MASK, [])
-            if article_id not in ids:
-                ids.append(article_id)
+        keys = {bucket & BUCKET_MASK for bucket in buckets}
+        self._unstaged.append((keys, article_id))
+        self._run_index.add(keys, article_id)
         if not replaced:
             self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
+
+    def prefetch(self, buckets: Iterable[int], permalinks: Iterable[str]) -> None:
+        """Read what was committed before this run under these bucket and permalink keys, in a few
+        round trips, for the entries about to be deduplicated (one round trip per entry and kind
+        cost ~4 ms an entry). Replaces the previous prefetch (memory stays bounded)."""
+        self._stored_buckets, self._stored_permalinks = {}, {}
+        if self._run_first <= 1:  # nothing committed before this run: nothing to read
+            return
+        self._fetch_stored_buckets(sorted({bucket & BUCKET_MASK for bucket in buckets}))
+        keys = sorted(set(permalinks))
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            values = self.redis.hmget(self._key("pl"), chunk)
+            self._stored_permalinks.update(
+                (key, None if value is None else int(value)) for key, value in zip(chunk, values, strict=True)
+            )
+
+    def _fetch_stored_buckets(self, keys: list[int]) -> None:
+        """Add the committed article ids (those before this run) under ``keys`` to the prefetch."""
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
+            pairs = np.array([(key >> _GROUP_BITS, key & _FIELD_MASK) for key in chunk], dtype="<u4")
+            # two blobs: the number of ids under each key (uint32), then all those ids (uint32): one
+            # reply element per key cost ~20 us each to parse in redis-py (40% of a Redis run)
+            counts_blob, ids_blob = self._lookup(keys=[], args=[self._key("b", ""), pairs.tobytes()])
+            counts = np.frombuffer(counts_blob, dtype="<u4")
+            ids = np.frombuffer(ids_blob, dtype="<u4")
+            ends = np.cumsum(counts).tolist()
+            first = self._run_first
+            self._stored_buckets.update(dict.fromkeys(chunk, ()))
+            for hit in np.flatnonzero(counts).tolist():
+                held = ids[ends[hit] - int(counts[hit]) : ends[hit]].tolist()
+                # this run's staged ids are in the run index; a bucket may hold an id twice
+                self._stored_buckets[chunk[hit]] = tuple(dict.fromkeys(i for i in held if i < first))
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares."""
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
-        shared: dict[int, int] = {}
-        pairs = np.array([(key >> _GROUP_BITS, key & _FIELD_MASK) for key in keys], dtype="<u4")
-        stored = self._lookup(keys=[], args=[self._key("b", ""), pairs.tobytes()])
-        for key, packed in zip(keys, stored, strict=True):
-            ids = set(self._buckets.get(key, ()))
-            if packed:
-                ids.update(np.frombuffer(packed, dtype="<u4").tolist())
-            for article_id in ids:
-                shared[article_id] = shared.get(article_id, 0) + 1
+        index = self._run_index
+        shared = Counter(index.neighbours(keys))
+        if self._run_first <= 1:  # nothing committed before this run
+            return shared
+        missing = [key for key in keys if key not in self._stored_buckets]
+        if missing:  # not prefetched (a caller that does not prefetch)
+            self._fetch_stored_buckets(missing)
+        for key in keys:
+            for article_id in self._stored_buckets[key]:
+                if not index.holds(key, article_id):  # an older entry signed again in this run
+                    shared[article_id] += 1
         return shared
 
     def _records(self, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, list[bytes | None]]:

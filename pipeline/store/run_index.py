@@ -111,6 +111,10 @@ class RunIndex:
         self._first, self._more, self._buffered, self._ids, self._segments = {}, {}, 0, set(), []
         self._filter, self._filter_mask = np.zeros(8, np.uint8), 63
 
+    def holds(self, key: int, article_id: int) -> bool:
+        """Whether the pair (``key``, ``article_id``) is held."""
+        return article_id in self._ids and self._held(key, article_id)
+
     def _held(self, key: int, article_id: int) -> bool:
         if self._first.get(key) == article_id or article_id in self._more.get(key, ()):
             return True

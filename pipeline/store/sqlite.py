@@ -641,6 +641,9 @@ class State:
         if not self.db.in_transaction or self._run.full:
             self._flush_buckets()
 
+    def prefetch(self, buckets: Iterable[int], permalinks: Iterable[str]) -> None:
+        """Nothing to read ahead: SQLite's lookups are in this process (``Store.prefetch``)."""
+
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares (stored, and added in this run)."""
         mask = self._bucket_mask

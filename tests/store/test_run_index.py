@@ -1,10 +1,13 @@
-"""The run's in-memory LSH index: the same neighbours as a plain dict of sets, and written at commit."""
+"""The run's in-memory LSH index (the same neighbours as a plain dict of sets, written at commit),
+and the Redis lock renewal that must not break a fenced write."""
 
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +15,8 @@ import pytest
 from pipeline.config import DedupConfig
 from pipeline.models import Signature
 from pipeline.stages.fingerprint import Fingerprinter
-from pipeline.store import run_index
+from pipeline.store import redis_store, run_index
+from pipeline.store.redis_store import RedisStore
 from pipeline.store.run_index import RunIndex
 from pipeline.store.sqlite import State
 
@@ -77,3 +81,19 @@ def test_a_run_past_its_memory_budget_writes_the_keys_and_still_finds_them(
         assert stored() == 38 and state.bucket_neighbours([300]) == {}
     finally:
         state.close()
+
+
+def test_the_lock_renewal_waits_for_a_fenced_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A renewal touches the lock key a fenced write WATCHes: in that window the run's own staging
+    failed with "the detect lock changed hands" (seen on a loaded host). It must wait instead."""
+    monkeypatch.setattr(redis_store, "LOCK_TTL", 0.03)  # a renewal every 10 ms
+    renewed, stop = threading.Event(), threading.Event()
+    lock = SimpleNamespace(reacquire=renewed.set)
+    store = SimpleNamespace(_fence=threading.Lock())
+    renewer = threading.Thread(target=RedisStore._renew, args=(store, lock, stop), daemon=True)
+    with store._fence:  # a fenced write, from WATCH to EXEC
+        renewer.start()
+        assert not renewed.wait(0.3)  # 30 renewal periods: never inside the write
+    assert renewed.wait(10)  # and right after it
+    stop.set()
+    renewer.join(10)
