@@ -21,7 +21,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams, split_signature
 from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
-from pipeline.text.boilerplate import edge_keys, line_keys, predicted_bodies
+from pipeline.text.boilerplate import body_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import second_lead_start, shingle_hashes, tokenize
@@ -134,8 +134,9 @@ class Fingerprinter:
         ``Article.prepared`` (tokens freed; ``shingles`` and ``token_count`` kept for dedup)."""
         ready = [a for a in articles if a.normalized]
         bodies = [a.body for a in ready]
-        keyed = [line_keys(body) for body in bodies]
-        edges = [edge_keys(body) for body in bodies]
+        keyed_edges = [body_keys(body) for body in bodies]
+        keyed = [(paragraph_keys, counted) for paragraph_keys, counted, _ in keyed_edges]
+        edges = [edge for _, _, edge in keyed_edges]
         # Signed as boilerplate removal will most likely leave them (lines repeated in this feed's
         # new entries removed), so that the run need not sign them again after it.
         predicted = predicted_bodies(bodies, keyed, edges, self.dedup.boilerplate_min_entries)
