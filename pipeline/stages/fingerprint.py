@@ -21,7 +21,7 @@ from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams, split_signature
 from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
-from pipeline.text.boilerplate import edge_keys, line_keys, predicted_bodies
+from pipeline.text.boilerplate import body_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
 from pipeline.text.signing import BatchSigner, shingle_hash_list
 from pipeline.text.tokens import second_lead_start, shingle_hashes, tokenize
@@ -78,9 +78,7 @@ class Fingerprinter:
         """``sign`` for a batch: the same signatures, with one numpy pass for all of them. An
         article a parse worker signed (``prepared``) keeps that signature when its body is the one
         the worker signed (``Prepared.signed_body``, else ``Prepared.body``)."""
-        size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
-        signed: list[tuple[Article, bool]] = []  # (article, has a second lead)
-        hash_sets: list[np.ndarray] = []
+        unsigned: list[Article] = []
         for article in articles:
             prepared = article.prepared  # kept until stored (``store.sqlite.packed_texts``)
             if prepared is not None and article.shingles is not None:
@@ -88,6 +86,28 @@ class Fingerprinter:
                 if signed_body == article.body:
                     article.signature = self._unpack(prepared.signature)
                     continue
+            unsigned.append(article)
+        signed, hash_sets = self._hash_sets(unsigned)
+        if not hash_sets:
+            return
+        rows = self._signer.sign(hash_sets).tolist()
+        row = 0
+        for article, has_second in signed:
+            full_row, lead_row, short_row = rows[row], rows[row + 1], rows[row + 2]
+            second_row = rows[row + 3] if has_second else ()
+            row += 4 if has_second else 3
+            article.signature = Signature(
+                self.params, tuple(full_row), tuple(lead_row), tuple(second_row), tuple(short_row)
+            )
+
+    def _hash_sets(self, articles: list[Article]) -> tuple[list[tuple[Article, bool]], list[np.ndarray]]:
+        """Tokenize each article (``tokens``, ``token_count``, ``shingles``; ``signature`` None) and
+        return (the articles long enough to sign, each with whether it has a second lead; their
+        shingle hash sets to sign, in the order full, lead, short lead, second lead if any)."""
+        size, lead_tokens = self.dedup.shingle_size, self.dedup.lead_tokens
+        signed: list[tuple[Article, bool]] = []  # (article, has a second lead)
+        hash_sets: list[np.ndarray] = []
+        for article in articles:
             article.tokens = tokenize(article.body)
             article.token_count = len(article.tokens)
             article.signature = None
@@ -105,17 +125,23 @@ class Fingerprinter:
                 if has_second:
                     hash_sets.append(full[start:second_end])
                 signed.append((article, has_second))
+        return signed, hash_sets
+
+    def _packed_signatures(self, articles: list[Article]) -> dict[int, bytes]:
+        """``_hash_sets`` and signing for a parse worker: id of each signed article -> its signature
+        as stored (full + ``Signature.packed_leads``: the rows are signed in that order already),
+        straight from the signed array (no Python ints made and packed again)."""
+        signed, hash_sets = self._hash_sets(articles)
         if not hash_sets:
-            return
-        rows = self._signer.sign(hash_sets).tolist()
+            return {}
+        rows = self._signer.sign(hash_sets)
+        packed: dict[int, bytes] = {}
         row = 0
         for article, has_second in signed:
-            full_row, lead_row, short_row = rows[row], rows[row + 1], rows[row + 2]
-            second_row = rows[row + 3] if has_second else ()
-            row += 4 if has_second else 3
-            article.signature = Signature(
-                self.params, tuple(full_row), tuple(lead_row), tuple(second_row), tuple(short_row)
-            )
+            count = 4 if has_second else 3
+            packed[id(article)] = rows[row : row + count].tobytes()
+            row += count
+        return packed
 
     def _lead(self, tokens: list[str], full: np.ndarray, words: int) -> np.ndarray:
         """The shingle hashes of the first ``words`` tokens: the first shingles of ``full`` when
@@ -134,25 +160,23 @@ class Fingerprinter:
         ``Article.prepared`` (tokens freed; ``shingles`` and ``token_count`` kept for dedup)."""
         ready = [a for a in articles if a.normalized]
         bodies = [a.body for a in ready]
-        keyed = [line_keys(body) for body in bodies]
-        edges = [edge_keys(body) for body in bodies]
+        keyed_edges = [body_keys(body) for body in bodies]
+        keyed = [(paragraph_keys, counted) for paragraph_keys, counted, _ in keyed_edges]
+        edges = [edge for _, _, edge in keyed_edges]
         # Signed as boilerplate removal will most likely leave them (lines repeated in this feed's
         # new entries removed), so that the run need not sign them again after it.
         predicted = predicted_bodies(bodies, keyed, edges, self.dedup.boilerplate_min_entries)
         for article, body in zip(ready, predicted, strict=True):
             article.body = body
-        self.sign_many(ready)
+        signatures = self._packed_signatures(ready)
         for article, body, (paragraph_keys, counted), edge in zip(ready, bodies, keyed, edges, strict=True):
             if article.shingles is not None:
                 article.shingles.unique  # noqa: B018  (sorted here, in parallel: dedup compares with it)
-            signature = article.signature
             article.prepared = Prepared(
                 body,
                 np.array(paragraph_keys, np.int64).tobytes(),
                 np.array(sorted(counted), np.int64).tobytes(),
-                None
-                if signature is None
-                else np.array(signature.full + signature.packed_leads(), np.uint32).tobytes(),
+                signatures.get(id(article)),
                 None if article.body is body else article.body,
                 article.text,
                 pack_texts(article.text, article.body),  # zlib here, in parallel, not in the run

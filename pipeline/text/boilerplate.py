@@ -43,7 +43,10 @@ def line_key(paragraph: str) -> int:
 
 def sentence_key(sentence: str) -> int:
     """Like ``line_key`` but in a namespace of its own, so a one-sentence paragraph counts twice."""
-    return line_key("\x00sentence\x00" + sentence)
+    return line_key(_SENTENCE_PREFIX + sentence)
+
+
+_SENTENCE_PREFIX = "\x00sentence\x00"
 
 
 def sentences(paragraph: str) -> list[str]:
@@ -54,17 +57,53 @@ def _countable(sentence: str) -> bool:
     return len(sentence.split()) >= MIN_SENTENCE_WORDS or len(sentence) >= 20
 
 
+def _paragraph_keys(paragraph: str) -> tuple[int, list[int | None]]:
+    """(``line_key(paragraph)``, the ``sentence_key`` of each of its ``sentences``, None for one
+    that does not count). Most paragraphs are ASCII with single spaces (``clean_line`` output): their
+    sentences are cut from the case-folded line, the same strings the keys would fold, in C string
+    methods instead of a regex with a lookbehind at every character (measured 3x faster)."""
+    folded = " ".join(paragraph.casefold().split())
+    key = xxhash.xxh64_intdigest(folded.encode()) >> 1
+    if paragraph.isascii() and len(folded) == len(paragraph):
+        # Only a space can follow a sentence end here, and folding ASCII moves no character.
+        parts = folded.replace(". ", ".\n").replace("! ", "!\n").replace("? ", "?\n").split("\n")
+        return key, [
+            xxhash.xxh64_intdigest((_SENTENCE_PREFIX + part).encode()) >> 1
+            if len(part) >= 20 or part.count(" ") >= MIN_SENTENCE_WORDS - 1
+            else None
+            for part in parts
+        ]
+    return key, [sentence_key(s) if _countable(s) else None for s in sentences(paragraph)]
+
+
+def body_keys(body: str) -> tuple[list[int], set[int], tuple[int, ...]]:
+    """``(*line_keys(body), edge_keys(body))`` in one pass over the body's paragraphs."""
+    paragraph_keys: list[int] = []
+    counted: set[int] = set()
+    lines = body.split("\n")
+    first: list[int | None] = []
+    last: list[int | None] = []
+    for index, paragraph in enumerate(lines):
+        if paragraph:
+            key, sentence_keys = _paragraph_keys(paragraph)
+            paragraph_keys.append(key)
+            counted.add(key)
+            counted.update(k for k in sentence_keys if k is not None)
+            if index == 0:
+                first = sentence_keys
+            if index == len(lines) - 1:
+                last = sentence_keys
+    edges = []
+    for sentence_keys, edge in ((first, 0), (last, -1)):
+        if sentence_keys and (edge_key := sentence_keys[edge]) is not None:
+            edges.append(edge_key)
+    return paragraph_keys, counted, tuple(edges)
+
+
 def line_keys(body: str) -> tuple[list[int], set[int]]:
     """(key of each non-empty line of ``body`` in order, distinct keys an entry counts: its lines'
     and their countable sentences'). Pure, so parse workers compute it (``Article.prepared``)."""
-    paragraph_keys: list[int] = []
-    counted: set[int] = set()
-    for paragraph in body.split("\n"):
-        if paragraph:
-            key = line_key(paragraph)
-            paragraph_keys.append(key)
-            counted.add(key)
-            counted.update(sentence_key(s) for s in sentences(paragraph) if _countable(s))
+    paragraph_keys, counted, _ = body_keys(body)
     return paragraph_keys, counted
 
 
@@ -75,9 +114,9 @@ def edge_keys(body: str) -> tuple[int, ...]:
     _, _, last = body.rpartition("\n")
     keys = []
     for edge, paragraph in ((0, first), (-1, last)):
-        parts = sentences(paragraph)
-        if parts and _countable(parts[edge]):
-            keys.append(sentence_key(parts[edge]))
+        sentence_keys = _paragraph_keys(paragraph)[1] if paragraph else []
+        if sentence_keys and (edge_key := sentence_keys[edge]) is not None:
+            keys.append(edge_key)
     return tuple(keys)
 
 

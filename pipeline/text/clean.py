@@ -23,7 +23,7 @@ def clean_line(text: str) -> str:
     if _MAYBE_GLUED.search(text):
         text = _GLUED_SENTENCE.sub(" ", text)
     text = text.replace(" \ufffd ", " — ")  # a lone U+FFFD between words was a dash lost in transit
-    if not _SPLIT_DIFFERS.search(text):  # str.split() separates words exactly as the lines below
+    if not _split_differs(text):  # str.split() separates words exactly as the lines below
         return " ".join(text.split())
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return " ".join(line for line in lines if line)
@@ -37,3 +37,8 @@ _FTFY_NOOP = re.compile(r"[\t\n\x20-\x25\x27-\x7e]*")
 _MAYBE_GLUED = re.compile(r"[.!?][“‘\"”’']?[A-Z]")
 # Where str.split() and splitlines() + _SPACES disagree on what separates words.
 _SPLIT_DIFFERS = re.compile("[\u200b\u1680\x1f]")
+
+
+def _split_differs(text: str) -> bool:
+    """``_SPLIT_DIFFERS.search(text)`` as string searches (a fifth of the regex's time on news text)."""
+    return "\x1f" in text or (not text.isascii() and ("\u200b" in text or "\u1680" in text))

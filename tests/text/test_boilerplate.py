@@ -91,3 +91,53 @@ def test_stock_sentences_learned_earlier_are_trimmed_later_and_never_empty_a_bod
     strip_boilerplate([later, alone], 3, memory_store(), stock)  # a new run, another feed's counts
     assert later.body == "A later teaser of its own"
     assert alone.body == STOCK_LEAD  # nothing of its own left: kept rather than sign nothing
+
+
+def _reference_keys(body: str) -> tuple[list[int], set[int], tuple[int, ...]]:
+    """The keys as first written: every sentence cut by the sentence regex, every key via line_key."""
+    from pipeline.text.boilerplate import _countable, sentence_key, sentences
+    from pipeline.text.boilerplate import line_key as key
+
+    paragraph_keys: list[int] = []
+    counted: set[int] = set()
+    for paragraph in body.split("\n"):
+        if paragraph:
+            paragraph_keys.append(key(paragraph))
+            counted.add(key(paragraph))
+            counted.update(sentence_key(s) for s in sentences(paragraph) if _countable(s))
+    edges = []
+    for edge, paragraph in ((0, body.partition("\n")[0]), (-1, body.rpartition("\n")[2])):
+        parts = sentences(paragraph)
+        if parts and _countable(parts[edge]):
+            edges.append(sentence_key(parts[edge]))
+    return paragraph_keys, counted, tuple(edges)
+
+
+def test_body_keys_equal_the_sentence_regex_on_random_and_odd_bodies() -> None:
+    """The ASCII fast path cuts sentences with string methods: same keys as the regex everywhere."""
+    import random
+
+    from pipeline.text.boilerplate import body_keys, edge_keys, line_keys
+
+    rng = random.Random(15)
+    alphabet = ["Talks", "open", "in", "ASTANA", "today", ".", "!", "?", "…", " ", "  ", "\t", "\n", "\n\n"]
+    alphabet += ["。", "！", "é", "ß", "İ", "\x1f", "\u00a0", "\u2003", "x" * 25, "Mr.", "U.S.", ",", "\x00"]
+    bodies = [
+        "",
+        "\n",
+        "One. Two three four five. Six!",
+        "Fire crews battle a blaze near Sydney.\nBush Telegraph is free. Support us: join today.",
+        " Leading space. And a sentence of five words.  Double  spaced. ",
+        "Short. Ok? Yes! Another sentence of some length here… Next one follows here",
+        "Straße ist lang. Die Straße ist sehr lang und breit.\n\nİstanbul. Ein Satz mit vier Wörtern.",
+        "句子。下一个句子！第三个？ And an English sentence of words.",
+    ]
+    bodies += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
+    words = ["a", "Talks", "U.S.", "end.", "why?", "Stop!", "x" * 21, "...", "!", "'Quote.'", "?!"]
+    paragraphs = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    bodies += ["\n".join(paragraphs[i : i + 3]) for i in range(0, 3000, 3)]  # the ASCII fast path
+    for body in bodies:
+        expected = _reference_keys(body)
+        assert body_keys(body) == expected, repr(body)
+        assert line_keys(body) == expected[:2], repr(body)
+        assert edge_keys(body) == expected[2], repr(body)

@@ -265,3 +265,46 @@ def test_a_stored_credit_with_a_separator_or_agencies_resolves_to_the_feed() -> 
     assert aliases.resolve("-Al Jazeera and news agencies") == "Al Jazeera"
     assert not is_outlet_name("-News agencies")
     assert is_outlet_name("Wire") and is_outlet_name("The Wire") and is_outlet_name("News Agency of Nigeria")
+
+
+def test_credit_sentence_prefilter_never_hides_a_match() -> None:
+    """The search is skipped when no lead word is there: on random text built from the leads' words,
+    every paragraph the regex matches passes the filter (and unrelated ASCII text is skipped)."""
+    import random
+
+    from pipeline.text.credits import _CREDIT_SENTENCE, _may_hold_credit_sentence
+
+    rng = random.Random(15)
+    pieces = ["Source", "CREDIT", "courtesy of", "This article was originally", "First", "published", "in"]
+    pieces += [
+        "appeared",
+        "Republished from",
+        "on",
+        "by",
+        ":",
+        ".",
+        " ",
+        "  ",
+        "AAP",
+        "voa.gov",
+        "ſource",
+        "é",
+    ]
+    pieces += ["Talks open today.", "\n", "more", "»", "https://x.example/a"]
+    matched = 0
+    for _ in range(20000):
+        paragraph = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        if _CREDIT_SENTENCE.search(paragraph):
+            matched += 1
+            assert _may_hold_credit_sentence(paragraph), repr(paragraph)
+    assert matched > 500  # the random paragraphs do reach the regex's credits
+    for paragraph in (
+        "Talks end. Source: AAP",
+        "Talks end. Credit: Daily Planet.",
+        "Talks end. Courtesy of VOA",
+        "Talks end. First appeared in Daily Planet.",
+        "Talks end. This story was originally published by VOA.",
+        "Talks end. Republished with permission from AP",
+    ):
+        assert _CREDIT_SENTENCE.search(paragraph) and _may_hold_credit_sentence(paragraph), paragraph
+    assert not _may_hold_credit_sentence("Talks opened in Astana on Monday. They end on Friday.")

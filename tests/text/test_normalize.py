@@ -196,3 +196,15 @@ def test_a_full_chinese_article_ending_in_an_ellipsis_is_not_truncated() -> None
     teaser = make(f"<p>{sentence}……</p>")
     normalize_article(teaser)
     assert teaser.truncated and teaser.body == sentence
+
+
+def test_split_differs_equals_its_regex() -> None:
+    import random
+
+    from pipeline.text.clean import _SPLIT_DIFFERS, _split_differs
+
+    rng = random.Random(15)
+    characters = ["a", " ", "\x1f", "\u200b", "\u1680", "é", "\u3000", "\x1e", "\n"]
+    for _ in range(5000):
+        text = "".join(rng.choice(characters) for _ in range(rng.randint(0, 8)))
+        assert _split_differs(text) == bool(_SPLIT_DIFFERS.search(text)), repr(text)

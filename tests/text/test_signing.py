@@ -120,3 +120,28 @@ def test_tokenize_strips_the_same_marks_as_a_per_character_scan() -> None:
         "和平谈判 ไทย ẞtraße",
     ):
         assert tokenize(text) == slow(text)
+
+
+def test_shingle_hash_list_is_each_shingle_in_order_even_for_words_with_spaces() -> None:
+    """The words are encoded by one join and split: words holding a space must not shift them."""
+    rng = np.random.default_rng(15)
+    vocabulary = ["a", "bé", "c", "дом", "和", "the", "", "two words", " "]
+    for length in (4, 5, 50):
+        for _ in range(50):
+            tokens = [vocabulary[i] for i in rng.integers(0, len(vocabulary), size=length)]
+            shingles = [" ".join(tokens[i : i + 3]) for i in range(length - 2)]
+            reference = [xxhash.xxh32_intdigest(shingle.encode()) for shingle in shingles]
+            assert shingle_hash_list(tokens, 3).tolist() == reference
+
+
+def test_tokenize_on_ascii_equals_the_token_regex() -> None:
+    """ASCII text takes a bytes translate and split instead of the token regex: the same tokens."""
+    import random
+
+    from pipeline.text.tokens import _TOKEN, tokenize
+
+    rng = random.Random(15)
+    characters = [chr(c) for c in range(128)] + ["ab", "Z9", "_x", " ", ". "]
+    for _ in range(2000):
+        text = "".join(rng.choice(characters) for _ in range(rng.randint(0, 40)))
+        assert tokenize(text) == _TOKEN.findall(text.casefold()), repr(text)
