@@ -124,11 +124,23 @@ class Signature:
     lead: tuple[int, ...]
     second_lead: tuple[int, ...] = ()
     short_lead: tuple[int, ...] = ()
+    # The values as stored (``stored_bytes``), when the signature was read from them (a parse
+    # worker's): converting tuples back to bytes cost ~0.1 ms an entry.
+    raw: bytes = field(default=b"", compare=False, repr=False)
 
     def packed_leads(self) -> tuple[int, ...]:
         """The leads as stored (lead, short lead, second lead): the short lead is always there in
         a new signature, so a reader tells them apart by length (``split_signature``)."""
         return self.lead + self.short_lead + self.second_lead
+
+    def stored_bytes(self) -> bytes:
+        """full + ``packed_leads`` as little-endian uint32 words: what ``split_signature`` reads."""
+        if self.raw:
+            return self.raw
+        values = array("I", self.full + self.packed_leads())
+        if sys.byteorder != "little":
+            values.byteswap()
+        return values.tobytes()
 
 
 # (full, lead, second lead or (), short lead or ()) MinHash values of a stored signature

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import sys
 from array import array
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
@@ -62,6 +63,7 @@ from pipeline.text.similarity import Verdict, compare_shingles
 from pipeline.text.tokens import body_shingles, second_lead_start
 
 MAX_CANDIDATES = 64
+_NATIVE_IS_STORED = sys.byteorder == "little"  # bucket keys hash native words; signatures store little-endian
 # Entries whose bucket and permalink keys are read ahead at once (``Store.prefetch``): a Redis
 # round trip per 256 entries instead of two per entry, and a bounded read-ahead (~40k keys).
 PREFETCH_ENTRIES = 256
@@ -158,10 +160,14 @@ class Deduplicator:
         keys: list[int] = []
         width = 4 * self.rows
         digest = xxhash.xxh64_intdigest
+        # full, lead, short lead, second lead: the order of ``Signature.stored_bytes`` too
         signatures = [(_FULL, signature.full), (_LEAD, signature.lead)]
         signatures += [(_LEAD, lead) for lead in (signature.short_lead, signature.second_lead) if lead]
-        for kind, values in signatures:
-            data = array(_UINT32, values).tobytes()  # native uint32 words (np.array was 3x slower)
+        raw = signature.raw if _NATIVE_IS_STORED else b""
+        size = 4 * len(signature.full)
+        for block, (kind, values) in enumerate(signatures):
+            # the stored bytes are the native uint32 words already (array() beat np.array 3x)
+            data = raw[block * size : (block + 1) * size] if raw else array(_UINT32, values).tobytes()
             keys += [digest(salt + data[start : start + width]) >> 1 for salt, start in self._bands[kind]]
         return list(dict.fromkeys(keys))
 

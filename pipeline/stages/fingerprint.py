@@ -153,7 +153,7 @@ class Fingerprinter:
     def _unpack(self, packed: bytes | None) -> Signature | None:
         if packed is None:
             return None
-        return Signature(self.params, *split_signature(packed, self.dedup.num_perm))
+        return Signature(self.params, *split_signature(packed, self.dedup.num_perm), raw=packed)
 
     def prepare(self, articles: list[Article]) -> None:
         """In a parse worker: boilerplate keys and signature of each normalized article's body, as

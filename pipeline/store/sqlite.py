@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.errors import StateError
 from pipeline.models import (
     Article,
@@ -625,14 +623,14 @@ class State:
         self, article_id: int, params_id: int, signature: Signature, buckets: Iterable[int]
     ) -> None:
         """Store a signature and its LSH bucket keys."""
+        stored, size = signature.stored_bytes(), 4 * len(signature.full)
         self.db.execute(
             "INSERT OR REPLACE INTO signatures (article_id, params_id, full, lead) VALUES (?, ?, ?, ?)",
             (
                 article_id,
                 params_id,
-                np.array(signature.full, dtype=np.uint32).tobytes(),
-                # the short and second leads (issue 13) follow the lead in its column
-                np.array(signature.packed_leads(), dtype=np.uint32).tobytes(),
+                stored[:size],
+                stored[size:],  # the short and second leads (issue 13) follow the lead in its column
             ),
         )
         self._run.add({bucket & self._bucket_mask for bucket in buckets}, article_id)

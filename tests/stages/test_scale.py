@@ -115,3 +115,36 @@ def test_bucket_keys_are_the_salted_band_hashes(tmp_path: Path) -> None:
         assert keys == expected
     finally:
         state.close()
+
+
+def test_a_signature_read_from_its_stored_bytes_has_the_same_bucket_keys_and_bytes(tmp_path: Path) -> None:
+    """A parse worker's signature keeps its stored bytes (``Signature.raw``): the bucket keys hashed
+    from them and the bytes stored must be those of the same signature built from its values."""
+    import numpy as np
+
+    from pipeline.config import DedupConfig
+    from pipeline.models import Signature, split_signature
+    from pipeline.stages.dedup import Deduplicator
+    from pipeline.stages.fingerprint import Fingerprinter
+
+    dedup = DedupConfig()
+    params = Fingerprinter(dedup).params
+    state = State(tmp_path / "s.sqlite")
+    try:
+        deduplicator = Deduplicator(state, dedup, 7, NOW)
+        rng = np.random.default_rng(5)
+        full, lead, short, second = (
+            tuple(rng.integers(0, 2**32, dedup.num_perm, dtype=np.uint64).tolist()) for _ in range(4)
+        )
+        for values in ((full, lead, (), ()), (full, lead, (), short), (full, lead, second, short)):
+            plain = Signature(params, *values)
+            packed = plain.stored_bytes()
+            assert split_signature(packed, dedup.num_perm) == values
+            read = Signature(params, *split_signature(packed, dedup.num_perm), raw=packed)
+            assert read == plain and read.stored_bytes() == packed
+            assert deduplicator.buckets(read) == deduplicator.buckets(plain)
+            assert len(deduplicator.buckets(read)) == deduplicator.bands * (
+                2 + bool(values[2]) + bool(values[3])
+            )
+    finally:
+        state.close()
