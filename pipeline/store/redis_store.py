@@ -881,8 +881,9 @@ class RedisStore:
         removed = self._removed.get(story_id, set())
         return sorted((stored | set(self._members.get(story_id, ()))) - removed)
 
-    def story_members(self, story_id: str) -> list[StoredArticle]:
-        """Every member of a story with what attribution needs, oldest first."""
+    def story_members(self, story_id: str, texts: bool = True) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first; ``body`` and
+        ``text`` empty when not ``texts`` (as ``State.story_members``)."""
         names = (
             "feed",
             "guid",
@@ -900,7 +901,7 @@ class RedisStore:
         members = []
         for article_id, row in rows.items():
             published = read_iso(_text(row[4]), f"article {article_id}")
-            text = _unpack(row[8])  # type: ignore[arg-type]
+            text = _unpack(row[8]) if texts else ""  # type: ignore[arg-type]
             members.append(
                 StoredArticle(
                     article_id,
@@ -911,7 +912,7 @@ class RedisStore:
                     published or read_iso(_text(row[10]), f"article {article_id}") or EPOCH,
                     _text(row[5]),
                     row[6] == b"1",
-                    _unpack_body(row[7], row[8], text),  # type: ignore[arg-type]
+                    _unpack_body(row[7], row[8], text) if texts else "",  # type: ignore[arg-type]
                     text,
                     dated=row[9] != b"0" and published is not None,
                 )

@@ -391,24 +391,27 @@ class State:
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
     def add_line_counts(self, feed: str, counts: dict[int, int]) -> dict[int, int]:
-        """Add this run's per-paragraph entry counts for a feed; return the totals for those paragraphs."""
-        self.db.executemany(
-            "INSERT INTO feed_lines (feed, line, entries) VALUES (?, ?, ?) "
-            "ON CONFLICT(feed, line) DO UPDATE SET entries = entries + excluded.entries",
-            zip(itertools.repeat(feed), counts.keys(), counts.values()),
-        )
-        totals: dict[int, int] = {}
-        keys = list(counts)
+        """Add this run's per-paragraph entry counts for a feed; return the totals for those paragraphs.
+
+        The stored counts are read first, so only lines seen before come back (reading back every
+        line just written was ~2/3 of the time), and rows are written in key order (B-tree appends)."""
+        keys = sorted(counts)
+        stored: dict[int, int] = {}
         for start in range(0, len(keys), 500):  # one query per 500 keys, not one per key
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            totals.update(
+            stored.update(
                 self.db.execute(
                     f"SELECT line, entries FROM feed_lines WHERE feed=? AND line IN ({marks})",
                     [feed, *chunk],
                 )
             )
-        return totals
+        self.db.executemany(
+            "INSERT INTO feed_lines (feed, line, entries) VALUES (?, ?, ?) "
+            "ON CONFLICT(feed, line) DO UPDATE SET entries = entries + excluded.entries",
+            [(feed, key, counts[key]) for key in keys],
+        )
+        return {key: stored.get(key, 0) + count for key, count in counts.items()}
 
     def stock_sentences(self) -> set[int]:
         """Keys (``boilerplate.sentence_key``) of the sentences some feed repeats at its entries'
@@ -716,17 +719,20 @@ class State:
 
     # -- stories ----------------------------------------------------------------------------------
 
-    def story_members(self, story_id: str) -> list[StoredArticle]:
-        """Every member of a story with what attribution needs, oldest first."""
+    def story_members(self, story_id: str, texts: bool = True) -> list[StoredArticle]:
+        """Every member of a story with what attribution needs, oldest first. ``texts`` False:
+        ``body`` and ``text`` are left empty, not read nor decompressed (attribution has most
+        members' shingles already; decompressing was ~30% of its time)."""
+        columns = "body, text" if texts else "NULL, NULL"
         rows = self.db.execute(
-            "SELECT id, feed, guid, link, title, published, credit, truncated, body, text, dated,"
+            f"SELECT id, feed, guid, link, title, published, credit, truncated, {columns}, dated,"
             " first_seen FROM articles WHERE story_id=? ORDER BY published, id",
             (story_id,),
         )
         members = []
         for r in rows:
             published = read_iso(r[5], f"article {r[0]}")
-            text = _unpack(r[9])
+            text = _unpack(r[9]) if texts else ""
             members.append(
                 StoredArticle(
                     r[0],
@@ -737,7 +743,7 @@ class State:
                     published or read_iso(r[11], f"article {r[0]}") or EPOCH,
                     r[6],
                     bool(r[7]),
-                    _unpack_body(r[8], r[9], text),
+                    _unpack_body(r[8], r[9], text) if texts else "",
                     text,
                     dated=bool(r[10]) and published is not None,
                 )

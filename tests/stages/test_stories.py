@@ -326,3 +326,21 @@ def test_stored_signatures_keep_every_lead(store: Store) -> None:
     assert signature is not None and signature.second_lead and signature.short_lead
     stored = store.signatures_for(signature.params)[done["origin"].id or 0]
     assert stored == (signature.full, signature.lead, signature.second_lead, signature.short_lead)
+
+
+def test_attribution_reads_stored_bodies_of_members_without_shingles(store: Store) -> None:
+    # Members whose shingles the run no longer holds are read back from the stored bodies
+    # (``story_members`` no longer decompresses them): the relations are the same either way.
+    texts = {"first": " ".join(P), "copy": " ".join(P[:5]), "teaser": " ".join(P[:1]) + " ..."}
+    done, _ = run(store, texts)
+    story = done["first"].story_id
+    assert story is not None and {a.story_id for a in done.values()} == {story}
+    with_shingles = store.members_for_output()[story]
+    with store.transaction():
+        attribute(store, {story}, DEDUP, AliasTable({}, list(texts)))  # no shingles known
+    assert store.members_for_output()[story] == with_shingles
+    assert {row[6] for row in with_shingles} == {"original", "copy", "teaser"}
+    light = store.story_members(story, texts=False)
+    full = store.story_members(story)
+    assert [replace(m, body="", text="") for m in full] == light
+    assert all(m.body for m in full)
