@@ -6,7 +6,6 @@ leaves the state as the previous run left it. Article texts are stored zlib-comp
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import re
