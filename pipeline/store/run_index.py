@@ -40,8 +40,8 @@ class RunIndex:
         self._buffered = 0  # pairs in the dict
         self._ids: set[int] = set()  # article ids with a pair anywhere here
         self._segments: list[Segment] = []  # oldest (largest) first
-        # A one-hash Bloom filter of the segments' keys, 16 bits a key: a key not held passes it
-        # with a chance of about 1 - e^(-1/16) ~ 6% (Bloom, "Space/time trade-offs in hash coding
+        # A one-hash Bloom filter of the segments' keys, 16 to 32 bits a key: a key not held passes
+        # it with a chance of at most 1 - e^(-1/16) ~ 6% (Bloom, "Space/time trade-offs in hash coding
         # with allowable errors", CACM 13(7), 1970). Bucket keys are already hashes (xxh64), so
         # their low bits index it directly.
         self._filter = np.zeros(8, np.uint8)
@@ -154,11 +154,19 @@ class RunIndex:
                     np.concatenate((older.ids.astype(np.int64), newer.ids.astype(np.int64))),
                 )
             ]
-        size = 1 << max(6, (16 * len(self)).bit_length())  # bits, a power of two >= 16 per key
-        present = np.zeros(size, bool)
-        for segment in self._segments:
-            present[segment.keys & (size - 1)] = True
-        self._filter, self._filter_mask = np.packbits(present, bitorder="little"), size - 1
+        self._add_to_filter(keys)
+
+    def _add_to_filter(self, keys: np.ndarray) -> None:
+        """Set the filter's bits for ``keys`` (just sealed); rebuilt from every key when it must grow
+        to keep 16 bits a key (sizes double, so each key is set O(1) times on average)."""
+        size = self._filter_mask + 1
+        if size < 16 * len(self):
+            size = 1 << (32 * len(self)).bit_length()
+            keys = np.concatenate([segment.keys for segment in self._segments])
+            self._filter, self._filter_mask = np.zeros(size >> 3, np.uint8), size - 1
+        slots = np.sort(keys & self._filter_mask)
+        cells, starts = np.unique(slots >> 3, return_index=True)  # OR each byte's bits once
+        self._filter[cells] |= np.bitwise_or.reduceat(np.left_shift(1, slots & 7).astype(np.uint8), starts)
 
 
 class Segment:
