@@ -6,9 +6,12 @@ import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Signature
 from pipeline.stages.fingerprint import Fingerprinter, Preparer
+from pipeline.store import run_index
 from pipeline.store.sqlite import State, _unpack, _unpack_body, pack_texts, packed_texts
 from pipeline.text.boilerplate import line_key, strip_boilerplate
 
@@ -140,14 +143,23 @@ def test_the_workers_compressed_texts_are_stored_only_while_they_fit() -> None:
     assert unpack_texts(*packed_texts(third)) == (third.text, third.body)
 
 
-def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
+def _bucket_state(tmp_path: Path) -> tuple[State, Signature, int]:
+    """A state that takes signatures of articles it does not store, a signature and its params id."""
     state = State(tmp_path / "state.sqlite")
     state.db.execute("PRAGMA foreign_keys=OFF")  # signatures of articles this test does not store
     signature = Signature(Fingerprinter(DedupConfig()).params, (1,) * 4, (2,) * 4)
-    params = state.params_id(signature.params)
+    return state, signature, state.params_id(signature.params)
+
+
+def _stored_keys(state: State) -> int:
+    return int(state.db.execute("SELECT COUNT(*) FROM lsh_buckets").fetchone()[0])
+
+
+def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_path: Path) -> None:
+    state, signature, params = _bucket_state(tmp_path)
 
     def stored() -> int:
-        return int(state.db.execute("SELECT COUNT(*) FROM lsh_buckets").fetchone()[0])
+        return _stored_keys(state)
 
     try:
         with state.transaction():
@@ -168,5 +180,33 @@ def test_lsh_keys_of_the_open_transaction_are_found_and_written_at_commit(tmp_pa
         except RuntimeError:
             pass
         assert state.bucket_neighbours([10]) == {7: 1}  # the rolled-back key is gone
+    finally:
+        state.close()
+
+
+def test_a_run_past_its_memory_budget_writes_the_keys_and_still_finds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_index, "BUFFER_KEYS", 4)
+    monkeypatch.setattr(run_index, "MEMORY_KEYS", 30)
+    state, signature, params = _bucket_state(tmp_path)
+
+    def stored() -> int:
+        return _stored_keys(state)
+
+    try:
+        with state.transaction():
+            state.add_signature(1, params, signature, range(100, 120))  # 20 keys: sealed, in memory
+            assert stored() == 0
+            state.add_signature(2, params, signature, range(110, 125))  # 35 held: written out
+            assert stored() == 35
+            state.add_signature(3, params, signature, [100, 124, 200])
+            assert state.bucket_neighbours([100, 115, 124, 200]) == {1: 2, 2: 2, 3: 3}
+        assert stored() == 38
+        assert state.bucket_neighbours([100, 115, 124, 200]) == {1: 2, 2: 2, 3: 3}
+        with pytest.raises(RuntimeError), state.transaction():
+            state.add_signature(4, params, signature, range(300, 340))  # past the budget, then undone
+            raise RuntimeError("crash")
+        assert stored() == 38 and state.bucket_neighbours([300]) == {}
     finally:
         state.close()

@@ -6,19 +6,14 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from pipeline.config import DedupConfig
-from pipeline.models import Signature
-from pipeline.stages.fingerprint import Fingerprinter
-from pipeline.store import redis_store, run_index
+from pipeline.store import redis_store
 from pipeline.store.redis_store import RedisStore
 from pipeline.store.run_index import RunIndex
-from pipeline.store.sqlite import State
 
 
 def _brute(truth: dict[int, set[int]], keys: list[int]) -> Counter[int]:
@@ -50,37 +45,6 @@ def test_neighbours_match_a_dict_of_sets_across_sealed_and_merged_segments() -> 
         (key, article_id) for key, held in truth.items() for article_id in held
     )
     assert np.all(np.diff(keys) >= 0) and len(index) == 0 and index.neighbours(sorted(truth)[:5]) == []
-
-
-def test_a_run_past_its_memory_budget_writes_the_keys_and_still_finds_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(run_index, "BUFFER_KEYS", 4)
-    monkeypatch.setattr(run_index, "MEMORY_KEYS", 30)
-    state = State(tmp_path / "state.sqlite")
-    state.db.execute("PRAGMA foreign_keys=OFF")  # signatures of articles this test does not store
-    signature = Signature(Fingerprinter(DedupConfig()).params, (1,) * 4, (2,) * 4)
-    params = state.params_id(signature.params)
-
-    def stored() -> int:
-        return int(state.db.execute("SELECT COUNT(*) FROM lsh_buckets").fetchone()[0])
-
-    try:
-        with state.transaction():
-            state.add_signature(1, params, signature, range(100, 120))  # 20 keys: sealed, in memory
-            assert stored() == 0
-            state.add_signature(2, params, signature, range(110, 125))  # 35 held: written out
-            assert stored() == 35
-            state.add_signature(3, params, signature, [100, 124, 200])
-            assert state.bucket_neighbours([100, 115, 124, 200]) == {1: 2, 2: 2, 3: 3}
-        assert stored() == 38
-        assert state.bucket_neighbours([100, 115, 124, 200]) == {1: 2, 2: 2, 3: 3}
-        with pytest.raises(RuntimeError), state.transaction():
-            state.add_signature(4, params, signature, range(300, 340))  # past the budget, then undone
-            raise RuntimeError("crash")
-        assert stored() == 38 and state.bucket_neighbours([300]) == {}
-    finally:
-        state.close()
 
 
 def test_the_lock_renewal_waits_for_a_fenced_write(monkeypatch: pytest.MonkeyPatch) -> None:
