@@ -291,12 +291,13 @@ class State:
         self.db.execute("COMMIT")
 
     def _flush_buckets(self) -> None:
-        """Write this transaction's LSH bucket keys held in memory to lsh_buckets, in key order."""
-        keys, ids = self._run.drain()
-        if not len(keys):
+        """Write this transaction's LSH bucket keys held in memory to lsh_buckets, a few runs of
+        keys in key order (``RunIndex.drain``)."""
+        segments = self._run.drain()
+        if not segments:
             return
         self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(keys, ids)
+            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(segments)
         )
         self._stored_buckets = True
 
