@@ -24,6 +24,8 @@ BUFFER_KEYS = 20_000
 # Keys held in memory in all (dict and segments) before the caller should write them out: 8M keys
 # are ~100 MB (an int64 key and a uint32 id each), the keys of ~55k real-length articles.
 MEMORY_KEYS = 8_000_000
+# Segments this large are not merged further (see ``RunIndex._seal``): ~7 of them at MEMORY_KEYS.
+MERGE_KEYS = 1_000_000
 
 
 class RunIndex:
@@ -143,8 +145,14 @@ class RunIndex:
         self._first, self._more, self._buffered = {}, {}, 0
         self._segments.append(Segment(keys, ids))
         # Merge while the newest segment is at least half its predecessor: sizes then at least
-        # double from the newest to the oldest, so there are O(log n) segments to search.
-        while len(self._segments) > 1 and 2 * len(self._segments[-1].keys) >= len(self._segments[-2].keys):
+        # double from the newest to the oldest, so there are O(log n) segments to search. Segments
+        # of MERGE_KEYS or more stay apart: a merge briefly holds ~40 bytes a key (at 40k articles,
+        # merging everything put ~300 MB on the run's peak), and the filter spares their searches.
+        while (
+            len(self._segments) > 1
+            and len(self._segments[-2].keys) < MERGE_KEYS
+            and 2 * len(self._segments[-1].keys) >= len(self._segments[-2].keys)
+        ):
             older, newer = self._segments[-2:]
             self._segments[-2:] = [
                 Segment(
@@ -155,13 +163,17 @@ class RunIndex:
         self._add_to_filter(keys)
 
     def _add_to_filter(self, keys: np.ndarray) -> None:
-        """Set the filter's bits for ``keys`` (just sealed); rebuilt from every key when it must grow
-        to keep 16 bits a key (sizes double, so each key is set O(1) times on average)."""
-        size = self._filter_mask + 1
-        if size < 16 * len(self):
-            size = 1 << (32 * len(self)).bit_length()
-            keys = np.concatenate([segment.keys for segment in self._segments])
-            self._filter, self._filter_mask = np.zeros(size >> 3, np.uint8), size - 1
+        """Set the filter's bits for ``keys`` (just sealed); rebuilt from every segment when it must
+        grow to keep 16 bits a key (sizes double, so each key is set O(1) times on average)."""
+        if self._filter_mask + 1 >= 16 * len(self):
+            self._set_bits(keys)
+            return
+        size = 1 << (16 * len(self)).bit_length()  # bits: a power of two, 16 to 32 a key
+        self._filter, self._filter_mask = np.zeros(size >> 3, np.uint8), size - 1
+        for segment in self._segments:
+            self._set_bits(segment.keys)
+
+    def _set_bits(self, keys: np.ndarray) -> None:
         slots = np.sort(keys & self._filter_mask)
         cells, starts = np.unique(slots >> 3, return_index=True)  # OR each byte's bits once
         self._filter[cells] |= np.bitwise_or.reduceat(np.left_shift(1, slots & 7).astype(np.uint8), starts)

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipeline.store import redis_store
+from pipeline.store import redis_store, run_index
 from pipeline.store.redis_store import RedisStore
 from pipeline.store.run_index import RunIndex, pairs
 
@@ -20,7 +20,11 @@ def _brute(truth: dict[int, set[int]], keys: list[int]) -> Counter[int]:
     return Counter(article_id for key in keys for article_id in truth.get(key, ()))
 
 
-def test_neighbours_match_a_dict_of_sets_across_sealed_and_merged_segments() -> None:
+@pytest.mark.parametrize("merge_keys", [run_index.MERGE_KEYS, 1500])
+def test_neighbours_match_a_dict_of_sets_across_sealed_and_merged_segments(
+    merge_keys: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_index, "MERGE_KEYS", merge_keys)  # 1500: large segments left apart
     rng = random.Random(3)
     index = RunIndex(buffer_keys=500)
     truth: dict[int, set[int]] = {}
@@ -36,6 +40,8 @@ def test_neighbours_match_a_dict_of_sets_across_sealed_and_merged_segments() -> 
         for key in keys:
             truth.setdefault(key, set()).add(article_id)
     assert len(index._segments) > 1  # the test reaches sealed segments, merged and not
+    sizes = [len(segment.keys) for segment in index._segments]
+    assert merge_keys > 1500 or sum(size >= 1500 for size in sizes) > 2  # several large ones kept apart
     assert len(index) == sum(map(len, truth.values()))
     for _ in range(200):
         query = sorted(set(rng.sample(list(truth), 50)) | {rng.getrandbits(47) for _ in range(50)})
