@@ -146,12 +146,12 @@ class Deduplicator:
         for start in range(0, len(ordered), PREFETCH_ENTRIES):
             chunk = ordered[start : start + PREFETCH_ENTRIES]
             buckets = [self.buckets(a.signature) if a.signature else [] for a in chunk]
+            permalinks = [permalink_keys(a) for a in chunk]
             self.state.prefetch(
-                itertools.chain.from_iterable(buckets),
-                itertools.chain.from_iterable(map(permalink_keys, chunk)),
+                itertools.chain.from_iterable(buckets), itertools.chain.from_iterable(permalinks)
             )
-            for article, keys in zip(chunk, buckets, strict=True):
-                self.assign(article, keys)
+            for article, keys, links in zip(chunk, buckets, permalinks, strict=True):
+                self.assign(article, keys, links)
                 yield article
 
     def buckets(self, signature: Signature) -> list[int]:
@@ -171,16 +171,19 @@ class Deduplicator:
             keys += [digest(salt + data[start : start + width]) >> 1 for salt, start in self._bands[kind]]
         return list(dict.fromkeys(keys))
 
-    def assign(self, article: Article, buckets: list[int] | None = None) -> None:
+    def assign(
+        self, article: Article, buckets: list[int] | None = None, permalinks: list[str] | None = None
+    ) -> None:
         """Attach ``article`` to the story it matches best, merging stories it strongly bridges.
-        ``buckets``: its signature's ``buckets`` when already computed."""
+        ``buckets``, ``permalinks``: its signature's ``buckets`` and its ``permalink_keys`` when
+        already computed."""
         if buckets is None:
             buckets = self.buckets(article.signature) if article.signature else []
         own_id = article.replaces if article.replaces is not None else article.id
         if own_id is not None and own_id in self.isolated:  # split out by an editor: alone
             signature_buckets, buckets, permalink = buckets, [], None
         else:
-            permalink = self._permalink_owner(article)
+            permalink = self._permalink_owner(article, permalinks)
             signature_buckets = buckets
         decision: tuple[str, Match, list[str]] | None = None
         absorbed: list[str] = []
@@ -424,9 +427,10 @@ class Deduplicator:
             self._unions[story_id] = union
         return union
 
-    def _permalink_owner(self, article: Article) -> tuple[int, str] | None:
-        """(article id, story id) of another feed's stored article with this article's permalink."""
-        keys = permalink_keys(article)
+    def _permalink_owner(self, article: Article, keys: list[str] | None = None) -> tuple[int, str] | None:
+        """(article id, story id) of another feed's stored article with this article's permalink
+        (``keys``: its ``permalink_keys``, when already computed)."""
+        keys = permalink_keys(article) if keys is None else keys
         owners = self.state.permalink_owners(keys, article.feed) if keys else {}
         for key in keys:
             owner = owners.get(key)

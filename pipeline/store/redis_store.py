@@ -702,7 +702,7 @@ class RedisStore:
     def permalink_owners(self, keys: list[str], feed: str) -> dict[str, tuple[int, str]]:
         """As ``State.permalink_owners``."""
         found: dict[str, int] = {}
-        missing = [key for key in keys if key not in self._stored_permalinks and self._run_first > 1]
+        missing = [key for key in keys if key not in self._stored_permalinks and not self._index_was_empty]
         values = self.redis.hmget(self._key("pl"), missing) if missing else []
         self._stored_permalinks.update(
             (key, None if value is None else int(value)) for key, value in zip(missing, values, strict=True)
@@ -777,12 +777,17 @@ class RedisStore:
         if not replaced:
             self._signatures[params_id] = self._signatures.get(params_id, 0) + 1
 
+    @property
+    def _index_was_empty(self) -> bool:
+        """Whether nothing was committed before this run: no stored buckets or permalinks to read."""
+        return self._run_first <= 1
+
     def prefetch(self, buckets: Iterable[int], permalinks: Iterable[str]) -> None:
         """Read what was committed before this run under these bucket and permalink keys, in a few
         round trips, for the entries about to be deduplicated (one round trip per entry and kind
         cost ~4 ms an entry). Replaces the previous prefetch (memory stays bounded)."""
         self._stored_buckets, self._stored_permalinks = {}, {}
-        if self._run_first <= 1:  # nothing committed before this run: nothing to read
+        if self._index_was_empty:  # nothing to read
             return
         self._fetch_stored_buckets(sorted({bucket & BUCKET_MASK for bucket in buckets}))
         keys = sorted(set(permalinks))
@@ -816,7 +821,7 @@ class RedisStore:
         keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
         index = self._run_index
         shared = Counter(index.neighbours(keys))
-        if self._run_first <= 1:  # nothing committed before this run
+        if self._index_was_empty:
             return shared
         missing = [key for key in keys if key not in self._stored_buckets]
         if missing:  # not prefetched (a caller that does not prefetch)

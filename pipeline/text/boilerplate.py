@@ -93,11 +93,12 @@ def body_keys(body: str) -> tuple[list[int], set[int], tuple[int, ...]]:
                 first = sentence_keys
             if index == len(lines) - 1:
                 last = sentence_keys
-    edges = []
-    for sentence_keys, edge in ((first, 0), (last, -1)):
-        if sentence_keys and (edge_key := sentence_keys[edge]) is not None:
-            edges.append(edge_key)
-    return paragraph_keys, counted, tuple(edges)
+    return paragraph_keys, counted, _edges(first, last)
+
+
+def _edges(first: list[int | None], last: list[int | None]) -> tuple[int, ...]:
+    """The first paragraph's first sentence key and the last's last one, those that count."""
+    return tuple(key for keys, edge in ((first, 0), (last, -1)) if keys and (key := keys[edge]) is not None)
 
 
 def line_keys(body: str) -> tuple[list[int], set[int]]:
@@ -112,12 +113,7 @@ def edge_keys(body: str) -> tuple[int, ...]:
     to the text would be). Pure, so parse workers compute it (``Prepared.edge_keys``)."""
     first, _, _ = body.partition("\n")
     _, _, last = body.rpartition("\n")
-    keys = []
-    for edge, paragraph in ((0, first), (-1, last)):
-        sentence_keys = _paragraph_keys(paragraph)[1] if paragraph else []
-        if sentence_keys and (edge_key := sentence_keys[edge]) is not None:
-            keys.append(edge_key)
-    return tuple(keys)
+    return _edges(*(_paragraph_keys(paragraph)[1] if paragraph else [] for paragraph in (first, last)))
 
 
 def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int], tuple[int, ...] | None]:
