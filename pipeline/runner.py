@@ -24,7 +24,7 @@ from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
 from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
 from pipeline.shard import Shard
-from pipeline.sources.fulltext import feed_hosts, fetch_pages, use_full_text
+from pipeline.sources.fulltext import WantedPages, feed_hosts, get_pages, use_full_text, want_pages
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import EmitSummary, emit
@@ -32,8 +32,9 @@ from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
+from pipeline.store.spool import Spool
 from pipeline.store.sqlite import State, now_utc
-from pipeline.text.boilerplate import strip_boilerplate
+from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import resolve
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 # Old stories are pruned once the oldest is this far past [state] retention_days: pruning scans the
 # LSH bucket table once, so a 15-minute cron pays that about once a day instead of on every run.
 PRUNE_BATCH = timedelta(days=1)
+# A run's entries beyond this many are spooled (``store.spool``): their texts, shingles and prepared
+# signatures wait in a temporary file instead of memory (~18 KB an entry) until their feed is
+# stripped of boilerplate and their chunk is signed. One detect chunk's worth stays in memory, so
+# that a run of a few feeds never writes a file.
+SPOOL_AFTER = 2048
 
 
 @contextmanager
@@ -110,20 +116,22 @@ def run(
     with run_lock(config.state.path, config.state.lock_wait):
         local = State(config.state.path)
         state: Store = local
+        spool = Spool(config.state.path.parent)
         try:
             state = open_store(config, local)
             report = RunReport(feeds_total=len(feeds))
             report.renamed_feeds = follow_renames(state, config, feeds)
             clock = StageClock(report.stage_seconds)
             with clock.stage("fetch_parse"):
-                results = _fetch_all(config, feeds, state, moment, progress, force)
-                fetch_pages(results, config, state, moment)  # article pages for teasers, cached
+                wanted: WantedPages = {}
+                results = _fetch_all(config, feeds, state, moment, progress, force, spool, wanted)
+                get_pages(wanted, config, state, moment)  # article pages for teasers, cached
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
                     updated: set[str] = set()
-                    new_articles = _record_fetches(state, results, report, moment, updated)
+                    new_articles = _record_fetches(state, results, report, moment, updated, spool)
                     new_articles = _within_retention(new_articles, config, report, moment)
-                _detect(state, config, new_articles, report, moment, progress, clock, updated)
+                _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
                 _prune(state, config, report, moment)
                 removed = removed_feeds(state, config, moment)
                 crash_point("before-commit")
@@ -147,6 +155,7 @@ def run(
                 ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.stage_seconds.items()),
             )
         finally:
+            spool.close()
             state.close()
     return report
 
@@ -228,11 +237,19 @@ def _fetch_all(
     moment: datetime,
     progress: ProgressCallback,
     force: bool = False,
+    spool: Spool | None = None,
+    wanted: WantedPages | None = None,
 ) -> list[FetchResult]:
-    """ingest every feed, reporting each one to ``progress`` as it finishes."""
+    """ingest every feed, reporting each one to ``progress`` as it finishes.
+
+    Adds the entries that want their article page to ``wanted`` (``fulltext.want_pages``); past
+    ``SPOOL_AFTER`` entries, then moves each feed's entries' heavy fields to ``spool``."""
     total = len(feeds)
     progress(ProgressEvent("fetch", 0, total))
     results: list[FetchResult] = []
+    configs = {feed.name: feed for feed in config.feeds}
+    wanted = {} if wanted is None else wanted
+    entries = 0
     for result in ingest(
         feeds,
         config.fetch,
@@ -243,6 +260,10 @@ def _fetch_all(
         force,
         Preparer(config.dedup),
     ):
+        want_pages(result, configs.get(result.feed), state, wanted)
+        entries += len(result.articles)
+        if spool is not None and entries > SPOOL_AFTER:
+            spool.offload(result.articles)
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
@@ -254,6 +275,7 @@ def _record_fetches(
     report: RunReport,
     moment: datetime,
     touched: set[str] | None = None,
+    spool: Spool | None = None,
 ) -> list[Article]:
     """Store each feed's health; log its problems; return its entries not seen in earlier runs and
     those whose text changed in place. Stories whose entry changed only its title or link are added
@@ -296,7 +318,7 @@ def _record_fetches(
         if result.body_digest:  # stored in this run's transaction
             state.set_feed_digest(result.feed, result.body_digest)
         report.entries_seen += len(result.articles)
-        fresh = _resolve_identities(state, result, report, moment, touched)
+        fresh = _resolve_identities(state, result, report, moment, touched, spool)
         new_articles.extend(fresh)
         log.info(
             "feed %r: %d entries, %d new",
@@ -310,11 +332,23 @@ def _record_fetches(
 
 
 def _resolve_identities(
-    state: Store, result: FetchResult, report: RunReport, moment: datetime, touched: set[str]
+    state: Store,
+    result: FetchResult,
+    report: RunReport,
+    moment: datetime,
+    touched: set[str],
+    spool: Spool | None = None,
 ) -> list[Article]:
     """Match a feed's entries to its stored ones (``text.identity``); store re-keys and title or link
     changes at once; return the new entries and those whose text changed (to be deduplicated)."""
-    resolution = resolve(result.articles, state.feed_entries(result.feed), state.article_text, clean_line)
+    peek = spool.peek if spool is not None else lambda article: article
+    resolution = resolve(
+        result.articles,
+        state.feed_entries(result.feed),
+        state.article_text,
+        clean_line,
+        lambda article: (entry := peek(article)).raw_html or entry.text,
+    )
     if resolution.reused_ids:
         log.warning(
             "feed %r: %d entries reuse the id of an earlier, different article; kept as new articles",
@@ -391,11 +425,14 @@ def _detect(
     progress: ProgressCallback = no_progress,
     clock: StageClock | None = None,
     updated: set[str] | None = None,
+    spool: Spool | None = None,
 ) -> None:
     """normalize -> boilerplate -> fingerprint -> dedup -> attribute, all inside the open transaction.
 
     ``updated``: stories whose entry changed its title or link in place (attributed again and
-    shown as updated, like those whose entry changed its text)."""
+    shown as updated, like those whose entry changed its text). ``spool``: where the entries'
+    heavy fields wait (``_fetch_all``); each feed's are read back to strip it and written again,
+    each chunk's to sign and deduplicate it."""
     fingerprinter = Fingerprinter(config.dedup)
     params_id = state.params_id(fingerprinter.params)
     incomparable = state.count_signatures_with_other_params(params_id)
@@ -413,15 +450,31 @@ def _detect(
     # alike by full text (canonical links) and attribution (credit lines).
     hosts = feed_hosts(state)
     aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds), hosts)
-    with clock.stage("normalize"):
-        for article in use_full_text(normalize(articles), aliases, hosts):
-            article.raw_html = ""
+    spool = spool or Spool()  # nothing spooled: never opens a file
+    stock = state.stock_sentences()
+    known_stock = frozenset(stock)
+    edges: list[tuple[Article, tuple[int, ...]]] = []
+    by_feed: dict[str, list[Article]] = {}
+    for article in articles:
+        by_feed.setdefault(article.feed, []).append(article)
+    for feed_articles in by_feed.values():  # one feed's texts in memory at a time
+        restored = spool.restore(feed_articles)
+        with clock.stage("normalize"):
+            for article in use_full_text(normalize(feed_articles), aliases, hosts):
+                article.raw_html = ""
+        with clock.stage("boilerplate"):
+            min_entries = config.dedup.boilerplate_min_entries
+            strip_feed(feed_articles, min_entries, state.add_line_counts, stock, edges)
+        spool.offload(restored)
     with clock.stage("boilerplate"):
-        stock = state.stock_sentences()
-        known_stock = frozenset(stock)
-        strip_boilerplate(articles, config.dedup.boilerplate_min_entries, state.add_line_counts, stock)
+        # Stock sentences learned from any feed are trimmed from every feed's edges (``text.boilerplate``).
+        edged = stock_edged(edges, stock)
+        restored = spool.restore(edged)
+        trim_stock(edged, stock)
+        spool.offload(restored)
         if len(stock) > len(known_stock):
             state.add_stock_sentences(stock - known_stock)  # only the sentences learned in this run
+    del edges, by_feed
     last_old_id = state.last_article_id()
     ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
     # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays
@@ -435,6 +488,7 @@ def _detect(
     for start in range(0, len(ordered), DETECT_CHUNK):
         chunk = ordered[start : start + DETECT_CHUNK]
         with clock.stage("signature"):
+            spool.restore(chunk)
             fingerprinter.sign_many(chunk)
         with clock.stage("dedup"):
             for article in deduplicator(chunk):

@@ -2,11 +2,11 @@
 
 Two steps, so that the slow network part stays outside the run's state transaction:
 
-* ``fetch_pages`` (before the transaction) picks the new entries that need their page (per feed
-  ``full_text``; ``"auto"``: short or teaser-like entries of feeds read over http(s)), takes pages
-  from the state's cache or fetches them with ``PageClient``, extracts the main text with
-  trafilatura and the ``<link rel="canonical">`` with lxml, caches both, and hangs the ``Page`` on
-  the article.
+* ``fetch_pages`` (before the transaction; ``want_pages`` then ``get_pages``) picks the new
+  entries that need their page (per feed ``full_text``; ``"auto"``: short or teaser-like entries
+  of feeds read over http(s)), takes pages from the state's cache or fetches them with
+  ``PageClient``, extracts the main text with trafilatura and the ``<link rel="canonical">`` with
+  lxml, caches both, and hangs the ``Page`` on the article.
 * ``use_full_text`` (after normalize, before fingerprint) swaps the article's ``body`` for the
   page's text cleaned the same way as feed text, and adds a credit: the feed's own credit line
   first, then one on the page, then a canonical link on another outlet's site.
@@ -69,20 +69,37 @@ def fetch_pages(
 ) -> int:
     """Attach a Page to each new entry that needs one; return how many pages were requested."""
     feeds = {feed.name: feed for feed in config.feeds}
-    wanted: dict[str, list[Article]] = {}
+    wanted: WantedPages = {}
     for result in results:
-        feed = feeds.get(result.feed)
-        if not result.ok or feed is None or not may_fetch(feed):
+        want_pages(result, feeds.get(result.feed), state, wanted)
+    return get_pages(wanted, config, state, now, client)
+
+
+# page URL -> the new entries that link it and want its text
+WantedPages = dict[str, list[Article]]
+
+
+def want_pages(result: FetchResult, feed: FeedConfig | None, state: Store, wanted: WantedPages) -> None:
+    """Add the new entries of one feed's result (``feed``: its config, None if gone) that need
+    their page to ``wanted``. Reads their bodies: the run calls it before it spools them."""
+    if not result.ok or feed is None or not may_fetch(feed):
+        return
+    known = state.known_entry_keys(result.feed)
+    for article in result.articles:
+        if article.entry_key in known:
             continue
-        known = state.known_entry_keys(result.feed)
-        for article in result.articles:
-            if article.entry_key in known:
-                continue
-            probe = article if article.normalized else replace(article)
-            if not probe.normalized:
-                normalize_article(probe)
-            if wants_page(probe, feed):
-                wanted.setdefault(article.link, []).append(article)
+        probe = article if article.normalized else replace(article)
+        if not probe.normalized:
+            normalize_article(probe)
+        if wants_page(probe, feed):
+            wanted.setdefault(article.link, []).append(article)
+
+
+def get_pages(
+    wanted: WantedPages, config: Config, state: Store, now: datetime, client: PageClient | None = None
+) -> int:
+    """Attach each page of ``wanted`` (``want_pages``) to its entries, from the state's cache or
+    fetched (and cached); return how many pages were requested."""
     requests: list[PageRequest] = []
     for url, articles in wanted.items():
         cached = state.cached_page(url)

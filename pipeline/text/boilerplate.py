@@ -134,36 +134,68 @@ def strip_boilerplate(
 
     ``stock``: sentence keys (``sentence_key``) known as stock edge sentences; the sentences this
     call trims from an edge are added to it, and every article's edges are then trimmed of them,
-    whatever its feed."""
+    whatever its feed. ``strip_feed`` then ``trim_stock`` (the run calls them in turn, with each
+    feed's texts in memory only while it is stripped)."""
     stock = set() if stock is None else stock
     by_feed: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         by_feed[article.feed].append(article)
     dropped = 0
-    unchanged_edges: list[tuple[Article, tuple[int, ...] | None]] = []  # edge keys still valid, or None
-    for feed, feed_articles in by_feed.items():
-        new_counts: Counter[int] = Counter()
-        keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
-        for article in feed_articles:
-            paragraph_keys, counted, edges = _article_keys(article)
-            keyed.append((article, paragraph_keys, edges))
-            new_counts.update(counted)
-        totals = counts(feed, dict(new_counts))
-        repeated = {key for key, total in totals.items() if total >= min_entries}
-        for article, paragraph_keys, edges in keyed:
-            body = article.body
-            article.body, removed = stripped(body, repeated, paragraph_keys, edges, stock)
-            dropped += removed
-            unchanged_edges.append((article, edges if article.body is body else None))
-    if stock:
-        for article, edges in unchanged_edges:
-            edges = edge_keys(article.body) if edges is None else edges
-            if not stock.isdisjoint(edges):
-                paragraphs = [p for p in article.body.split("\n") if p]
-                kept, trimmed = _trim_edges(paragraphs, stock, set())
-                if kept:
-                    article.body = "\n".join(kept)
-                    dropped += trimmed
+    edges: list[tuple[Article, tuple[int, ...]]] = []
+    for feed_articles in by_feed.values():
+        dropped += strip_feed(feed_articles, min_entries, counts, stock, edges)
+    return dropped + trim_stock(stock_edged(edges, stock), stock)
+
+
+def strip_feed(
+    articles: list[Article],
+    min_entries: int,
+    counts: CountStore,
+    stock: set[int],
+    edges: list[tuple[Article, tuple[int, ...]]],
+) -> int:
+    """``strip_boilerplate``'s first step for one feed's ``articles``: count their lines (adding
+    them to the state's counts), drop the repeated ones; return how many were dropped. Appends
+    each article with the ``edge_keys`` of its body as left (for ``stock_edged``) to ``edges``."""
+    if not articles:
+        return 0
+    new_counts: Counter[int] = Counter()
+    keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
+    for article in articles:
+        paragraph_keys, counted, article_edges = _article_keys(article)
+        keyed.append((article, paragraph_keys, article_edges))
+        new_counts.update(counted)
+    totals = counts(articles[0].feed, dict(new_counts))
+    repeated = {key for key, total in totals.items() if total >= min_entries}
+    dropped = 0
+    for article, paragraph_keys, article_edges in keyed:
+        body = article.body
+        article.body, removed = stripped(body, repeated, paragraph_keys, article_edges, stock)
+        dropped += removed
+        if article_edges is None or article.body is not body:
+            article_edges = edge_keys(article.body)
+        edges.append((article, article_edges))
+    return dropped
+
+
+def stock_edged(edges: list[tuple[Article, tuple[int, ...]]], stock: set[int]) -> list[Article]:
+    """The articles of ``edges`` (``strip_feed``'s) whose body starts or ends with a ``stock``
+    sentence: the only ones ``trim_stock`` changes (no texts needed to find them)."""
+    if not stock:
+        return []
+    return [article for article, keys in edges if not stock.isdisjoint(keys)]
+
+
+def trim_stock(articles: list[Article], stock: set[int]) -> int:
+    """Trim ``stock`` sentences from the edges of each article's body (``stock_edged``'s); return
+    how many were trimmed. A body that would be left empty is kept whole."""
+    dropped = 0
+    for article in articles:
+        paragraphs = [p for p in article.body.split("\n") if p]
+        kept, trimmed = _trim_edges(paragraphs, stock, set())
+        if kept:
+            article.body = "\n".join(kept)
+            dropped += trimmed
     return dropped
 
 

@@ -179,11 +179,13 @@ def resolve(
     stored: Iterable[StoredEntry],
     stored_text: Callable[[int], str],
     clean_title: Callable[[str], str] = lambda title: title,
+    entry_text: Callable[[Article], str] = lambda article: article.raw_html or article.text,
 ) -> Resolution:
     """Match one fetch's entries to the feed's stored entries (see the module docstring).
 
-    ``stored_text(id)`` gives a stored entry's text (read only when a key match changed both title
-    and text); ``clean_title`` turns a parsed title into the form stored (normalize's clean_line).
+    ``stored_text(id)`` gives a stored entry's text and ``entry_text(article)`` an incoming one's
+    (its HTML, or its text once normalized), both read only when a match changed both title and
+    text; ``clean_title`` turns a parsed title into the form stored (normalize's clean_line).
     """
     articles = list(articles)
     by_key: dict[str, StoredEntry] = {}
@@ -196,7 +198,11 @@ def resolve(
     entry: StoredEntry | None
     for article in articles:
         entry = by_key.get(article.entry_key)
-        if entry is not None and entry.id not in taken and _related(article, entry, stored_text, clean_title):
+        if (
+            entry is not None
+            and entry.id not in taken
+            and _related(article, entry, stored_text, clean_title, entry_text)
+        ):
             taken.add(entry.id)
             _classify(article, entry, out, clean_title)
         else:
@@ -221,7 +227,7 @@ def resolve(
         link = url_key(article.link)
         entry = by_link.get(link) if link and incoming_links[link] == 1 else None
         if entry is not None and (
-            entry.id in taken or not _related(article, entry, stored_text, clean_title)
+            entry.id in taken or not _related(article, entry, stored_text, clean_title, entry_text)
         ):
             entry = None
         if entry is None:
@@ -236,14 +242,18 @@ def resolve(
 
 
 def _related(
-    article: Article, entry: StoredEntry, stored_text: Callable[[int], str], clean_title: Callable[[str], str]
+    article: Article,
+    entry: StoredEntry,
+    stored_text: Callable[[int], str],
+    clean_title: Callable[[str], str],
+    entry_text: Callable[[Article], str],
 ) -> bool:
     """False when both title and text changed and the words barely overlap (another article)."""
     if clean_title(article.title) == entry.title or not entry.content_hash:
         return True
     if article.content_hash == entry.content_hash:
         return True
-    return _word_jaccard(article.raw_html or article.text, stored_text(entry.id)) >= UNRELATED_JACCARD
+    return _word_jaccard(entry_text(article), stored_text(entry.id)) >= UNRELATED_JACCARD
 
 
 def _classify(

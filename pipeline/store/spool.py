@@ -1,0 +1,138 @@
+"""The heavy fields of a run's new entries, kept in an anonymous temporary file until needed.
+
+A first run over many feeds holds every new entry from the moment its feed is parsed until its
+publication-ordered chunk is signed and deduplicated; in memory, each one's texts, shingles and
+prepared signature cost ~18 KB (1.8 GB at 100k entries). ``Spool.offload`` writes those fields
+(``PAYLOAD``) to a file and leaves the light ones (keys, title, link, dates) on the entry;
+``Spool.restore`` reads them back just before a stage needs them.
+
+The file is a ``tempfile.TemporaryFile``: it has no name (unlinked at once, or O_TMPFILE), so the
+kernel frees it when the run ends in any way, a crash or a kill -9 included, and nothing of it is
+ever part of the state. It lives beside the state file by default: /tmp may be a tmpfs, whose
+pages are memory again.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from pipeline.errors import StateError
+from pipeline.models import Article
+
+# The fields written out, in this order. ``text`` and ``prepared.text`` (the same string) and
+# ``body`` and ``prepared.body`` are pickled together, so that they are one object again when
+# read back (``store.sqlite.packed_texts`` and boilerplate removal test that identity).
+PAYLOAD = ("raw_html", "text", "body", "tokens", "shingles", "prepared")
+
+
+class Spool:
+    """Entries' heavy fields (``PAYLOAD``) in one anonymous temporary file, by (offset, length).
+
+    ``Article.spooled`` is where an entry's fields lie while they are out of memory (None: they are
+    on the entry). Not thread-safe: the run's one thread uses it. Close it (or use ``with``).
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        """``directory``: where the file is made (None: the system's temporary directory)."""
+        self._directory = directory
+        self._file: IO[bytes] | None = None
+        self._end = 0  # bytes written so far: the next payload's offset
+        self.entries_offloaded = 0  # payloads written, counting an entry written again after a restore
+
+    def offload(self, articles: list[Article]) -> None:
+        """Write the heavy fields of each article that holds them and clear them on the article.
+
+        Raises StateError when the file cannot be made or written (a full disk, say)."""
+        blobs: list[bytes] = []
+        places: list[tuple[Article, int, int]] = []
+        offset = self._end
+        for article in articles:
+            if article.spooled is not None:
+                continue  # already out of memory
+            blob = pickle.dumps(tuple(getattr(article, name) for name in PAYLOAD), pickle.HIGHEST_PROTOCOL)
+            blobs.append(blob)
+            places.append((article, offset, len(blob)))
+            offset += len(blob)
+        if not blobs:
+            return
+        file = self._open()
+        try:
+            file.seek(self._end)
+            file.write(b"".join(blobs))
+            file.flush()  # restore reads with os.pread, past Python's buffer
+        except OSError as exc:
+            raise StateError(f"cannot write the run's spool file: {exc.strerror}") from None
+        self._end = offset
+        self.entries_offloaded += len(places)
+        for article, start, length in places:
+            article.spooled = (start, length)
+            article.raw_html, article.text, article.body = "", "", ""
+            article.tokens, article.shingles, article.prepared = [], None, None
+
+    def restore(self, articles: list[Article]) -> list[Article]:
+        """Read back the heavy fields of each spooled article; return those restored (in order)."""
+        restored: list[Article] = []
+        for article in articles:
+            if article.spooled is None:
+                continue
+            for name, value in zip(PAYLOAD, self._read(article.spooled), strict=True):
+                setattr(article, name, value)
+            article.spooled = None
+            restored.append(article)
+        return restored
+
+    def peek(self, article: Article) -> Article:
+        """The article with its heavy fields, without changing it: itself when not spooled, else a
+        copy (for a rare read, such as identity matching's text of a re-keyed entry)."""
+        if article.spooled is None:
+            return article
+        copy = Article(
+            article.feed, article.entry_key, article.guid, article.link, article.title, article.published, ""
+        )
+        for name, value in zip(PAYLOAD, self._read(article.spooled), strict=True):
+            setattr(copy, name, value)
+        return copy
+
+    def _read(self, place: tuple[int, int]) -> tuple[object, ...]:
+        if self._file is None:
+            raise StateError("the run's spool file is gone: an entry refers to a closed spool")
+        offset, length = place
+        try:
+            data = os.pread(self._file.fileno(), length, offset)
+        except OSError as exc:
+            raise StateError(f"cannot read the run's spool file: {exc.strerror}") from None
+        if len(data) != length:
+            raise StateError(f"the run's spool file is short: {len(data)} of {length} bytes at {offset}")
+        payload: tuple[object, ...] = pickle.loads(data)
+        return payload
+
+    def _open(self) -> IO[bytes]:
+        if self._file is None:
+            try:
+                # closed by ``close``
+                self._file = tempfile.TemporaryFile(prefix="syndedup-spool-", dir=self._directory)  # noqa: SIM115
+            except OSError as exc:
+                where = self._directory or tempfile.gettempdir()
+                raise StateError(f"{where}: cannot make the run's spool file: {exc.strerror}") from None
+        return self._file
+
+    @property
+    def size(self) -> int:
+        """Bytes written to the file so far."""
+        return self._end
+
+    def close(self) -> None:
+        """Close (and so delete) the file; entries still spooled can no longer be restored."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
