@@ -11,6 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from pipeline import runner
 from pipeline.config import FeedConfig, load_config
 from pipeline.errors import ConfigError
 from pipeline.models import Article
@@ -111,7 +112,13 @@ def wire_and_mirror() -> Iterator[tuple[Site, Site]]:
     mirror.close()
 
 
-def test_title_only_entry_joins_its_story_through_the_page(tmp_path: Path, wire_and_mirror) -> None:
+@pytest.mark.parametrize("spool_after", [runner.SPOOL_AFTER, 0], ids=["in-memory", "spooled"])
+def test_title_only_entry_joins_its_story_through_the_page(
+    tmp_path: Path, wire_and_mirror, monkeypatch: pytest.MonkeyPatch, spool_after: int
+) -> None:
+    """Also with the entries spooled (``runner.SPOOL_AFTER``): which entries want their page is
+    decided while their texts are in memory."""
+    monkeypatch.setattr(runner, "SPOOL_AFTER", spool_after)
     wire, mirror = wire_and_mirror
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
     on = run_config(write_config(tmp_path / "on", feeds))
@@ -124,6 +131,19 @@ def test_title_only_entry_joins_its_story_through_the_page(tmp_path: Path, wire_
 
     off = run_config(write_config(tmp_path / "off", [feeds[0], ("Mirror", mirror.url("/feed.xml"), "false")]))
     assert len(off) == 2  # without its page, a title-only entry matches nothing
+
+
+def test_a_spooled_entry_in_full_is_not_taken_for_a_teaser(
+    tmp_path: Path, wire_and_mirror, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spooled entries have empty texts until read back: the page decision is made before."""
+    monkeypatch.setattr(runner, "SPOOL_AFTER", 0)
+    wire, mirror = wire_and_mirror
+    feeds = [("Wire", wire.url("/feed.xml"), '"auto"'), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
+    [story] = run_config(write_config(tmp_path, feeds))
+    assert {m["feed"] for m in story["members"]} == {"Wire", "Mirror"}
+    assert "/a/1" not in wire.paths()  # the wire's entry is in full: its page is not wanted
+    assert "/2017/astana" in mirror.paths()
 
 
 def test_canonical_link_on_another_outlet_credits_that_outlet(tmp_path: Path, wire_and_mirror) -> None:
