@@ -362,7 +362,7 @@ def test_interrupted_run_exits_130_and_keeps_the_state(
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pipeline.runner.strip_boilerplate", interrupt)
+    monkeypatch.setattr("pipeline.runner.strip_feed", interrupt)  # inside the transaction
     (demo / "feeds/extra.xml").write_bytes((demo / "feeds/world-desk.xml").read_bytes())
     text = (demo / "config.toml").read_text(encoding="utf-8")
     (demo / "config.toml").write_text(
