@@ -131,6 +131,7 @@ class Deduplicator:
         # article id -> (story id, shingles): an article's story never changes during a run.
         self._known: RecentMap[int, tuple[str, Shingles]] = RecentMap(SHINGLE_CACHE)
         self.touched: set[str] = set()
+        self._fresh: set[str] = set()  # stories touched since the last ``take_touched``
         self.updated: set[str] = set()  # stories with a member updated in place (their `updated` moves)
         self.emptied: set[str] = set()  # stories whose only member moved to another story
         self.joined = 0
@@ -206,6 +207,7 @@ class Deduplicator:
             article.story_id = story_id
             self.joined += article.replaces is None
         self.touched.add(story_id)
+        self._fresh.add(story_id)
         if article.replaces is not None:
             article.id = article.replaces
             self._known.pop(article.id, None)  # its old text is gone
@@ -213,6 +215,7 @@ class Deduplicator:
             self.updated.add(story_id)
             if article.old_story is not None and article.old_story != story_id:
                 self.touched.add(article.old_story)
+                self._fresh.add(article.old_story)
                 self.emptied.add(article.old_story)
         else:
             article.id = self.state.add_article(article, self.now)
@@ -225,6 +228,12 @@ class Deduplicator:
                 self._unions[story_id] = np.union1d(union, own.unique)
         for other in absorbed:  # after the bridging entry is stored, so the tombstone names it
             self._merge(other, story_id, article)
+
+    def take_touched(self) -> set[str]:
+        """The stories touched since the last call (as ``resolve`` names them now), then forgets
+        them: attributed while their members' shingles are still in the cache."""
+        fresh, self._fresh = self._fresh, set()
+        return {self.resolve(story_id) for story_id in fresh}
 
     def resolve(self, story_id: str) -> str:
         """The story ``story_id`` now is (itself, or the story that absorbed it in this run)."""
@@ -246,6 +255,8 @@ class Deduplicator:
             self._unions.pop(into, None)  # rebuilt from the store when next needed
         self.touched.add(into)
         self.touched.discard(absorbed)
+        self._fresh.add(into)
+        self._fresh.discard(absorbed)
         self.absorbed.add(absorbed)
         self.merges += 1
 

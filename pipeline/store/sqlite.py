@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.errors import StateError
 from pipeline.models import (
     Article,
@@ -35,7 +37,7 @@ from pipeline.models import (
     StoredRecord,
     split_signature,
 )
-from pipeline.store.run_index import RunIndex, pairs
+from pipeline.store.run_index import KeyFilter, RunIndex, pairs
 from pipeline.text.identity import url_key
 
 _log = logging.getLogger(__name__)
@@ -222,6 +224,10 @@ class State:
             # and entry a third of it).
             self._run = RunIndex()
             self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
+            # When lsh_buckets held nothing before the open transaction (a first run, a backfill):
+            # filters of the keys it wrote since (past ``run_index.MEMORY_KEYS``), so that lookups
+            # query SQLite only for keys that may be there (~6% of the others, 16-32 bits a key).
+            self._written: list[KeyFilter] | None = None
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open state database: {exc}") from None
         except OSError as exc:
@@ -281,13 +287,17 @@ class State:
         self.db.execute("BEGIN IMMEDIATE")
         self._run.clear()
         self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
+        self._written = None if self._stored_buckets else []
         try:
             yield
+            self._written = None  # no lookup follows this last write
             self._flush_buckets()
         except BaseException:
             self._run.clear()
             self.db.execute("ROLLBACK")
             raise
+        finally:
+            self._written = None
         self.db.execute("COMMIT")
 
     def _flush_buckets(self) -> None:
@@ -296,6 +306,11 @@ class State:
         segments = self._run.drain()
         if not segments:
             return
+        if self._written is not None:  # a spill: this run looks them up again
+            written = KeyFilter(sum(len(keys) for keys, _ in segments))
+            for keys, _ in segments:
+                written.add(keys)
+            self._written.append(written)
         self.db.executemany(
             "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(segments)
         )
@@ -653,6 +668,12 @@ class State:
         shared = Counter(self._run.neighbours(buckets))
         if not self._stored_buckets:
             return shared
+        if self._written is not None:  # only this run's keys are stored: ask for those that may be
+            query = np.array(buckets, np.int64)
+            maybe = np.zeros(len(query), bool)
+            for written in self._written:
+                maybe |= written.may_hold(query)
+            buckets = query[maybe].tolist()
         for start in range(0, len(buckets), 500):
             chunk = buckets[start : start + 500]
             marks = ",".join("?" * len(chunk))

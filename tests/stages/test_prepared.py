@@ -210,3 +210,33 @@ def test_a_run_past_its_memory_budget_writes_the_keys_and_still_finds_them(
         assert stored() == 38 and state.bucket_neighbours([300]) == {}
     finally:
         state.close()
+
+
+def test_after_a_first_run_writes_its_keys_only_keys_it_may_have_written_are_queried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spill's filter spares SQLite the keys it never wrote, in the run that wrote them; once
+    lsh_buckets held keys before a run (earlier runs' entries), every key is asked for."""
+    monkeypatch.setattr(run_index, "BUFFER_KEYS", 4)
+    monkeypatch.setattr(run_index, "MEMORY_KEYS", 30)
+    state, signature, params = _bucket_state(tmp_path)
+    asked: list[str] = []
+    state.db.set_trace_callback(asked.append)
+    unseen = list(range(10_000, 11_000))
+
+    def keys_asked(buckets: list[int]) -> int:
+        asked.clear()
+        state.bucket_neighbours(buckets)
+        return sum(sql.count(",") + 1 for sql in asked if "FROM lsh_buckets WHERE bucket IN" in sql)
+
+    try:
+        with state.transaction():
+            state.add_signature(1, params, signature, range(100, 140))  # 40 keys: written out
+            assert _stored_keys(state) == 40
+            assert keys_asked(unseen) < 150  # ~3% of 1,000 pass a filter of 1,024 bits
+            assert keys_asked(list(range(100, 140))) >= 40
+            assert state.bucket_neighbours([*unseen, 105]) == {1: 1}
+        with state.transaction():
+            assert keys_asked(unseen) == 1000  # keys of earlier runs: no filter knows them
+    finally:
+        state.close()

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.store import redis_store, run_index
 from pipeline.store.redis_store import RedisStore
-from pipeline.store.run_index import RunIndex, pairs
+from pipeline.store.run_index import KeyFilter, RunIndex, pairs
 
 
 def _brute(truth: dict[int, set[int]], keys: list[int]) -> Counter[int]:
@@ -52,6 +52,18 @@ def test_neighbours_match_a_dict_of_sets_across_sealed_and_merged_segments(
     )
     assert all(np.all(np.diff(keys) >= 0) for keys, _ in segments)  # each written in key order
     assert len(index) == 0 and index.neighbours(sorted(truth)[:5]) == []
+
+
+def test_a_key_filter_never_rules_out_a_key_it_was_given() -> None:
+    rng = np.random.default_rng(7)
+    added = rng.integers(0, 2**47, 50_000)
+    bloom = KeyFilter(len(added))
+    bloom.add(added[:25_000])
+    bloom.add(added[25_000:])
+    assert bloom.may_hold(added).all()
+    others = rng.integers(0, 2**47, 50_000)
+    assert bloom.may_hold(others).mean() < 0.07  # 16-32 bits a key: at most ~6% false positives
+    assert KeyFilter(0).roomy(4) and not KeyFilter(0).roomy(5)  # 64 bits at least
 
 
 def test_the_lock_renewal_waits_for_a_fenced_write(monkeypatch: pytest.MonkeyPatch) -> None:
