@@ -458,7 +458,7 @@ def _detect(
     for article in articles:
         by_feed.setdefault(article.feed, []).append(article)
     for feed_articles in by_feed.values():  # one feed's texts in memory at a time
-        restored = spool.restore(feed_articles)
+        restored = spool.restore(feed_articles, again=True)
         with clock.stage("normalize"):
             for article in use_full_text(normalize(feed_articles), aliases, hosts):
                 article.raw_html = ""
@@ -469,7 +469,7 @@ def _detect(
     with clock.stage("boilerplate"):
         # Stock sentences learned from any feed are trimmed from every feed's edges (``text.boilerplate``).
         edged = stock_edged(edges, stock)
-        restored = spool.restore(edged)
+        restored = spool.restore(edged, again=True)
         trim_stock(edged, stock)
         spool.offload(restored)
         if len(stock) > len(known_stock):

@@ -41,6 +41,10 @@ class Spool:
         self._directory = directory
         self._file: IO[bytes] | None = None
         self._end = 0  # bytes written so far: the next payload's offset
+        # id(article) -> (its place, the fields read back) for entries restored and not yet offloaded
+        # again: one offloaded with the very same field objects (most of a feed after boilerplate
+        # removal) takes its old place back instead of being pickled and written again.
+        self._restored: dict[int, tuple[tuple[int, int], tuple[object, ...]]] = {}
         self.entries_offloaded = 0  # payloads written, counting an entry written again after a restore
 
     def offload(self, articles: list[Article]) -> None:
@@ -50,13 +54,22 @@ class Spool:
         blobs: list[bytes] = []
         places: list[tuple[Article, int, int]] = []
         offset = self._end
+        unchanged: list[tuple[Article, tuple[int, int]]] = []
         for article in articles:
             if article.spooled is not None:
                 continue  # already out of memory
+            earlier = self._restored.pop(id(article), None)
+            if earlier is not None and all(
+                getattr(article, name) is value for name, value in zip(PAYLOAD, earlier[1], strict=True)
+            ):
+                unchanged.append((article, earlier[0]))
+                continue
             blob = pickle.dumps(tuple(getattr(article, name) for name in PAYLOAD), pickle.HIGHEST_PROTOCOL)
             blobs.append(blob)
             places.append((article, offset, len(blob)))
             offset += len(blob)
+        for article, place in unchanged:
+            self._clear(article, place)
         if not blobs:
             return
         file = self._open()
@@ -69,18 +82,28 @@ class Spool:
         self._end = offset
         self.entries_offloaded += len(places)
         for article, start, length in places:
-            article.spooled = (start, length)
-            article.raw_html, article.text, article.body = "", "", ""
-            article.tokens, article.shingles, article.prepared = [], None, None
+            self._clear(article, (start, length))
 
-    def restore(self, articles: list[Article]) -> list[Article]:
-        """Read back the heavy fields of each spooled article; return those restored (in order)."""
+    @staticmethod
+    def _clear(article: Article, place: tuple[int, int]) -> None:
+        article.spooled = place
+        article.raw_html, article.text, article.body = "", "", ""
+        article.tokens, article.shingles, article.prepared = [], None, None
+
+    def restore(self, articles: list[Article], again: bool = False) -> list[Article]:
+        """Read back the heavy fields of each spooled article; return those restored (in order).
+
+        ``again``: the caller offloads them again soon; those whose fields are then the very objects
+        read back keep their place in the file (nothing pickled or written twice)."""
         restored: list[Article] = []
         for article in articles:
             if article.spooled is None:
                 continue
-            for name, value in zip(PAYLOAD, self._read(article.spooled), strict=True):
+            values = self._read(article.spooled)
+            for name, value in zip(PAYLOAD, values, strict=True):
                 setattr(article, name, value)
+            if again:
+                self._restored[id(article)] = (article.spooled, values)
             article.spooled = None
             restored.append(article)
         return restored
@@ -127,6 +150,7 @@ class Spool:
 
     def close(self) -> None:
         """Close (and so delete) the file; entries still spooled can no longer be restored."""
+        self._restored.clear()
         if self._file is not None:
             self._file.close()
             self._file = None

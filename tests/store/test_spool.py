@@ -109,6 +109,27 @@ def test_an_entry_restored_and_changed_is_written_again_as_changed(tmp_path: Pat
     assert article.body == "A shorter body."
 
 
+@pytest.mark.parametrize("again", [False, True])
+def test_an_entry_restored_to_be_offloaded_again_keeps_its_place_only_while_unchanged(
+    tmp_path: Path, again: bool
+) -> None:
+    same, edited = _prepared("kept"), _prepared("edited")
+    with Spool(tmp_path) as spool:
+        spool.offload([same, edited])
+        places, size = (same.spooled, edited.spooled), spool.size
+        spool.restore([same, edited], again=again)
+        edited.body = "A shorter body."
+        spool.offload([same, edited])
+        assert (same.spooled == places[0]) is again  # not pickled nor written a second time
+        assert edited.spooled != places[1]
+        assert spool.size > size and spool.entries_offloaded == (3 if again else 4)
+        spool.restore([same, edited])  # read back for a chunk: nothing remembered
+        assert same.body and edited.body == "A shorter body." and not spool._restored
+        spool.offload([same])  # then kept again: written anew
+        assert same.spooled not in places
+        assert spool.restore([same]) == [same] and same.prepared is not None
+
+
 def _spool_files(directory: Path) -> list[str]:
     """Open files of this process in ``directory`` (an O_TMPFILE or unlinked one shows there)."""
     found = []
