@@ -485,6 +485,7 @@ def _detect(
     deduplicator = Deduplicator(state, config.dedup, params_id, moment, isolated)
     progress(ProgressEvent("detect", 0, len(ordered)))
     done = 0
+    waiting: set[str] = set()  # stories the last chunk touched, attributed once the next one is done
     for start in range(0, len(ordered), DETECT_CHUNK):
         chunk = ordered[start : start + DETECT_CHUNK]
         with clock.stage("signature"):
@@ -500,19 +501,21 @@ def _detect(
             article.tokens, article.text, article.body, article.signature = [], "", "", None
             article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
             article.prepared = None
-        # The chunk's stories attributed now, while the cache holds their members' shingles (at
-        # the end of a 100k run it held the last 10k entries', and attribution read and tokenized
-        # most bodies again: 55 s). A story touched again later is attributed again then: the last
-        # attribution sees its final members, as one at the end would.
+        # A chunk's stories are attributed once the next chunk has left them alone, while the cache
+        # still holds their members' shingles (at the end of a 100k run it held the last 10k
+        # entries', and attribution read and tokenized most bodies again: 55 s). One touched again
+        # later is attributed again then: its last attribution sees its final members, as one at
+        # the end of the run would.
+        fresh = deduplicator.take_touched()
         with clock.stage("attribute"):
-            attribute(
-                state, deduplicator.take_touched(), config.dedup, aliases, deduplicator.shingles, pinned
-            )
+            settled = {deduplicator.resolve(story_id) for story_id in waiting} - fresh
+            attribute(state, settled, config.dedup, aliases, deduplicator.shingles, pinned)
+        waiting = fresh
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
-        touched = {deduplicator.resolve(story_id) for story_id in changed}
+        touched = {deduplicator.resolve(story_id) for story_id in waiting | changed}
         attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)
