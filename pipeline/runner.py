@@ -469,9 +469,11 @@ def _detect(
     with clock.stage("boilerplate"):
         # Stock sentences learned from any feed are trimmed from every feed's edges (``text.boilerplate``).
         edged = stock_edged(edges, stock)
-        restored = spool.restore(edged, again=True)
-        trim_stock(edged, stock)
-        spool.offload(restored)
+        for start in range(0, len(edged), DETECT_CHUNK):  # a chunk's texts in memory at a time
+            batch = edged[start : start + DETECT_CHUNK]
+            restored = spool.restore(batch, again=True)
+            trim_stock(batch, stock)
+            spool.offload(restored)
         if len(stock) > len(known_stock):
             state.add_stock_sentences(stock - known_stock)  # only the sentences learned in this run
     del edges, by_feed
