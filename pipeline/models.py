@@ -51,9 +51,10 @@ class Article:
     old_story: str | None = None
     token_count: int = 0  # words of ``body`` when signed (``tokens`` is freed sooner)
     prepared: Prepared | None = None  # computed by a parse worker; valid while ``body`` is unchanged
-    # (offset, length) of the fields ``store.spool.PAYLOAD`` (texts, shingles, prepared) in the run's
-    # spool file while they are out of memory (they are then empty on the entry); None: on the entry.
-    spooled: tuple[int, int] | None = None
+    # Where the fields ``store.spool.PAYLOAD`` (texts, shingles, prepared) lie in the run's spool
+    # file while they are out of memory (they are then empty on the entry), offset and length packed
+    # in one int (``Spool.offload``); None: on the entry.
+    spooled: int | None = None
 
 
 @dataclass(slots=True)

@@ -126,12 +126,14 @@ def run(
                 wanted: WantedPages = {}
                 results = _fetch_all(config, feeds, state, moment, progress, force, spool, wanted)
                 get_pages(wanted, config, state, moment)  # article pages for teasers, cached
+                wanted.clear()  # its entries are freed once stored (``_detect``)
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
                     updated: set[str] = set()
                     new_articles = _record_fetches(state, results, report, moment, updated, spool)
                     new_articles = _within_retention(new_articles, config, report, moment)
                 _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
+                # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
                 _prune(state, config, report, moment)
                 removed = removed_feeds(state, config, moment)
                 crash_point("before-commit")
@@ -279,7 +281,10 @@ def _record_fetches(
 ) -> list[Article]:
     """Store each feed's health; log its problems; return its entries not seen in earlier runs and
     those whose text changed in place. Stories whose entry changed only its title or link are added
-    to ``touched`` (to be attributed again and shown as updated)."""
+    to ``touched`` (to be attributed again and shown as updated).
+
+    Empties each result's ``articles`` once recorded: the entries returned are then held by the
+    returned list alone, so that ``_detect`` can free each one once it is stored."""
     touched = set() if touched is None else touched
     new_articles: list[Article] = []
     for result in results:
@@ -327,6 +332,7 @@ def _record_fetches(
             len(fresh),
             extra={"feed": result.feed},
         )
+        result.articles = []
     report.entries_new = len([a for a in new_articles if a.replaces is None])
     return new_articles
 
@@ -432,7 +438,10 @@ def _detect(
     ``updated``: stories whose entry changed its title or link in place (attributed again and
     shown as updated, like those whose entry changed its text). ``spool``: where the entries'
     heavy fields wait (``_fetch_all``); each feed's are read back to strip it and written again,
-    each chunk's to sign and deduplicate it."""
+    each chunk's to sign and deduplicate it.
+
+    Empties ``articles``: each entry is dropped once its chunk is stored (a first run of 100k
+    entries would otherwise hold all of them, ~0.9 KB each, while the run index and caches grow)."""
     fingerprinter = Fingerprinter(config.dedup)
     params_id = state.params_id(fingerprinter.params)
     incomparable = state.count_signatures_with_other_params(params_id)
@@ -451,6 +460,68 @@ def _detect(
     hosts = feed_hosts(state)
     aliases = AliasTable(config.attribution.aliases, (feed.name for feed in config.feeds), hosts)
     spool = spool or Spool()  # nothing spooled: never opens a file
+    _strip_boilerplate(state, config, articles, spool, clock, aliases, hosts)
+    last_old_id = state.last_article_id()
+    ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
+    articles.clear()  # ``ordered`` holds them now, and lets each chunk go once stored
+    total = len(ordered)
+    # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays
+    # alone, a pinned one stays the original (a merge is already one stored story).
+    overrides = state.overrides()
+    isolated = {o.article_id for o in overrides if o.kind == "split"}
+    pinned = {o.article_id for o in overrides if o.kind == "pin"}
+    deduplicator = Deduplicator(state, config.dedup, params_id, moment, isolated)
+    progress(ProgressEvent("detect", 0, total))
+    done = 0
+    waiting: set[str] = set()  # stories the last chunk touched, attributed once the next one is done
+    while ordered:
+        chunk = ordered[:DETECT_CHUNK]
+        del ordered[:DETECT_CHUNK]  # the chunk's entries are freed when ``chunk`` is rebound
+        with clock.stage("signature"):
+            spool.restore(chunk)
+            fingerprinter.sign_many(chunk)
+        with clock.stage("dedup"):
+            for article in deduplicator(chunk):
+                if article.signature is None:
+                    report.entries_unsigned += 1
+                done += 1
+                progress(ProgressEvent("detect", done, total, article.feed))
+        for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
+            article.tokens, article.text, article.body, article.signature = [], "", "", None
+            article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
+            article.prepared = None
+        # A chunk's stories are attributed once the next chunk has left them alone, while the cache
+        # still holds their members' shingles (at the end of a 100k run it held the last 10k
+        # entries', and attribution read and tokenized most bodies again: 55 s). One touched again
+        # later is attributed again then: its last attribution sees its final members, as one at
+        # the end of the run would.
+        fresh = deduplicator.take_touched()
+        with clock.stage("attribute"):
+            settled = {deduplicator.resolve(story_id) for story_id in waiting} - fresh
+            attribute(state, settled, config.dedup, aliases, deduplicator.shingles, pinned)
+        waiting = fresh
+    report.joined_story = deduplicator.joined
+    report.new_stories = deduplicator.created
+    changed = (updated or set()) | deduplicator.updated
+    with clock.stage("attribute"):
+        touched = {deduplicator.resolve(story_id) for story_id in waiting | changed}
+        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
+        state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
+        state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)
+
+
+def _strip_boilerplate(
+    state: Store,
+    config: Config,
+    articles: list[Article],
+    spool: Spool,
+    clock: StageClock,
+    aliases: AliasTable,
+    hosts: dict[str, str],
+) -> None:
+    """normalize and strip each feed's boilerplate, then trim stock sentences from every feed's
+    edges; each feed's spooled fields are read back for it and written again (no entry is held
+    here past the return)."""
     stock = state.stock_sentences()
     known_stock = frozenset(stock)
     edges: list[tuple[Article, tuple[int, ...]]] = []
@@ -476,48 +547,3 @@ def _detect(
             spool.offload(restored)
         if len(stock) > len(known_stock):
             state.add_stock_sentences(stock - known_stock)  # only the sentences learned in this run
-    del edges, by_feed
-    last_old_id = state.last_article_id()
-    ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))  # Deduplicator's order
-    # Editors' corrections (``syndedup story split|pin``) hold in every run: a split entry stays
-    # alone, a pinned one stays the original (a merge is already one stored story).
-    overrides = state.overrides()
-    isolated = {o.article_id for o in overrides if o.kind == "split"}
-    pinned = {o.article_id for o in overrides if o.kind == "pin"}
-    deduplicator = Deduplicator(state, config.dedup, params_id, moment, isolated)
-    progress(ProgressEvent("detect", 0, len(ordered)))
-    done = 0
-    waiting: set[str] = set()  # stories the last chunk touched, attributed once the next one is done
-    for start in range(0, len(ordered), DETECT_CHUNK):
-        chunk = ordered[start : start + DETECT_CHUNK]
-        with clock.stage("signature"):
-            spool.restore(chunk)
-            fingerprinter.sign_many(chunk)
-        with clock.stage("dedup"):
-            for article in deduplicator(chunk):
-                if article.signature is None:
-                    report.entries_unsigned += 1
-                done += 1
-                progress(ProgressEvent("detect", done, len(ordered), article.feed))
-        for article in chunk:  # stored: free the texts, tokens and signature (~35 KB an article)
-            article.tokens, article.text, article.body, article.signature = [], "", "", None
-            article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
-            article.prepared = None
-        # A chunk's stories are attributed once the next chunk has left them alone, while the cache
-        # still holds their members' shingles (at the end of a 100k run it held the last 10k
-        # entries', and attribution read and tokenized most bodies again: 55 s). One touched again
-        # later is attributed again then: its last attribution sees its final members, as one at
-        # the end of the run would.
-        fresh = deduplicator.take_touched()
-        with clock.stage("attribute"):
-            settled = {deduplicator.resolve(story_id) for story_id in waiting} - fresh
-            attribute(state, settled, config.dedup, aliases, deduplicator.shingles, pinned)
-        waiting = fresh
-    report.joined_story = deduplicator.joined
-    report.new_stories = deduplicator.created
-    changed = (updated or set()) | deduplicator.updated
-    with clock.stage("attribute"):
-        touched = {deduplicator.resolve(story_id) for story_id in waiting | changed}
-        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
-        state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
-        state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)

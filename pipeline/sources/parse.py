@@ -298,6 +298,9 @@ def entry_to_article(
     elif published > now + FUTURE_TOLERANCE:
         problems.future.append(repr(raw_date[:60] if raw_date else published.isoformat()))
         published = now
+    # A GUID equal to the link (most are permalinks) is the link's string: one object, also once
+    # pickled back from a parse worker, held by every entry until it is stored (~80 bytes an entry).
+    guid = link if guid == link else guid
     return Article(
         feed=feed_name,
         entry_key=entry_key,

@@ -27,6 +27,10 @@ from pipeline.models import Article
 # ``body`` and ``prepared.body`` are pickled together, so that they are one object again when
 # read back (``store.sqlite.packed_texts`` and boilerplate removal test that identity).
 PAYLOAD = ("raw_html", "text", "body", "tokens", "shingles", "prepared")
+# ``Article.spooled`` is offset << _LENGTH_BITS | length: one int (~32 bytes) instead of a tuple of
+# two (~112 bytes), held by every spooled entry. A payload is far below 4 GiB (a feed's size limit).
+_LENGTH_BITS = 32
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
 
 
 class Spool:
@@ -44,7 +48,7 @@ class Spool:
         # id(article) -> (its place, the fields read back) for entries restored and not yet offloaded
         # again: one offloaded with the very same field objects (most of a feed after boilerplate
         # removal) takes its old place back instead of being pickled and written again.
-        self._restored: dict[int, tuple[tuple[int, int], tuple[object, ...]]] = {}
+        self._restored: dict[int, tuple[int, tuple[object, ...]]] = {}
         self.entries_offloaded = 0  # payloads written, counting an entry written again after a restore
 
     def offload(self, articles: list[Article]) -> None:
@@ -52,9 +56,9 @@ class Spool:
 
         Raises StateError when the file cannot be made or written (a full disk, say)."""
         blobs: list[bytes] = []
-        places: list[tuple[Article, int, int]] = []
+        places: list[tuple[Article, int, int]] = []  # (entry, offset, length)
         offset = self._end
-        unchanged: list[tuple[Article, tuple[int, int]]] = []
+        unchanged: list[tuple[Article, int]] = []
         for article in articles:
             if article.spooled is not None:
                 continue  # already out of memory
@@ -65,6 +69,10 @@ class Spool:
                 unchanged.append((article, earlier[0]))
                 continue
             blob = pickle.dumps(tuple(getattr(article, name) for name in PAYLOAD), pickle.HIGHEST_PROTOCOL)
+            if len(blob) > _LENGTH_MASK:  # unreachable under [fetch] max_bytes; said rather than corrupt
+                raise StateError(
+                    f"feed {article.feed!r}: an entry of {len(blob)} bytes is too large to spool"
+                )
             blobs.append(blob)
             places.append((article, offset, len(blob)))
             offset += len(blob)
@@ -82,10 +90,10 @@ class Spool:
         self._end = offset
         self.entries_offloaded += len(places)
         for article, start, length in places:
-            self._clear(article, (start, length))
+            self._clear(article, start << _LENGTH_BITS | length)
 
     @staticmethod
-    def _clear(article: Article, place: tuple[int, int]) -> None:
+    def _clear(article: Article, place: int) -> None:
         article.spooled = place
         article.raw_html, article.text, article.body = "", "", ""
         article.tokens, article.shingles, article.prepared = [], None, None
@@ -120,10 +128,10 @@ class Spool:
             setattr(copy, name, value)
         return copy
 
-    def _read(self, place: tuple[int, int]) -> tuple[object, ...]:
+    def _read(self, place: int) -> tuple[object, ...]:
         if self._file is None:
             raise StateError("the run's spool file is gone: an entry refers to a closed spool")
-        offset, length = place
+        offset, length = place >> _LENGTH_BITS, place & _LENGTH_MASK
         try:
             data = os.pread(self._file.fileno(), length, offset)
         except OSError as exc:

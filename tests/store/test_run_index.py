@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.store import redis_store, run_index
 from pipeline.store.redis_store import RedisStore
-from pipeline.store.run_index import KeyFilter, RunIndex, pairs
+from pipeline.store.run_index import KeyFilter, RunIndex, Segment, pairs
 
 
 def _brute(truth: dict[int, set[int]], keys: list[int]) -> Counter[int]:
@@ -64,6 +64,32 @@ def test_a_key_filter_never_rules_out_a_key_it_was_given() -> None:
     others = rng.integers(0, 2**47, 50_000)
     assert bloom.may_hold(others).mean() < 0.07  # 16-32 bits a key: at most ~6% false positives
     assert KeyFilter(0).roomy(4) and not KeyFilter(0).roomy(5)  # 64 bits at least
+
+
+@pytest.mark.parametrize("id_type", [np.uint32, np.int64])
+def test_a_merged_segment_is_the_sorted_segment_of_both_and_its_filter_the_same(
+    id_type: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interleaving two sorted segments gives what sorting their pairs (stable: the older's first
+    among equal keys) gave, bit for bit, filter included (filled in batches here)."""
+    monkeypatch.setattr(run_index, "FILTER_BATCH", 1000)
+    rng = np.random.default_rng(5)
+    pool = rng.integers(0, 2**62, 3000)  # few distinct keys: many equal keys across both
+    older_keys, newer_keys = rng.choice(pool, 5000), rng.choice(pool, 2600)
+    older = Segment(older_keys, rng.integers(0, 2**32 if id_type is np.uint32 else 2**40, 5000))
+    newer = Segment(newer_keys, rng.integers(0, 2**32, 2600))
+    merged = Segment.merged(older, newer)
+    expected = Segment(
+        np.concatenate((older.keys, newer.keys)),
+        np.concatenate((older.ids.astype(np.int64), newer.ids.astype(np.int64))),
+    )
+    assert merged.keys.tolist() == expected.keys.tolist()
+    assert merged.ids.tolist() == expected.ids.tolist() and merged.ids.dtype == expected.ids.dtype
+    assert merged.ids.dtype == id_type
+    monkeypatch.setattr(run_index, "FILTER_BATCH", 1 << 18)
+    whole = KeyFilter(len(merged.keys))
+    whole.add(merged.keys)
+    assert merged.filter._bits.tobytes() == whole._bits.tobytes()
 
 
 def test_the_lock_renewal_waits_for_a_fenced_write(monkeypatch: pytest.MonkeyPatch) -> None:
