@@ -6,7 +6,6 @@ spooled leaves no file behind and the state as it was."""
 from __future__ import annotations
 
 import gc
-import os
 import random
 import sqlite3
 from datetime import UTC, datetime
@@ -18,11 +17,13 @@ from pipeline import runner
 from pipeline.config import parse_config
 from pipeline.models import Article
 from pipeline.store.spool import Spool
+from tests.open_files import open_files_in
 
 FOOTER = "Follow our newsroom on social media for more stories like this one every day."
 STOCK_LEAD = "One of the crew is believed to have died from injuries on the way to the hospital."
 FIRST = datetime(2026, 3, 2, 12, tzinfo=UTC)
 SECOND = datetime(2026, 3, 2, 13, tzinfo=UTC)
+STATE_FILES = (".sqlite", ".lock", "-wal", "-shm")  # open for the state, not the spool
 
 
 def _stories(rng: random.Random, count: int) -> list[list[str]]:
@@ -173,18 +174,6 @@ def _names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.endswith(("-wal", "-shm")))
 
 
-def _open_files_in(directory: Path) -> list[str]:
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(str(directory)) and not target.endswith((".sqlite", ".lock", "-wal", "-shm")):
-            found.append(target)
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
 def test_a_run_failing_with_its_entries_spooled_leaves_no_file_and_the_state_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -199,7 +188,7 @@ def test_a_run_failing_with_its_entries_spooled_leaves_no_file_and_the_state_unc
 
     def fail(name: str) -> None:  # every entry stored and spooled, the transaction still open
         if name == "before-commit":
-            seen.append(_open_files_in(folder / "state"))
+            seen.append(open_files_in(folder / "state", STATE_FILES))
             assert _names(folder / "state") == listing  # the spool file has no name
             raise OSError("disk gone")
 
@@ -207,7 +196,7 @@ def test_a_run_failing_with_its_entries_spooled_leaves_no_file_and_the_state_unc
     with pytest.raises(OSError, match="disk gone"):
         runner.run(_load(write_corpus(folder, 0, updated=True)), now=SECOND)
     assert len(seen) == 1 and len(seen[0]) == 1, seen  # the spool was open then
-    assert _open_files_in(folder / "state") == []  # and is gone (closed, so deleted) now
+    assert open_files_in(folder / "state", STATE_FILES) == []  # and is gone (closed, so deleted) now
     assert _names(folder / "state") == listing
     assert state_and_outputs(folder) == before
 

@@ -3,7 +3,6 @@ equal, every field, None and empty ones included; the file has no name and is go
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pipeline.models import Article
 from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store.spool import PAYLOAD, Spool
 from pipeline.text.article import normalize_article
+from tests.open_files import open_files_in
 
 WHEN = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -130,27 +130,14 @@ def test_an_entry_restored_to_be_offloaded_again_keeps_its_place_only_while_unch
         assert spool.restore([same]) == [same] and same.prepared is not None
 
 
-def _spool_files(directory: Path) -> list[str]:
-    """Open files of this process in ``directory`` (an O_TMPFILE or unlinked one shows there)."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(str(directory)):
-            found.append(target)
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
 def test_the_file_has_no_name_and_is_gone_once_closed(tmp_path: Path) -> None:
     spool = Spool(tmp_path)
     spool.offload([_prepared("a"), _prepared("b")])
     assert list(tmp_path.iterdir()) == []  # nothing a crash could leave behind
-    assert len(_spool_files(tmp_path)) == 1
+    assert len(open_files_in(tmp_path)) == 1
     spool.close()
-    assert _spool_files(tmp_path) == []
+    assert open_files_in(tmp_path) == []
     spool.close()  # twice is fine
 
 
