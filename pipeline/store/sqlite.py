@@ -202,9 +202,11 @@ def _unpack_body(blob: bytes, text_blob: bytes, text: str | None = None) -> str:
 BUCKET_MASK = (1 << 47) - 1
 _WHOLE_KEYS = (1 << 63) - 1
 
-# SQLite's page cache, in KiB (the default is 2 MiB). A first run of 40k realistic entries fills it:
-# 16 MiB instead of 64 took ~50 MB off its peak; what that costs in seconds is not measured yet.
-PAGE_CACHE_KIB = 65536
+# SQLite's page cache, in KiB (the default, 2 MiB, missed on most LSH lookups and inserts at 100k
+# articles). 16 MiB instead of 64 took ~50 MB off the peak of a run, at the same seconds: a first
+# run of 40k realistic entries (146 s either way, with ``run_index.MEMORY_KEYS`` 4M), and 7,500 new
+# entries looked up in a state of 40k (51.0 and 54.7 s at 64 MiB, 50.4 and 55.2 s at 16 MiB).
+PAGE_CACHE_KIB = 16384
 
 
 class State:
@@ -217,8 +219,6 @@ class State:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            # 64 MB of page cache (default 2 MB): at 100k articles the LSH index is ~100 MB of
-            # randomly keyed pages, and most lookups and inserts otherwise miss the cache.
             self.db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
