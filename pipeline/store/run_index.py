@@ -26,7 +26,7 @@ BUFFER_KEYS = 20_000
 # of ~27k real-length articles. A first run of 40k took as long with 4M as with 8M (dedup 8 s more
 # with the spill, commit 9 s less) and peaked ~70 MB lower with the smaller page cache (sqlite.py).
 MEMORY_KEYS = 4_000_000
-# Segments this large are not merged further (see ``RunIndex._seal``): ~7 of them at MEMORY_KEYS.
+# Segments this large are not merged further (see ``RunIndex._seal``): ~3 of them at MEMORY_KEYS.
 MERGE_KEYS = 1_000_000
 # Keys a KeyFilter sorts at a time when it is filled (its sort holds ~40 bytes a key).
 FILTER_BATCH = 1 << 18
@@ -176,10 +176,6 @@ class KeyFilter:
         """Sized for ``keys`` keys (a power of two of bits, 16 to 32 a key; 64 bits at least)."""
         size = max(64, 1 << (16 * keys).bit_length())
         self._bits, self._mask = np.zeros(size >> 3, np.uint8), size - 1
-
-    def roomy(self, keys: int) -> bool:
-        """Whether ``keys`` keys in all still get 16 bits each."""
-        return self._mask + 1 >= 16 * keys
 
     def add(self, keys: np.ndarray) -> None:
         """Set the bits of ``keys`` (int64, non-negative), ``FILTER_BATCH`` keys at a time: all at
