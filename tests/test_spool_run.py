@@ -169,6 +169,18 @@ def test_a_spooled_run_stores_and_publishes_what_an_in_memory_run_does(
     assert spooled["stock_sentences"] and spooled["feed_lines"]
 
 
+def test_stories_attributed_chunk_by_chunk_end_as_when_attributed_once_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's stories are attributed once the next chunk left them alone (``runner._detect``);
+    one that a later chunk grows is attributed again. With one chunk for the whole run, every story
+    is attributed once, at the end: both runs store and publish the same."""
+    monkeypatch.setattr(runner, "DETECT_CHUNK", 10**9)
+    at_the_end = _two_runs(tmp_path / "once", 0)
+    monkeypatch.setattr(runner, "DETECT_CHUNK", 3)  # stories grow across many chunks
+    assert _two_runs(tmp_path / "chunks", 0) == at_the_end
+
+
 def _names(directory: Path) -> list[str]:
     """The files of the state's directory but SQLite's WAL and shared memory (there while it is open)."""
     return sorted(p.name for p in directory.iterdir() if not p.name.endswith(("-wal", "-shm")))
