@@ -441,7 +441,7 @@ def _detect(
     each chunk's to sign and deduplicate it.
 
     Empties ``articles``: each entry is dropped once its chunk is stored (a first run of 100k
-    entries would otherwise hold all of them, ~0.9 KB each, while the run index and caches grow)."""
+    entries would otherwise hold all of them, ~720 bytes each, while the run index and caches grow)."""
     fingerprinter = Fingerprinter(config.dedup)
     params_id = state.params_id(fingerprinter.params)
     incomparable = state.count_signatures_with_other_params(params_id)
@@ -492,9 +492,9 @@ def _detect(
             article.prepared = None
         # A chunk's stories are attributed once the next chunk has left them alone, while the cache
         # still holds their members' shingles (at the end of a 100k run it held the last 10k
-        # entries', and attribution read and tokenized most bodies again: 55 s). One touched again
-        # later is attributed again then: its last attribution sees its final members, as one at
-        # the end of the run would.
+        # entries', and attribution read and tokenized most bodies again: 41 s of the run). One
+        # touched again later is attributed again then: its last attribution sees its final
+        # members, as one at the end of the run would.
         fresh = deduplicator.take_touched()
         with clock.stage("attribute"):
             settled = {deduplicator.resolve(story_id) for story_id in waiting} - fresh

@@ -2,9 +2,9 @@
 
 Two steps, so that the slow network part stays outside the run's state transaction:
 
-* ``fetch_pages`` (before the transaction; ``want_pages`` then ``get_pages``) picks the new
-  entries that need their page (per feed ``full_text``; ``"auto"``: short or teaser-like entries
-  of feeds read over http(s)), takes pages from the state's cache or fetches them with
+* ``want_pages`` (as each feed's result arrives) picks the new entries that need their page (per
+  feed ``full_text``; ``"auto"``: short or teaser-like entries of feeds read over http(s)); then
+  ``get_pages`` (before the transaction) takes pages from the state's cache or fetches them with
   ``PageClient``, extracts the main text with trafilatura and the ``<link rel="canonical">`` with
   lxml, caches both, and hangs the ``Page`` on the article.
 * ``use_full_text`` (after normalize, before fingerprint) swaps the article's ``body`` for the
@@ -58,21 +58,6 @@ def wants_page(article: Article, feed: FeedConfig) -> bool:
     if not may_fetch(feed) or urlparse(article.link).scheme not in ("http", "https"):
         return False
     return feed.full_text is True or article.truncated or len(article.body.split()) < SHORT_WORDS
-
-
-def fetch_pages(
-    results: Iterable[FetchResult],
-    config: Config,
-    state: Store,
-    now: datetime,
-    client: PageClient | None = None,
-) -> int:
-    """Attach a Page to each new entry that needs one; return how many pages were requested."""
-    feeds = {feed.name: feed for feed in config.feeds}
-    wanted: WantedPages = {}
-    for result in results:
-        want_pages(result, feeds.get(result.feed), state, wanted)
-    return get_pages(wanted, config, state, now, client)
 
 
 # page URL -> the new entries that link it and want its text
