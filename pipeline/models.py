@@ -55,6 +55,10 @@ class Article:
     # file while they are out of memory (they are then empty on the entry), offset and length packed
     # in one int (``Spool.offload``); None: on the entry.
     spooled: int | None = None
+    # A spooled entry's boilerplate keys from ``prepared`` (paragraph keys, counted keys, edge keys;
+    # ``boilerplate.keep_keys``), held until boilerplate removal, so that it reads back only the
+    # texts it changes; None: read from the texts.
+    boilerplate_keys: tuple[bytes, bytes, tuple[int, ...]] | None = None
 
 
 @dataclass(slots=True)

@@ -9,14 +9,17 @@ it commits, from the state alone, so a crash at any point leaves the previous ou
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from pipeline.config import Config, FeedConfig
@@ -34,7 +37,7 @@ from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
 from pipeline.store.spool import Spool
 from pipeline.store.sqlite import State, now_utc
-from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
+from pipeline.text.boilerplate import keep_keys, stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import resolve
@@ -265,6 +268,8 @@ def _fetch_all(
         want_pages(result, configs.get(result.feed), state, wanted)
         entries += len(result.articles)
         if spool is not None and entries > SPOOL_AFTER:
+            for article in result.articles:
+                keep_keys(article)  # boilerplate removal then reads back only the texts it changes
             spool.offload(result.articles)
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
@@ -490,6 +495,7 @@ def _detect(
             article.tokens, article.text, article.body, article.signature = [], "", "", None
             article.shingles = None  # the Deduplicator's bounded cache keeps what later chunks need
             article.prepared = None
+        _trim_heap()
         # A chunk's stories are attributed once the next chunk has left them alone, while the cache
         # still holds their members' shingles (at the end of a 100k run it held the last 10k
         # entries', and attribution read and tokenized most bodies again: 41 s of the run). One
@@ -508,6 +514,33 @@ def _detect(
         attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    A chunk's texts, token lists and arrays are freed piecemeal, and glibc keeps the pages they
+    lay on: a 40k first run trimmed every 0.5 s peaked at 418 instead of 446 MB (and 389 instead
+    of 445 MB sampled). Once a chunk (~2 ms a call)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def _restore_into(spool: Spool, restored: list[Article], articles: list[Article]) -> None:
+    """Read back ``articles``' spooled fields (to be offloaded again) and add them to ``restored``."""
+    restored.extend(spool.restore(articles, again=True))
 
 
 def _strip_boilerplate(
@@ -529,13 +562,19 @@ def _strip_boilerplate(
     for article in articles:
         by_feed.setdefault(article.feed, []).append(article)
     for feed_articles in by_feed.values():  # one feed's texts in memory at a time
-        restored = spool.restore(feed_articles, again=True)
+        # Entries with their boilerplate keys kept and nothing else to do (normalized in a parse
+        # worker, no page) stay spooled; ``strip_feed`` reads back those it changes.
+        heavy = [
+            a for a in feed_articles if a.boilerplate_keys is None or a.page is not None or not a.normalized
+        ]
+        restored = spool.restore(heavy, again=True)
         with clock.stage("normalize"):
-            for article in use_full_text(normalize(feed_articles), aliases, hosts):
+            for article in use_full_text(normalize(heavy), aliases, hosts):
                 article.raw_html = ""
         with clock.stage("boilerplate"):
             min_entries = config.dedup.boilerplate_min_entries
-            strip_feed(feed_articles, min_entries, state.add_line_counts, stock, edges)
+            texts = partial(_restore_into, spool, restored)
+            strip_feed(feed_articles, min_entries, state.add_line_counts, stock, edges, texts)
         spool.offload(restored)
     with clock.stage("boilerplate"):
         # Stock sentences learned from any feed are trimmed from every feed's edges (``text.boilerplate``).

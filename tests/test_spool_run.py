@@ -244,3 +244,28 @@ def test_each_detect_chunk_s_entries_are_freed_once_stored(
     # While chunk n is attributed, the entries of chunks n + 1... wait and chunk n is still held.
     assert [count - before for count in live[:chunks]] == [56 - 7 * n for n in range(chunks)]
     assert live[-1] - before <= 7  # the last chunk, until detect returns
+
+
+def test_boilerplate_removal_reads_back_only_the_spooled_entries_whose_lines_it_drops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spooled entry keeps its parse worker's boilerplate keys (``Article.boilerplate_keys``):
+    the feeds whose entries lose a footer are read back from the spool for it, the others stay
+    there until their detect chunk (the run stores what an in-memory run does: the test above)."""
+    monkeypatch.setattr(runner, "SPOOL_AFTER", 0)
+    left: dict[str, tuple[int, int]] = {}  # feed -> (entries still spooled, entries) after strip_feed
+    strip_feed = runner.strip_feed
+
+    def recording(articles: list[Article], *args: object) -> int:
+        dropped = strip_feed(articles, *args)  # type: ignore[arg-type]
+        left[articles[0].feed] = (sum(a.spooled is not None for a in articles), len(articles))
+        assert all(a.boilerplate_keys is None for a in articles)  # freed once counted
+        return dropped
+
+    monkeypatch.setattr(runner, "strip_feed", recording)
+    runner.run(_load(write_corpus(tmp_path, 2)), now=FIRST)
+
+    assert left["Gazette"] == (0, 12) and left["Courier"] == (0, 8)  # each lost the feed's footer
+    # The Wire's and the Blog's first four lead with the same stock sentence, dropped from their
+    # edge; nothing of their other entries or of the Digest's teasers is.
+    assert left["Wire"] == (20, 24) and left["Blog"] == (2, 6) and left["Digest"] == (6, 6)

@@ -116,7 +116,30 @@ def edge_keys(body: str) -> tuple[int, ...]:
     return _edges(*(_paragraph_keys(paragraph)[1] if paragraph else [] for paragraph in (first, last)))
 
 
+def keep_keys(article: Article) -> None:
+    """Keep the parse worker's boilerplate keys on the entry itself (``Article.boilerplate_keys``)
+    while its body is the one they were made from: once its texts are spooled, ``strip_feed`` then
+    reads back only the entries whose lines it drops (a few in a hundred)."""
+    prepared = article.prepared
+    if (
+        article.normalized
+        and prepared is not None
+        and prepared.body is article.body
+        and prepared.edge_keys is not None
+    ):
+        article.boilerplate_keys = (prepared.paragraph_keys, prepared.counted_keys, prepared.edge_keys)
+
+
 def _article_keys(article: Article) -> tuple[list[int], set[int] | list[int], tuple[int, ...] | None]:
+    if article.spooled is not None:  # its texts are out of memory: the keys kept for it
+        if article.boilerplate_keys is None:
+            raise ValueError(f"feed {article.feed!r}: a spooled entry without its boilerplate keys")
+        paragraph_keys, counted_keys, edges = article.boilerplate_keys
+        return (
+            np.frombuffer(paragraph_keys, np.int64).tolist(),
+            np.frombuffer(counted_keys, np.int64).tolist(),
+            edges,
+        )
     prepared = article.prepared
     if prepared is not None and prepared.body == article.body:
         return (
@@ -153,10 +176,15 @@ def strip_feed(
     counts: CountStore,
     stock: set[int],
     edges: list[tuple[Article, tuple[int, ...]]],
+    texts: Callable[[list[Article]], object] | None = None,
 ) -> int:
     """``strip_boilerplate``'s first step for one feed's ``articles``: count their lines (adding
     them to the state's counts), drop the repeated ones; return how many were dropped. Appends
-    each article with the ``edge_keys`` of its body as left (for ``stock_edged``) to ``edges``."""
+    each article with the ``edge_keys`` of its body as left (for ``stock_edged``) to ``edges``.
+
+    A spooled article (``Article.spooled``) is counted by its ``boilerplate_keys`` (ValueError when
+    it has none); ``texts`` reads back the texts of those whose lines are dropped, before they are
+    (``Spool.restore``); the others are left as they are. Clears every ``boilerplate_keys``."""
     if not articles:
         return 0
     new_counts: Counter[int] = Counter()
@@ -165,10 +193,24 @@ def strip_feed(
         paragraph_keys, counted, article_edges = _article_keys(article)
         keyed.append((article, paragraph_keys, article_edges))
         new_counts.update(counted)
+        article.boilerplate_keys = None
     totals = counts(articles[0].feed, dict(new_counts))
     repeated = {key for key, total in totals.items() if total >= min_entries}
+    changing = [
+        article
+        for article, paragraph_keys, article_edges in keyed
+        if article.spooled is not None
+        and not (repeated.isdisjoint(paragraph_keys) and repeated.isdisjoint(article_edges or ()))
+    ]
+    if changing:
+        if texts is None:
+            raise ValueError(f"feed {articles[0].feed!r}: spooled entries to strip and no way to read them")
+        texts(changing)
     dropped = 0
     for article, paragraph_keys, article_edges in keyed:
+        if article.spooled is not None:  # nothing of it is dropped: its body stays as it is
+            edges.append((article, article_edges or ()))
+            continue
         body = article.body
         article.body, removed = stripped(body, repeated, paragraph_keys, article_edges, stock)
         dropped += removed
