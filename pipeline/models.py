@@ -59,6 +59,9 @@ class Article:
     # ``boilerplate.keep_keys``), held until boilerplate removal, so that it reads back only the
     # texts it changes; None: read from the texts.
     boilerplate_keys: tuple[bytes, bytes, tuple[int, ...]] | None = None
+    # The fields ``store.spool.PAYLOAD`` pickled by a parse worker (``spool.pack_payload``), empty
+    # on the entry, until the run writes the bytes to its spool as they are or unpacks them.
+    payload: bytes | None = None
 
 
 @dataclass(slots=True)

@@ -27,7 +27,14 @@ from pipeline.errors import RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
 from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
 from pipeline.shard import Shard
-from pipeline.sources.fulltext import WantedPages, feed_hosts, get_pages, use_full_text, want_pages
+from pipeline.sources.fulltext import (
+    WantedPages,
+    feed_hosts,
+    get_pages,
+    may_fetch,
+    use_full_text,
+    want_pages,
+)
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import EmitSummary, emit
@@ -35,7 +42,7 @@ from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
-from pipeline.store.spool import Spool
+from pipeline.store.spool import Spool, unpack_payload
 from pipeline.store.sqlite import State, now_utc
 from pipeline.text.boilerplate import keep_keys, stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
@@ -264,10 +271,16 @@ def _fetch_all(
         state.known_entry_keys,
         force,
         Preparer(config.dedup),
+        pack=spool is not None,  # parse workers pickle the entries' heavy fields for the spool
     ):
-        want_pages(result, configs.get(result.feed), state, wanted)
         entries += len(result.articles)
-        if spool is not None and entries > SPOOL_AFTER:
+        spooling = spool is not None and entries > SPOOL_AFTER
+        feed = configs.get(result.feed)
+        if not spooling or (feed is not None and may_fetch(feed)):  # want_pages reads their bodies
+            for article in result.articles:
+                unpack_payload(article)
+        want_pages(result, feed, state, wanted)
+        if spool is not None and spooling:
             for article in result.articles:
                 keep_keys(article)  # boilerplate removal then reads back only the texts it changes
             spool.offload(result.articles)

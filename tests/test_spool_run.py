@@ -16,6 +16,7 @@ import pytest
 from pipeline import runner
 from pipeline.config import parse_config
 from pipeline.models import Article
+from pipeline.store import spool as spool_module
 from pipeline.store.spool import Spool
 from tests.open_files import open_files_in
 
@@ -269,3 +270,47 @@ def test_boilerplate_removal_reads_back_only_the_spooled_entries_whose_lines_it_
     # The Wire's and the Blog's first four lead with the same stock sentence, dropped from their
     # edge; nothing of their other entries or of the Digest's teasers is.
     assert left["Wire"] == (20, 24) and left["Blog"] == (2, 6) and left["Digest"] == (6, 6)
+
+
+@pytest.mark.parametrize("parse_processes", [2, 0], ids=["parse-workers", "no-workers"])
+def test_the_run_process_pickles_only_what_it_changed_when_parse_workers_packed_the_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parse_processes: int
+) -> None:
+    """Parse workers send each new entry's heavy fields pickled (``spool.pack_payload``): the run's
+    process writes those bytes to its spool as they are and pickles again only the entries that
+    boilerplate removal changed. Without workers, it pickles every entry it spools."""
+    monkeypatch.setattr(runner, "SPOOL_AFTER", 0)
+    pickled: list[str] = []
+    original = spool_module._pickled
+
+    def counting(article: Article) -> bytes:
+        pickled.append(article.feed)
+        return original(article)
+
+    monkeypatch.setattr(spool_module, "_pickled", counting)  # the workers fork after this, too
+    changed: list[int] = []  # entries of each feed read back (with workers: changed) by strip_feed
+    strip_feed = runner.strip_feed
+
+    def recording(articles: list[Article], *args: object) -> int:
+        dropped = strip_feed(articles, *args)  # type: ignore[arg-type]
+        changed.append(sum(a.spooled is None for a in articles))
+        return dropped
+
+    trimmed: list[int] = []
+    trim_stock = runner.trim_stock
+
+    def trimming(articles: list[Article], stock: set[int]) -> int:
+        bodies = [a.body for a in articles]
+        dropped = trim_stock(articles, stock)
+        trimmed.append(sum(a.body is not body for a, body in zip(articles, bodies, strict=True)))
+        return dropped
+
+    monkeypatch.setattr(runner, "strip_feed", recording)
+    monkeypatch.setattr(runner, "trim_stock", trimming)
+    report = runner.run(_load(write_corpus(tmp_path, parse_processes)), now=FIRST)
+
+    assert report.entries_new == 56
+    if parse_processes:  # read back for a footer or a stock lead, or trimmed of a stock sentence
+        assert 0 < len(pickled) == sum(changed) + sum(trimmed) < 56
+    else:  # each entry once as its feed arrived, then those changed again
+        assert len(pickled) > 56

@@ -25,6 +25,8 @@ from datetime import datetime
 from pipeline.config import FeedConfig
 from pipeline.models import Article, FetchResult
 from pipeline.sources.fetch import RawFeed
+from pipeline.store.spool import pack_payload
+from pipeline.text.boilerplate import keep_keys
 
 _log = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ _Parsed = tuple[list[Article], list[str], str | None, str | None, str | None, st
 # pool's initializer, so that it is sent to each worker once.
 Prepare = Callable[[list[Article]], None]
 _prepare: Prepare | None = None
+# Whether the new entries' heavy fields go back pickled (``store.spool.pack_payload``): set by the
+# pool's initializer for a run that spools them.
+_pack = False
 
 
 def _parse_in_worker(
@@ -53,6 +58,11 @@ def _parse_in_worker(
         except Exception:  # the run's own stages redo it (and meet the problem there)
             for article in result.articles:
                 article.prepared = None
+    if _pack:
+        for article in result.articles:
+            if article.normalized and article.entry_key not in known:
+                keep_keys(article)  # before its prepared keys are packed away
+                pack_payload(article)
     return result.articles, result.warnings, result.error, result.feed_title, result.feed_link, None
 
 
@@ -76,14 +86,14 @@ def _ready() -> None:
     """A no-op task: submitting it starts the workers before any fetch thread exists."""
 
 
-def _worker_init(parent: int, prepare: Prepare | None = None) -> None:
+def _worker_init(parent: int, prepare: Prepare | None = None, pack: bool = False) -> None:
     """Tie a worker's life to the run: it dies with the run (even a kill -9) and leaves Ctrl-C to it.
 
     Without this, a run killed mid-fetch would leave its workers waiting for work for ever (and
     holding the run's stdout/stderr open, so whoever waits for the run's output would hang).
     """
-    global _prepare
-    _prepare = prepare
+    global _prepare, _pack
+    _prepare, _pack = prepare, pack
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops the pool itself on Ctrl-C
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # no prctl: it outlives a killed run
@@ -104,7 +114,11 @@ class ParsePool:
         known: dict[str, frozenset[str]] | None = None,
         method: str | None = None,
         prepare: Prepare | None = None,
+        pack: bool = False,
     ) -> None:
+        """``known``: feed name -> entry keys already stored (not normalized again); ``prepare``:
+        run on the normalized new entries in the worker; ``pack``: their heavy fields come back
+        pickled in ``Article.payload`` (``store.spool.pack_payload``)."""
         self._known = known or {}  # feed name -> entry keys already stored (not normalized again)
         # fork: workers start with the parent's modules loaded (no import cost); all of them are
         # forked at the first submit, made here before the fetch threads start. A process that
@@ -115,7 +129,7 @@ class ParsePool:
             processes,
             mp_context=multiprocessing.get_context(method),
             initializer=_worker_init,
-            initargs=(os.getpid() if method == "fork" else 0, prepare),  # a fork server is their parent
+            initargs=(os.getpid() if method == "fork" else 0, prepare, pack),  # a fork server is their parent
         )
         self._pool.submit(_ready).result()
 

@@ -61,6 +61,7 @@ def ingest(
     known: KnownKeys | None = None,
     force: bool = False,
     prepare: Prepare | None = None,
+    pack: bool = False,
 ) -> Iterator[FetchResult]:
     """Fetch and parse every feed, concurrently (bounded, per host), yielding results in config order.
 
@@ -73,7 +74,9 @@ def ingest(
     normalized too (``Article.normalized``), so that normalizing uses both cores as well.
     ``force`` fetches every feed, backing off or dead (``syndedup run --force``). ``prepare`` runs
     on those normalized entries in the worker too (``Fingerprinter.prepare``: boilerplate keys and
-    signatures, so that the run's one process need not compute them).
+    signatures, so that the run's one process need not compute them). ``pack``: those entries'
+    heavy fields come back pickled in ``Article.payload`` (``store.spool.pack_payload``; a run that
+    spools them writes the bytes as they are, and ``unpack_payload`` puts them back).
     """
     feed_list = list(feeds)
     memory = {feed.name: health(feed.name).for_url(feed.url) for feed in feed_list}
@@ -83,7 +86,7 @@ def ingest(
     few = len(feed_list) < MIN_FEEDS_FOR_WORKERS
     processes = 0 if few else min(fetch_config.parse_processes, len(feed_list))
     stored = {feed.name: frozenset(known(feed.name)) for feed in feed_list} if known and processes else {}
-    pool = ParsePool(processes, stored, prepare=prepare) if processes > 0 else None
+    pool = ParsePool(processes, stored, prepare=prepare, pack=pack) if processes > 0 else None
     parse = pool.parse if pool else parse_feed
     try:
         with make_client(fetch_config) as client:

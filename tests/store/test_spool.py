@@ -13,7 +13,7 @@ from pipeline.config import DedupConfig
 from pipeline.errors import StateError
 from pipeline.models import Article
 from pipeline.stages.fingerprint import Fingerprinter
-from pipeline.store.spool import PAYLOAD, Spool
+from pipeline.store.spool import PAYLOAD, Spool, pack_payload, unpack_payload
 from pipeline.text.article import normalize_article
 from tests.open_files import open_files_in
 
@@ -93,6 +93,30 @@ def test_every_heavy_field_comes_back_equal_and_the_light_ones_stay(tmp_path: Pa
     # boilerplate removal tests ``body`` against ``prepared.body``: both survive the round trip.
     assert prepared.prepared is not None
     assert prepared.prepared.text is prepared.text
+
+
+def test_a_worker_s_packed_payload_is_spooled_as_it_is_and_comes_back_equal(tmp_path: Path) -> None:
+    """A parse worker pickles the heavy fields (``pack_payload``); the run writes those very bytes to
+    its spool (no second pickling), or unpacks them, and either way gets every field back."""
+    spooled, kept = _prepared("spooled"), _prepared("kept")
+    before = [_payload(spooled), _payload(kept)]
+    for article in (spooled, kept):
+        pack_payload(article)
+        assert article.payload and article.text == "" and article.prepared is None
+    payload = spooled.payload
+
+    with Spool(tmp_path) as spool:
+        _assert_same_payload(spool.peek(kept), before[1])  # a copy: the entry stays packed
+        assert kept.payload is not None and kept.text == ""
+        spool.offload([spooled])
+        assert spooled.payload is None and spooled.spooled is not None
+        assert spool.size == len(payload)  # the worker's bytes, written as they are
+        assert spool.restore([spooled]) == [spooled]
+    _assert_same_payload(spooled, before[0])
+    unpack_payload(kept)
+    assert kept.payload is None
+    _assert_same_payload(kept, before[1])
+    assert kept.prepared is not None and kept.prepared.text is kept.text  # one object, as before
 
 
 def test_an_entry_restored_and_changed_is_written_again_as_changed(tmp_path: Path) -> None:
