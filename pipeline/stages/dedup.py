@@ -67,9 +67,11 @@ _NATIVE_IS_STORED = sys.byteorder == "little"  # bucket keys hash native words; 
 # Entries whose bucket and permalink keys are read ahead at once (``Store.prefetch``): a Redis
 # round trip per 256 entries instead of two per entry, and a bounded read-ahead (~40k keys).
 PREFETCH_ENTRIES = 256
-# Shingles kept for candidates (~4 KB each for a 500-word text): the 10k most recently used bound
-# this at ~40 MB (token lists, kept before, cost ~24 KB each).
-SHINGLE_CACHE = 10_000
+# Shingles kept for candidates (~4 KB each for a 500-word text): the 5k most recently used bound
+# this at ~20 MB (token lists, kept before, cost ~24 KB each). With 1,024-entry detect chunks it
+# took a 100k first run's peak from 506 to 488 MB at the same dedup and attribute seconds; 7,500
+# new entries against a 40k-entry state spent ~2 s more in attribution than with 10k (two runs each).
+SHINGLE_CACHE = 5_000
 # Unions of stories' full-text shingles kept (a few hundred KB for a story of 150 entries).
 UNION_CACHE = 2_000
 _FULL, _LEAD = 0, 1
