@@ -44,7 +44,7 @@ from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
 from pipeline.store.spool import Spool, unpack_payload
 from pipeline.store.sqlite import State, now_utc
-from pipeline.text.boilerplate import keep_keys, stock_edged, strip_feed, trim_stock
+from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import resolve
@@ -280,9 +280,7 @@ def _fetch_all(
             for article in result.articles:
                 unpack_payload(article)
         want_pages(result, feed, state, wanted)
-        if spooling is not None:
-            for article in result.articles:
-                keep_keys(article)  # boilerplate removal then reads back only the texts it changes
+        if spooling is not None:  # the workers kept each entry's boilerplate keys on it (keep_keys)
             spooling.offload(result.articles)
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
@@ -579,11 +577,9 @@ def _strip_boilerplate(
     for article in articles:
         by_feed.setdefault(article.feed, []).append(article)
     for feed_articles in by_feed.values():  # one feed's texts in memory at a time
-        # Entries with their boilerplate keys kept and nothing else to do (normalized in a parse
-        # worker, no page) stay spooled; ``strip_feed`` reads back those it changes.
-        heavy = [
-            a for a in feed_articles if a.boilerplate_keys is None or a.page is not None or not a.normalized
-        ]
+        # Entries with their boilerplate keys kept (normalized in a parse worker) and no page to
+        # apply stay spooled; ``strip_feed`` reads back those it changes.
+        heavy = [a for a in feed_articles if a.boilerplate_keys is None or a.page is not None]
         restored = spool.restore(heavy, again=True)
         with clock.stage("normalize"):
             for article in use_full_text(normalize(heavy), aliases, hosts):
