@@ -174,6 +174,13 @@ class DedupConfig:
     story_containment: float = 0.6
     merge_min_tokens: int = 80
     strong_copy: float = 0.9
+    story_overlap: float = 0.42
+    short_tokens: int = 80
+    short_copy_threshold: float = 0.6
+    core_members: int = 16
+    max_candidates: int = 64
+    story_candidates: int = 4
+    bucket_cap: int = 32
     story_level: bool = True
     merge_stories: bool = True
 
@@ -418,6 +425,11 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "boilerplate_min_entries": (2, 1_000_000),
         "partial_min_shared": (1, 100_000),
         "merge_min_tokens": (1, 100_000),
+        "core_members": (2, 1000),
+        "short_tokens": (0, 200),
+        "max_candidates": (1, 10_000),
+        "story_candidates": (1, 10_000),
+        "bucket_cap": (2, 1_000_000),
     }
     for key, (low, high) in ranges.items():
         _number(getattr(dedup, key), int, f"dedup.{key}", path, low, high)
@@ -429,6 +441,8 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "partial_containment",
         "story_containment",
         "strong_copy",
+        "story_overlap",
+        "short_copy_threshold",
     ):
         _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
 

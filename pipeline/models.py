@@ -178,9 +178,20 @@ class Match:
 
     article_id: int
     relation: Literal["copy", "teaser", "partial"]
-    measure: Literal["jaccard", "lead_containment", "overlap", "story_containment", "permalink"]
+    measure: Literal[
+        "jaccard", "lead_containment", "overlap", "story_containment", "permalink", "char_jaccard"
+    ]
     score: float
     threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class StorySample:
+    """A story's size and the ids of its first and last few full-text members, each ascending."""
+
+    size: int
+    first: list[int]
+    last: list[int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,8 @@ class Plan:
     matches: dict[int, Match | None]
     resigned: dict[int, Signature]
     purged: tuple[str, int] | None = None  # (feed, entries deleted) for purge
+    # blocked merges between rebuilt stories (GUIDs, sorted pair) -> bridging entry (issue 25)
+    links: dict[tuple[str, str], int | None] = field(default_factory=dict)
 
     @property
     def story_of(self) -> dict[int, str]:
@@ -218,11 +220,17 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
                     scratch.join_stories(keep, other)
                 attribute(scratch, scratch.story_ids(), config.dedup, aliases, deduplicator.shingles, pinned)
                 rebuilt, matches = scratch.decisions()
+                scratch_links = scratch.story_links()
         finally:
             scratch.close()
     old = _stored_decisions(state, records, scope)
-    new = _with_guids(rebuilt, records, old, isolated)
-    return Plan(records, old, new, matches, resigned)
+    new, guid_of = _with_guids(rebuilt, records, old, isolated)
+    links: dict[tuple[str, str], int | None] = {}
+    for pair, bridge in scratch_links.items():
+        if pair[0] in guid_of and pair[1] in guid_of:
+            a, b = sorted((guid_of[pair[0]], guid_of[pair[1]]))
+            links[a, b] = bridge
+    return Plan(records, old, new, matches, resigned, links=links)
 
 
 def _article(record: StoredRecord) -> Article:
@@ -294,8 +302,9 @@ def _with_guids(
     records: dict[int, StoredRecord],
     old: dict[str, StoryDecision],
     isolated: set[int],
-) -> dict[str, StoryDecision]:
-    """The rebuilt stories under their GUIDs, by the rule in the module docstring."""
+) -> tuple[dict[str, StoryDecision], dict[str, str]]:
+    """The rebuilt stories under their GUIDs, by the rule in the module docstring; and the GUID of
+    each rebuilt story's scratch id."""
     story_of = {i: story.id for story in rebuilt.values() for i in story.members}
 
     def earliest(story: StoryDecision) -> tuple[datetime, int]:
@@ -315,6 +324,7 @@ def _with_guids(
         winner = min(held, key=rank)
         won.setdefault(winner, []).append(guid)
     out: dict[str, StoryDecision] = {}
+    guid_of: dict[str, str] = {}
     for rebuilt_id, story in sorted(rebuilt.items(), key=lambda item: earliest(item[1])):
         guids = won.get(rebuilt_id)
         if guids:
@@ -325,7 +335,8 @@ def _with_guids(
                 seed = f"{rebuilt_id}:rebuilt:{','.join(map(str, story.members))}"
                 guid = hashlib.sha1(seed.encode()).hexdigest()[:20]
         out[guid] = StoryDecision(guid, story.members, story.canonical, story.credited, story.relations)
-    return out
+        guid_of[rebuilt_id] = guid
+    return out, guid_of
 
 
 def apply(state: Store, config: Config, plan: Plan, moment: datetime) -> list[str]:
@@ -345,6 +356,11 @@ def apply(state: Store, config: Config, plan: Plan, moment: datetime) -> list[st
     for guid in plan.old:
         if guid not in plan.new:
             state.drop_story(guid)
+    for pair in state.story_links():
+        if (pair[0] in plan.old or pair[1] in plan.old) and pair not in plan.links:
+            state.drop_story_link(*pair)
+    for (first, second), bridge in plan.links.items():
+        state.add_story_link(first, second, bridge)
     changed = plan.changed_stories()
     for guid in changed:
         story = plan.new[guid]

@@ -11,6 +11,7 @@ and every explanation lists the stories merged into its story, so that an old GU
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.config import Config, DedupConfig
@@ -19,6 +20,10 @@ from pipeline.store.view import EntryRow, MergeRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import url_key
 from pipeline.text.pair import PairMeasures, measure_texts
+from pipeline.text.shingles import Shingles
+from pipeline.text.similarity import Verdict, compare_shingles
+from pipeline.text.story import Candidate, Decision, Representative, decide, is_full_text, representative
+from pipeline.text.tokens import body_shingles
 
 # Near misses: the entries nearest in publication date (other stories) that are compared with an
 # explained entry; the closest few are shown. Bounded so that explain stays quick on a big state.
@@ -31,6 +36,11 @@ GUID_PREFIX = story_guid("")
 
 MEASURES = {
     "jaccard": ("Jaccard similarity of word-shingle sets", "[dedup] copy_threshold"),
+    "char_jaccard": (
+        "Jaccard similarity of character-shingle sets (two short texts: a few typos break most of"
+        " their word shingles)",
+        "[dedup] short_copy_threshold",
+    ),
     "lead_containment": (
         "lead containment (share of its shingles in the other's lead)",
         "[dedup] teaser_containment",
@@ -41,11 +51,18 @@ MEASURES = {
         "[dedup] partial_containment",
     ),
     "story_containment": (
-        "story containment (share of its shingles in the union of the story's full-text members;"
-        " the entry named shares the most with it)",
+        "story containment (share of its shingles in the union of the story's sampled full-text"
+        " members; the entry named shares the most with it)",
         "[dedup] story_containment",
     ),
+    "core_overlap": (
+        "core overlap (share of the smaller story core found in the other: the shingles held by"
+        " two or more sampled members, and the founder's)",
+        "[dedup] story_overlap",
+    ),
 }
+# A story of more members than this is not looked at member by member (as stages/dedup.py).
+SHORT_STORY_MEMBERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +83,8 @@ class Explanation:
     matched: EntryRow | None
     # Re-measured with today's [dedup]: the stored match, and the nearest entries not merged.
     today: PairMeasures | None = None
-    near: tuple[tuple[EntryRow, PairMeasures], ...] = ()
+    # (entry, measures, whether the run's decision would put them in one story today)
+    near: tuple[tuple[EntryRow, PairMeasures, bool], ...] = ()
     overrides: tuple[str, ...] = ()
     # The story asked for by id or GUID was absorbed: the merges that lead to this entry's story.
     asked: tuple[MergeNote, ...] = ()
@@ -132,7 +150,7 @@ def explain(view: StateReader, link: str, config: Config | None = None) -> list[
 
 def near_misses(
     view: StateReader, entry: EntryRow, dedup: DedupConfig, limit: int = NEAR_MISSES
-) -> tuple[tuple[EntryRow, PairMeasures], ...]:
+) -> tuple[tuple[EntryRow, PairMeasures, bool], ...]:
     """The ``limit`` entries of other stories closest to ``entry`` (by their larger measure over
     its threshold), among the ``NEAR_MISS_CANDIDATES`` nearest in publication date."""
     ids = view.neighbours(entry, NEAR_MISS_CANDIDATES)
@@ -147,7 +165,7 @@ def near_misses(
     for measures, article_id in scored[:limit]:
         row = view.entry(article_id)
         if row is not None:
-            out.append((row, measures))
+            out.append((row, measures, judge(view, entry, row, dedup).together))
     return tuple(out)
 
 
@@ -177,18 +195,110 @@ def _override_notes(view: StateReader, entry: EntryRow) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class PairExplanation:
-    """Two entries, every measure between them under today's config, and what is stored."""
+    """Two entries, every measure between them under today's config, what the run's decision makes
+    of them (``judgement``: None when they share a permalink), and what is stored."""
 
     a: EntryRow
     b: EntryRow
     measures: PairMeasures
     same_permalink: bool
+    judgement: Judgement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The run's decision (``text.story.decide``, also rebuild's) on the later of two entries, as it
+    arrived: against the earlier entry's story and its own story, each as it was then (members
+    stored before it). ``together``: whether that decision puts the two in one story."""
+
+    earlier: EntryRow
+    later: EntryRow
+    decision: Decision | None
+    together: bool
+    skipped_teaser: bool  # the earlier is a teaser of the later, a full text: no evidence then
 
 
 def explain_pair(view: StateReader, a: EntryRow, b: EntryRow, config: Config) -> PairExplanation:
     bodies = view.bodies([a.id, b.id])
     measures = measure_texts(bodies.get(a.id, ""), bodies.get(b.id, ""), config.dedup)
-    return PairExplanation(a, b, measures, a.feed != b.feed and bool(_permalinks(a) & _permalinks(b)))
+    same_permalink = a.feed != b.feed and bool(_permalinks(a) & _permalinks(b))
+    judgement = None if same_permalink else judge(view, a, b, config.dedup)
+    return PairExplanation(a, b, measures, same_permalink, judgement)
+
+
+def judge(view: StateReader, a: EntryRow, b: EntryRow, dedup: DedupConfig) -> Judgement:
+    """The decision the run (and rebuild) makes on the later of ``a`` and ``b`` (by id: ids are given
+    in arrival order), with the earlier as a candidate, and its own stored match when that is in
+    another story: the same ``decide`` with the same measures and thresholds."""
+    earlier, later = sorted((a, b), key=lambda entry: entry.id)
+    past = _AsOf(view, later.id, dedup)
+    own = past.shingles([later.id]).get(later.id)
+    if own is None or not later.signed or own.count < dedup.min_tokens:
+        return Judgement(earlier, later, None, False, False)
+    wanted = [earlier.id]
+    if later.match_article is not None and later.match_article < later.id:
+        wanted.append(later.match_article)
+    found = past.shingles(wanted)
+    candidates = []
+    for member_id in dict.fromkeys(wanted):
+        row = earlier if member_id == earlier.id else view.entry(member_id)
+        other = found.get(member_id)
+        if row is None or other is None or (member_id != earlier.id and row.story_id == earlier.story_id):
+            continue
+        candidates.append(Candidate(member_id, row.story_id, compare_shingles(own, other, dedup), other))
+    decision = decide(own, later.truncated, candidates, past, dedup)
+    together = decision is not None and (
+        decision.story_id == earlier.story_id or earlier.story_id in decision.absorbed
+    )
+    pairwise = candidates[0].verdict if candidates and candidates[0].member_id == earlier.id else None
+    skipped = (
+        pairwise is not None
+        and pairwise.relation == "teaser"
+        and (decision is None or earlier.story_id not in decision.scored)
+        and past.representative(earlier.story_id) is not None
+    )
+    return Judgement(earlier, later, decision, together, skipped)
+
+
+class _AsOf:
+    """``text.story.StoryLookup`` over the view, as the stories were when entry ``cutoff`` arrived
+    (their members with smaller ids), for ``judge``."""
+
+    def __init__(self, view: StateReader, cutoff: int, dedup: DedupConfig) -> None:
+        self.view, self.cutoff, self.dedup = view, cutoff, dedup
+        self._members: dict[str, list[EntryRow]] = {}
+        self._shingles: dict[int, Shingles] = {}
+
+    def members(self, story_id: str) -> list[EntryRow]:
+        if story_id not in self._members:
+            rows = [m for m in self.view.members(story_id) if m.id < self.cutoff]
+            self._members[story_id] = sorted(rows, key=lambda m: m.id)
+        return self._members[story_id]
+
+    def shingles(self, ids: Iterable[int]) -> dict[int, Shingles]:
+        missing = [i for i in ids if i not in self._shingles]
+        for article_id, body in self.view.bodies(missing).items():
+            self._shingles[article_id] = body_shingles(body, self.dedup.shingle_size)
+        return {i: self._shingles[i] for i in ids if i in self._shingles}
+
+    def representative(self, story_id: str) -> Representative | None:
+        full = [m.id for m in self.members(story_id) if is_full_text(m.truncated, m.tokens, self.dedup)]
+        ends = self.dedup.core_members // 2
+        ids = list(dict.fromkeys([*full[:ends], *full[-ends:]]))
+        found = self.shingles(ids)
+        sets = [found[i].unique for i in ids if i in found]
+        return representative(sets[0], sets[1:]) if sets else None
+
+    def first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
+        return {s: members[0].id for s in story_ids if (members := self.members(s))}
+
+    def short_members(self, story_id: str) -> list[Shingles] | None:
+        members = self.members(story_id)
+        if len(members) > SHORT_STORY_MEMBERS or self.representative(story_id) is not None:
+            return None
+        found = self.shingles([m.id for m in members])
+        out = [found[m.id] for m in members if m.id in found]
+        return None if any(s.count >= self.dedup.merge_min_tokens for s in out) else out
 
 
 def _permalinks(entry: EntryRow) -> set[str]:
@@ -209,7 +319,6 @@ def thresholds(config: Config) -> str:
 def format_pair(item: PairExplanation, config: Config) -> str:
     """Every measure between two entries against its threshold, and today's verdict."""
     a, b, m, d = item.a, item.b, item.measures, config.dedup
-    v = m.verdict
 
     def cmp(value: float, threshold: float) -> str:
         return f"{value:.2f} {'>=' if value >= threshold else '< '} {threshold:.2f}"
@@ -237,27 +346,101 @@ def format_pair(item: PairExplanation, config: Config) -> str:
         "  ([dedup] partial_containment: a partial reprint at or above, anywhere in the other)",
         f"  shared shingles       {m.shared} {'>=' if m.shared >= d.partial_min_shared else '< '} "
         f"{d.partial_min_shared}  ([dedup] partial_min_shared: a partial reprint needs at least)",
+        *(
+            [
+                f"  character Jaccard     {cmp(m.chars, d.short_copy_threshold)}"
+                f"  ([dedup] short_copy_threshold: two texts under short_tokens {d.short_tokens} words)"
+            ]
+            if max(m.words_a, m.words_b) < d.short_tokens
+            else []
+        ),
         f"  same permalink        {'yes (one story whatever the text)' if item.same_permalink else 'no'}",
         f"  same feed             {'yes' if a.feed == b.feed else 'no'}",
         "",
     ]
     if item.same_permalink:
-        verdict = "one story (the same permalink in two feeds)"
-    elif v.same_story:
-        verdict = f"one story: a {v.relation} ({v.measure} {v.score:.2f} >= {v.threshold:.2f})"
+        verdict, decided = "one story (the same permalink in two feeds)", True
+    elif item.judgement is not None:
+        later = "A" if item.judgement.later.id == a.id else "B"
+        lines += _judgement_lines(item.judgement, later)
+        verdict, decided = _judgement_verdict(item.judgement), item.judgement.together
     else:
-        verdict = "different stories (no measure reaches its threshold)"
+        verdict, decided = "different stories (no measure reaches its threshold)", False
     lines.append(f"verdict today   {verdict}")
     together = a.story_id == b.story_id
     lines.append(f"stored          {'in the same story' if together else 'in different stories'}")
-    if together != (item.same_permalink or v.same_story):
-        lines.append(
-            "Today's config decides differently from the stored decision: "
-            "`syndedup rebuild --dry-run` shows what a rebuild would change."
-        )
-    if together and not (item.same_permalink or v.same_story):
-        lines.append("(They can also be in one story through other members, or an editor's merge.)")
+    if together != decided:
+        if together:
+            lines.append(
+                "(They can be in one story through other members, or an editor's merge; "
+                "`syndedup rebuild --dry-run` shows whether today's config keeps them together.)"
+            )
+        else:
+            lines.append(
+                "Today's config decides differently from the stored decision: "
+                "`syndedup rebuild --dry-run` shows what a rebuild would change."
+            )
     return "\n".join(lines)
+
+
+def _judgement_lines(judgement: Judgement, later: str) -> list[str]:
+    """What the run's decision weighed, story by story (``text.story.decide``)."""
+    decision = judgement.decision
+    lines = [f"the run's decision on {later} (the later), as it arrived (rebuild decides the same)"]
+    if decision is None:
+        lines.append("  no story gives evidence: it starts a story of its own")
+        return [*lines, ""]
+    for story_id, (member_id, verdict) in decision.scored.items():
+        name = "the earlier's story" if story_id == judgement.earlier.story_id else "its own story"
+        lines.append(f"  {name} {story_id}: {_evidence(member_id, verdict)}")
+    for story_id, verdict in decision.blocked:
+        lines.append(
+            f"  kept apart from {story_id}: {_measure_line(verdict)} (the stories' cores are not one text)"
+        )
+    if decision.absorbed:
+        lines.append(f"  merges {', '.join(decision.absorbed)} into {decision.story_id} (cores one text)")
+    lines.append(f"  -> joins story {decision.story_id}")
+    return [*lines, ""]
+
+
+def _judgement_verdict(judgement: Judgement) -> str:
+    decision = judgement.decision
+    earlier = judgement.earlier.story_id
+    if decision is not None and judgement.together:
+        _member_id, verdict = decision.scored.get(earlier, (decision.member_id, decision.verdict))
+        if earlier in decision.absorbed or (decision.absorbed and decision.story_id == earlier):
+            return f"one story: the stories merge ({_measure_line(verdict)})"
+        if verdict.measure == "story_containment":
+            return f"one story: a partial reprint of the story as a whole ({_measure_line(verdict)})"
+        return f"one story: a {verdict.relation} ({_measure_line(verdict)})"
+    if judgement.skipped_teaser:
+        return (
+            "different stories: the earlier is a teaser of the later, and a full text joins a story "
+            "through its full texts, not through a teaser"
+        )
+    if decision is not None:
+        blocked = dict(decision.blocked)
+        if earlier in blocked:
+            return f"different stories: strongly in both, but {_measure_line(blocked[earlier])}"
+        if earlier in decision.scored:
+            _, best = decision.scored[decision.story_id]
+            return f"different stories: its own story fits better ({_measure_line(best)})"
+    return "different stories (no measure reaches its threshold)"
+
+
+def _measure_line(verdict: Verdict) -> str:
+    sign = ">=" if verdict.score >= verdict.threshold else "<"
+    key = MEASURES.get(verdict.measure, ("", "threshold"))[1]
+    return f"{verdict.measure} {verdict.score:.2f} {sign} {verdict.threshold:.2f}, {key}"
+
+
+def _evidence(member_id: int, verdict: Verdict) -> str:
+    relation = (
+        "a partial reprint of it as a whole"
+        if verdict.measure == "story_containment"
+        else (f"a {verdict.relation} of entry {member_id}")
+    )
+    return f"{relation} ({_measure_line(verdict)})"
 
 
 def format_merge_trail(trail: tuple[MergeNote, ...]) -> list[str]:
@@ -329,8 +512,8 @@ def format_explanation(item: Explanation, config: Config) -> str:
     lines += ["", f"near misses (closest entries of other stories; today's {thresholds(config)})"]
     if not item.near:
         lines.append("  none: no entry of another story nearest in date shares a shingle with it")
-    for other, m in item.near:
-        would = "  <- today's config would merge these" if m.verdict.same_story else ""
+    for other, m, together in item.near:
+        would = "  <- today's config would merge these" if together else ""
         lines.append(
             f"  Jaccard {m.jaccard:.2f}  lead containment {m.lead_containment:.2f}  "
             f"overlap {m.overlap:.2f}  share {m.share:.2f}  {other.feed}  {other.link}{would}"
@@ -459,4 +642,6 @@ def _current_threshold(measure: str | None, config: Config) -> float | None:
         return config.dedup.partial_containment
     if measure == "story_containment":
         return config.dedup.story_containment
+    if measure == "char_jaccard":
+        return config.dedup.short_copy_threshold
     return None

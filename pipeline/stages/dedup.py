@@ -11,27 +11,24 @@ shingle sets (text/similarity.py):
 * partial -- the shorter text lies ``partial_containment`` anywhere in the longer one (overlap
   coefficient) and they share ``partial_min_shared`` shingles (more than one quotation).
 
-Candidates are then grouped by story (issue 13: real reprints are loose, and a reprint of a later
-version may match no single member well), and each candidate story is scored as a whole: its best
-member's verdict, or else the containment of the new article in the union of the story's full-text
-members' shingles (measure ``story_containment``, same guard on shared shingles). The article joins
-the best story. When it is strongly (copy or partial, never teaser-level, and at least
-``merge_min_tokens`` words, not cut short) in several stories, they are one story: the oldest keeps
-its GUID and absorbs the others (``Store.merge_story`` keeps a tombstone, the report says
-``merged_into``). A teaser or a short text never bridges two stories.
+The verified candidates go to ``text.story.decide``, the one decision that the run, ``syndedup
+rebuild`` (a replay through this class) and ``syndedup explain A B`` share: candidates grouped by
+story, each story scored by its best member's verdict or the article's containment in the story's
+bounded representative; the best story wins; stories the article is strongly in whose *cores* are
+one text with the winner's are merged into the oldest (``Store.merge_story`` keeps a tombstone).
+A merge the cores did not allow is remembered (``Store.add_story_link``) and looked at again when
+either story grows (at sizes 2, 3, 4, 6, 8, 12, 16, 24, ...: a representative changes as its
+sample fills, then rarely).
 
-A teaser or a short or cut text goes with the full text it was cut from: evidence against a
-member of article length ranks before a copy of another teaser, and stories holding only teasers
-that all lie in that full text's lead are absorbed (a story of teasers that missed its original,
-measured: teaser recall 0.889 -> 0.945 on bench/quality_real.py, plain).
+Work per article is bounded whatever the size of its story or of the crowd sharing its sentences:
 
-A full text does not join a story through a teaser member once the story holds a full text (the
-teaser is evidence about that full text, and stock leads chained unrelated articles this way), and
-two stories merge only when their full texts overlap (``BRIDGE_OVERLAP``), not just the bridge.
-
-Work per article is bounded: at most ``MAX_CANDIDATES`` candidates, ranked by shared LSH buckets,
-and verification stops after a copy of Jaccard >= ``strong_copy``. (Crowded buckets are not
-down-weighted: measured crowded dedup cost stays within 2x plain, see bench/README.md.)
+* an LSH bucket holding ``bucket_cap`` entries takes no more (a new entry is not added under it)
+  and is *crowded*: its entries rank below those met in ordinary buckets (stock text, or a story so
+  big that its first ``bucket_cap`` members stand for it);
+* at most ``max_candidates`` candidates, and at most ``story_candidates`` of one story, are
+  verified; verification stops after a copy of Jaccard >= ``strong_copy``;
+* a story is compared through its representative (``text.story``: a sample of at most
+  ``core_members`` full-text members), never through all its members.
 
 Before that, an article whose page another feed already gave (the same normalized permalink or URL
 GUID, ``text.identity.permalink_keys``: one outlet's story in its sport and TV feeds) joins that
@@ -46,6 +43,7 @@ import hashlib
 import itertools
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
@@ -54,15 +52,24 @@ import xxhash
 from datasketch import MinHashLSH
 
 from pipeline.config import DedupConfig
-from pipeline.models import Article, Match, Signature
+from pipeline.models import Article, Match, Signature, StorySample
 from pipeline.recent import RecentMap
 from pipeline.store import Store
 from pipeline.text.identity import permalink_keys
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles
+from pipeline.text.story import (
+    Candidate,
+    Decision,
+    Representative,
+    decide,
+    is_full_text,
+    oldest_first,
+    one_text,
+    representative,
+)
 from pipeline.text.tokens import body_shingles, second_lead_start
 
-MAX_CANDIDATES = 64
 _NATIVE_IS_STORED = sys.byteorder == "little"  # bucket keys hash native words; signatures store little-endian
 # Entries whose bucket and permalink keys are read ahead at once (``Store.prefetch``): a Redis
 # round trip per 256 entries instead of two per entry, and a bounded read-ahead (~40k keys).
@@ -72,18 +79,15 @@ PREFETCH_ENTRIES = 256
 # took a 100k first run's peak from 506 to 488 MB at the same dedup and attribute seconds; 7,500
 # new entries against a 40k-entry state spent ~2 s more in attribution than with 10k (two runs each).
 SHINGLE_CACHE = 5_000
-# Unions of stories' full-text shingles kept (a few hundred KB for a story of 150 entries).
-UNION_CACHE = 2_000
+# Stories whose sample and representative are kept (a representative is a few thousand hashes).
+STORY_CACHE = 2_000
+# A story of more members than this is never looked at member by member (teasers-only absorption).
+SHORT_STORY_MEMBERS = 64
 _FULL, _LEAD = 0, 1
-# Overlap coefficient of two stories' full-text unions needed for a bridge to merge them. On the
-# reprints corpus (bench/quality_real.py, size 3000) true fragment merges overlap 0.45-0.94 and the
-# one false merge (a story whose reprints carry another story's first paragraphs as background,
-# bench/reprints.py "extended") 0.36; 0.42 sits between, biased high because one false merge of two
-# big stories costs thousands of false pairs and a missed merge only a fragment. Thin margin.
-BRIDGE_OVERLAP = 0.42
+# Weight of a bucket shared in an ordinary bucket against a crowded one (more buckets than any entry has).
+_ORDINARY = 1 << 16
 _UINT32 = next(code for code in "IL" if array(code).itemsize == 4)  # array typecode of a uint32
-# Evidence order: a copy beats a partial reprint beats a teaser, whatever the scores.
-_RANK = {"copy": 3, "partial": 2, "teaser": 1}
+_NO_REPRESENTATIVE = Representative.__new__(Representative)  # cached "the story holds no full text"
 
 
 def _match(member_id: int, verdict: Verdict) -> Match:
@@ -94,6 +98,18 @@ def _match(member_id: int, verdict: Verdict) -> Match:
         score=round(verdict.score, 4),
         threshold=verdict.threshold,
     )
+
+
+def recheck_point(size: int) -> bool:
+    """Whether a story that just reached ``size`` members re-checks its blocked merges: at 2, 3, 4,
+    6, 8, 12, 16, 24, ... (powers of two and 1.5 times them), so a story of n members re-checks
+    O(log n) times, and early, while its representative's sample fills."""
+    if size < 2:
+        return False
+    if size & (size - 1) == 0:
+        return True
+    third = size // 3
+    return size % 3 == 0 and third & (third - 1) == 0
 
 
 def story_id_for(article: Article) -> str:
@@ -107,7 +123,10 @@ def story_id_for(article: Article) -> str:
 
 
 class Deduplicator:
-    """Assigns stories to new articles in publication order and stores them with their signatures."""
+    """Assigns stories to new articles in publication order and stores them with their signatures.
+
+    It is also the ``text.story.StoryLookup`` of ``decide``: representatives, first ids and short
+    members of the candidate stories, read from the store and cached for the run."""
 
     def __init__(
         self,
@@ -139,10 +158,17 @@ class Deduplicator:
         self.joined = 0
         self.created = 0
         self.merges = 0
+        self.rechecks = 0  # blocked merges looked at again as a story grew
         self.merged: dict[str, str] = {}  # story absorbed in this run -> the story that absorbed it
         self.absorbed: set[str] = set()
-        # story id -> sorted unique shingles of its full-text members (story-level matching)
-        self._unions: RecentMap[str, np.ndarray] = RecentMap(UNION_CACHE)
+        # story id -> its size and sampled members, and its representative (``text.story``)
+        self._samples: RecentMap[str, StorySample] = RecentMap(STORY_CACHE)
+        self._representatives: RecentMap[str, Representative] = RecentMap(STORY_CACHE)
+        # story id -> other story -> bridging entry: merges the cores did not allow (both ways)
+        self._links: dict[str, dict[str, int | None]] = {}
+        for (story, other), bridge in state.story_links().items():
+            self._links.setdefault(story, {})[other] = bridge
+            self._links.setdefault(other, {})[story] = bridge
 
     def __call__(self, articles: Iterable[Article]) -> Iterator[Article]:
         ordered = sorted(articles, key=lambda a: (a.published, a.feed, a.entry_key))
@@ -188,10 +214,11 @@ class Deduplicator:
         else:
             permalink = self._permalink_owner(article, permalinks)
             signature_buckets = buckets
-        decision: tuple[str, Match, list[str]] | None = None
-        absorbed: list[str] = []
+        decision: Decision | None = None
+        crowded: set[int] = set()
         if permalink is None and buckets:
-            decision = self._decide(article, buckets)
+            candidates, crowded = self.candidates(article, buckets)
+            decision = decide(self._own_shingles(article), article.truncated, candidates, self, self.dedup)
         if permalink is not None:
             candidate_id, story_id = permalink
             story_id = article.story_id = self.resolve(story_id)
@@ -205,8 +232,8 @@ class Deduplicator:
                 self.state.add_story(story_id)
                 self.created += 1
         else:
-            story_id, article.match, absorbed = decision
-            article.story_id = story_id
+            story_id = article.story_id = decision.story_id
+            article.match = _match(decision.member_id, decision.verdict)
             self.joined += article.replaces is None
         self.touched.add(story_id)
         self._fresh.add(story_id)
@@ -219,17 +246,21 @@ class Deduplicator:
                 self.touched.add(article.old_story)
                 self._fresh.add(article.old_story)
                 self.emptied.add(article.old_story)
+                self._forget(article.old_story)
         else:
             article.id = self.state.add_article(article, self.now)
         if article.signature:
-            self.state.add_signature(article.id, self.params_id, article.signature, signature_buckets)
-            own = self._own_shingles(article)
-            self._known[article.id] = (story_id, own)
-            union = self._unions.get(story_id)
-            if union is not None and self._full_text(article.truncated, own):
-                self._unions[story_id] = np.union1d(union, own.unique)
-        for other in absorbed:  # after the bridging entry is stored, so the tombstone names it
-            self._merge(other, story_id, article)
+            # a crowded bucket takes no more entries: its first ``bucket_cap`` stand for the rest
+            kept = [b for b in signature_buckets if b not in crowded] if crowded else signature_buckets
+            self.state.add_signature(article.id, self.params_id, article.signature, kept)
+            self._known[article.id] = (story_id, self._own_shingles(article))
+        self._grew(story_id, article)
+        if decision is not None:
+            for other in decision.absorbed:  # after the bridging entry is stored, so the tombstone names it
+                self._merge(other, story_id, article.id)
+            for other, _ in decision.blocked:
+                self._link(story_id, other, article.id)
+        self._recheck(story_id, force=decision is not None and bool(decision.absorbed))
 
     def take_touched(self) -> set[str]:
         """The stories touched since the last call (as ``resolve`` names them now), then forgets
@@ -243,18 +274,215 @@ class Deduplicator:
             story_id = self.merged[story_id]
         return story_id
 
-    def _merge(self, absorbed: str, into: str, bridge: Article) -> None:
-        """Move every member of ``absorbed`` into ``into`` (the older story) and keep a tombstone."""
+    # -- candidates ---------------------------------------------------------------------------------
+
+    def candidates(self, article: Article, buckets: list[int]) -> tuple[list[Candidate], set[int]]:
+        """(the verified candidates of ``article``, best-ranked first; its crowded bucket keys).
+
+        Entries met in ordinary buckets rank before those met only in crowded ones (``bucket_cap``
+        entries or more), then by shared buckets, then oldest first. Of the first
+        ``max_candidates``, at most ``story_candidates`` of one story are verified. Verification
+        stops after a copy of Jaccard >= ``strong_copy`` (of a full text: a copy of another teaser
+        says only "the same teaser")."""
+        dedup = self.dedup
+        keys, ids = self.state.bucket_hits(buckets)
+        crowded: set[int] = set()
+        if len(ids):
+            unique_keys, of_key, sizes = np.unique(keys, return_inverse=True, return_counts=True)
+            full = sizes >= dedup.bucket_cap
+            crowded = set(unique_keys[full].tolist())
+            # an entry met in an ordinary bucket outranks any number of crowded ones
+            weights = np.where(full[of_key], 1.0, float(_ORDINARY))
+            found, of_id = np.unique(ids, return_inverse=True)
+            score = np.bincount(of_id, weights)
+            keep = ~np.isin(found, self._skip(article))
+            found, score = found[keep], score[keep]
+            ranked = found[np.lexsort((found, -score))][: dedup.max_candidates].tolist()
+        else:
+            ranked = []
+        stories = self._stories_of(ranked)
+        per_story: Counter[str] = Counter()
+        chosen = []
+        for candidate_id in ranked:
+            story_id = stories.get(candidate_id)
+            if story_id is None:
+                continue
+            per_story[story_id] += 1
+            if per_story[story_id] <= dedup.story_candidates:
+                chosen.append(candidate_id)
+        shingles = self._shingles_of(chosen)
+        own = self._own_shingles(article)
+        verified: list[Candidate] = []
+        for candidate_id in chosen:
+            other = shingles.get(candidate_id)
+            if other is None:
+                continue
+            verdict = compare_shingles(own, other, dedup)
+            verified.append(Candidate(candidate_id, stories[candidate_id], verdict, other))
+            if (
+                verdict.relation == "copy"
+                and verdict.score >= dedup.strong_copy
+                and other.count >= dedup.merge_min_tokens
+            ):
+                break
+        return verified, crowded
+
+    def _skip(self, article: Article) -> list[int]:
+        """Stored entries never candidates of ``article``: those split out, and the entry it updates."""
+        skip = list(self.isolated)
+        if article.replaces is not None:  # an updated entry is not its own copy
+            skip.append(article.replaces)
+        return skip
+
+    def _stories_of(self, ids: list[int]) -> dict[int, str]:
+        """id -> its story now (resolved through this run's merges), from the cache or the store."""
+        out: dict[int, str] = {}
+        missing = []
+        for article_id in ids:
+            known = self._known.get(article_id)
+            if known is None:
+                missing.append(article_id)
+            else:
+                out[article_id] = known[0]
+        if missing:
+            out.update(self.state.story_of(missing))
+        return {article_id: self.resolve(story_id) for article_id, story_id in out.items()}
+
+    def _shingles_of(self, ids: list[int]) -> dict[int, Shingles]:
+        """id -> shingles of stored articles, from the cache, else from their stored bodies (cached)."""
+        out: dict[int, Shingles] = {}
+        missing = []
+        for article_id in ids:
+            known = self._known.get(article_id)
+            if known is None:
+                missing.append(article_id)
+            else:
+                out[article_id] = known[1]
+        if missing:
+            for article_id, (story_id, body) in self.state.article_bodies(missing).items():
+                shingles = body_shingles(body, self.dedup.shingle_size)
+                self._known[article_id] = (story_id, shingles)
+                out[article_id] = shingles
+        return out
+
+    # -- text.story.StoryLookup -----------------------------------------------------------------------
+
+    def representative(self, story_id: str) -> Representative | None:
+        """The story's representative from its sample (``text.story``); None: no full text."""
+        story_id = self.resolve(story_id)
+        found = self._representatives.get(story_id)
+        if found is None:
+            sample = self._sample(story_id)
+            ids = list(dict.fromkeys([*sample.first, *sample.last]))
+            shingles = self._shingles_of(ids)
+            sets = [shingles[i].unique for i in ids if i in shingles]
+            found = representative(sets[0], sets[1:]) if sets else _NO_REPRESENTATIVE
+            self._representatives[story_id] = found
+        return None if found is _NO_REPRESENTATIVE else found
+
+    def first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
+        return self.state.story_first_ids(self.resolve(s) for s in story_ids)
+
+    def short_members(self, story_id: str) -> list[Shingles] | None:
+        """Every member's shingles when all are short texts none of which an editor split out."""
+        story_id = self.resolve(story_id)
+        if self._sample(story_id).size > SHORT_STORY_MEMBERS or self.representative(story_id) is not None:
+            return None
+        members = self.state.story_members(story_id)
+        if any(member.id in self.isolated for member in members):
+            return None
+        out = []
+        for member in members:
+            shingles = self.shingles(member.id) or body_shingles(member.body, self.dedup.shingle_size)
+            if shingles.count >= self.dedup.merge_min_tokens:
+                return None
+            out.append(shingles)
+        return out
+
+    def _sample(self, story_id: str) -> StorySample:
+        sample = self._samples.get(story_id)
+        if sample is None:
+            ends = self.dedup.core_members // 2
+            sample = self.state.story_sample(story_id, ends, self.dedup.merge_min_tokens)
+            self._samples[story_id] = sample
+        return sample
+
+    # -- a story grows, merges, or is linked -------------------------------------------------------------
+
+    def _grew(self, story_id: str, article: Article) -> None:
+        """Keep the story's cached sample as the store would give it now that ``article`` is in it."""
+        sample = self._samples.get(story_id)
+        if sample is None:
+            self._representatives.pop(story_id, None)
+            return
+        newest = max([*sample.first, *sample.last], default=0)
+        if article.replaces is not None or article.id is None or article.id <= newest:
+            self._forget(story_id)  # not simply the newest member: read it again when needed
+            return
+        first, last = list(sample.first), list(sample.last)
+        own = self._own_shingles(article)
+        if is_full_text(article.truncated, own.count, self.dedup):
+            ends = self.dedup.core_members // 2
+            if len(first) < ends:
+                first.append(article.id)
+            last = [*last, article.id][-ends:]
+            self._representatives.pop(story_id, None)
+        self._samples[story_id] = StorySample(sample.size + 1, first, last)
+
+    def _forget(self, story_id: str) -> None:
+        self._samples.pop(story_id, None)
+        self._representatives.pop(story_id, None)
+
+    def _recheck(self, story_id: str, force: bool = False) -> None:
+        """At a re-check point of the story's size (or after a merge: ``force``), merge the stories
+        linked to it (a merge their cores did not allow when an entry was strongly in both) whose
+        cores are one text now."""
+        story_id = self.resolve(story_id)
+        links = self._links.get(story_id)
+        if not links or not self.dedup.merge_stories:
+            return
+        if not force and not recheck_point(self._sample(story_id).size):
+            return
+        mine = self.representative(story_id)
+        if mine is None:
+            return
+        for other, bridge in sorted(links.items()):
+            other = self.resolve(other)
+            theirs = self.representative(other) if other != story_id else None
+            self.rechecks += 1
+            if theirs is not None and one_text(mine, theirs, self.dedup).same_story:
+                keep, gone = oldest_first(self, [story_id, other])
+                self._merge(gone, keep, bridge)
+                self._recheck(keep, force=True)  # one merge may allow another
+                return
+
+    def _link(self, story: str, other: str, bridge: int | None) -> None:
+        """Remember that a merge of two stories was blocked (re-checked as either grows)."""
+        story, other = self.resolve(story), self.resolve(other)
+        if story == other or other in self._links.get(story, {}):
+            return
+        a, b = sorted((story, other))
+        self.state.add_story_link(a, b, bridge)
+        self._links.setdefault(a, {})[b] = bridge
+        self._links.setdefault(b, {})[a] = bridge
+
+    def _merge(self, absorbed: str, into: str, bridge: int | None) -> None:
+        """Move every member of ``absorbed`` into ``into`` (the older story) and keep a tombstone;
+        the links of ``absorbed`` become links of ``into``."""
         absorbed, into = self.resolve(absorbed), self.resolve(into)
         if absorbed == into:
             return
-        self.state.merge_story(absorbed, into, bridge.id if bridge.id else None, self.now)
+        self.state.merge_story(absorbed, into, bridge, self.now)
         self.merged[absorbed] = into
-        mine, theirs = self._unions.pop(absorbed, None), self._unions.get(into)
-        if mine is not None and theirs is not None:
-            self._unions[into] = np.union1d(mine, theirs)
-        else:
-            self._unions.pop(into, None)  # rebuilt from the store when next needed
+        self._forget(absorbed)
+        self._forget(into)
+        for other, link_bridge in self._links.pop(absorbed, {}).items():
+            self.state.drop_story_link(*sorted((absorbed, other)))
+            self._links.get(other, {}).pop(absorbed, None)
+            if other != into:
+                self._link(into, other, link_bridge)
+            else:
+                self._links.get(into, {}).pop(absorbed, None)
         self.touched.add(into)
         self.touched.discard(absorbed)
         self._fresh.add(into)
@@ -262,183 +490,7 @@ class Deduplicator:
         self.absorbed.add(absorbed)
         self.merges += 1
 
-    def _decide(self, article: Article, buckets: list[int]) -> tuple[str, Match, list[str]] | None:
-        """(story to join, the evidence, stories it absorbs) for ``article``, or None for a new story.
-
-        Candidates are grouped by story; each story's evidence is its best member verdict, or the
-        article's containment in the union of its full-text members when that is stronger."""
-        own = self._own_shingles(article)
-        by_story: dict[str, list[tuple[int, Verdict]]] = {}
-        full_text = self._full_text(article.truncated, own)
-        long_members: set[int] = set()  # candidates of article length (not teasers or briefs)
-        for candidate_id, story_id, verdict, other in self._verified(article, buckets):
-            if other.count >= self.dedup.merge_min_tokens:
-                long_members.add(candidate_id)
-            if candidate_id == article.replaces:  # an updated entry is not its own copy
-                continue
-            if (
-                verdict.relation == "teaser"
-                and full_text
-                and other.count < own.count
-                and self._story_union(story_id) is not None
-            ):
-                # The member is a teaser lying in this full text's lead: evidence about the
-                # teaser's own full text, which is in the story and did not match. Stock leads
-                # chain unrelated articles this way (issue 13); a teaser that came before its
-                # full text (a story of teasers only) still takes it in.
-                continue
-            by_story.setdefault(story_id, []).append((candidate_id, verdict))
-        if not by_story:
-            return None
-        scored: dict[str, tuple[int, Verdict]] = {}
-        for story_id, found in by_story.items():
-            best_id, best = max(found, key=lambda f: (_RANK.get(f[1].relation, 0), f[1].score, -f[0]))
-            if not best.strong and full_text and self.dedup.story_level:
-                top_id, _ = max(found, key=lambda f: (f[1].shared, -f[0]))
-                if sum(f[1].shared for f in found) >= self.dedup.partial_min_shared:
-                    contained = self._story_containment(story_id, own)
-                    if contained is not None and contained.same_story:
-                        best_id, best = top_id, contained
-            if best.same_story:
-                scored[story_id] = (best_id, best)
-        if not scored:
-            return None
-        if not full_text:
-            return self._decide_short(by_story, scored, long_members)
-        ranked = sorted(
-            scored.items(), key=lambda s: (_RANK[s[1][1].relation], s[1][1].score, -s[1][0]), reverse=True
-        )
-        story_id, (member_id, verdict) = ranked[0]
-        absorbed: list[str] = []
-        strong = [s for s, (_, v) in scored.items() if v.strong]
-        if (
-            self.dedup.merge_stories
-            and len(strong) > 1
-            and verdict.strong
-            and full_text
-            and own.count >= self.dedup.merge_min_tokens
-        ):
-            strong = self._one_text(story_id, strong)
-            if len(strong) > 1:
-                story_id, *absorbed = self._oldest_first(strong)
-        return story_id, _match(member_id, verdict), absorbed
-
-    def _decide_short(
-        self,
-        by_story: dict[str, list[tuple[int, Verdict]]],
-        scored: dict[str, tuple[int, Verdict]],
-        long_members: set[int],
-    ) -> tuple[str, Match, list[str]]:
-        """``_decide`` for a teaser or a short or cut text: it belongs with the full text it was cut
-        from, so evidence against a member of article length ranks first (a copy of another
-        teaser only says "the same teaser"; a story of such teasers may have missed its full
-        text). The stories holding only teasers that are each in that full text's lead too are
-        the same story: the oldest story keeps its GUID and absorbs the others. A short text
-        never joins two stories that hold full texts (stock leads chain unrelated articles)."""
-
-        def evidence(story_id: str) -> tuple[int, Verdict]:
-            found = [f for f in by_story[story_id] if f[0] in long_members and f[1].same_story]
-            if not found:
-                return scored[story_id]
-            return max(found, key=lambda f: (_RANK.get(f[1].relation, 0), f[1].score, -f[0]))
-
-        best = {story_id: evidence(story_id) for story_id in scored}
-        ranked = sorted(
-            best.items(),
-            key=lambda s: (s[1][0] in long_members, _RANK[s[1][1].relation], s[1][1].score, -s[1][0]),
-            reverse=True,
-        )
-        story_id, (member_id, verdict) = ranked[0]
-        absorbed: list[str] = []
-        if self.dedup.merge_stories and member_id in long_members:
-            full = self._known.get(member_id)
-            teasers_only = [
-                other
-                for other, (other_member, _) in ranked[1:]
-                if other_member not in long_members
-                and full is not None
-                and self._all_teasers_of(other, full[1])
-            ]
-            if teasers_only:
-                story_id, *absorbed = self._oldest_first([story_id, *teasers_only])
-        return story_id, _match(member_id, verdict), absorbed
-
-    def _oldest_first(self, stories: list[str]) -> list[str]:
-        """``stories`` by their first stored entry: the first keeps its GUID and absorbs the rest."""
-        first = self.state.story_first_ids(stories)
-        return sorted(stories, key=lambda s: (first.get(s, 1 << 62), s))
-
-    def _all_teasers_of(self, story_id: str, full: Shingles) -> bool:
-        """Whether every member of ``story_id`` is a short text in the same story as ``full``
-        (at most ``MAX_CANDIDATES`` members are checked; a bigger story is left alone)."""
-        members = self.state.story_members(story_id)
-        if not members or len(members) > MAX_CANDIDATES:
-            return False
-        for member in members:
-            if member.id in self.isolated:
-                return False
-            shingles = self.shingles(member.id)
-            if shingles is None:
-                shingles = body_shingles(member.body, self.dedup.shingle_size)
-            if shingles.count >= self.dedup.merge_min_tokens:
-                return False
-            if not compare_shingles(shingles, full, self.dedup).same_story:
-                return False
-        return True
-
-    def _one_text(self, best: str, strong: list[str]) -> list[str]:
-        """The strong stories (``best`` first) that are one text with ``best``.
-
-        A strong bridge is not enough: a round-up of two reports, or a reprint extended with
-        paragraphs of another story (background that every reprint of one story may carry), is
-        strongly in both. Fragments of one story share most of their text, so a story is kept
-        when its full-text union and ``best``'s overlap by at least ``BRIDGE_OVERLAP`` of the
-        smaller union (overlap coefficient)."""
-        mine = self._story_union(best)
-        if mine is None:
-            return [best]
-        kept = [best]
-        for other in strong:
-            theirs = self._story_union(other) if other != best else None
-            if theirs is None or not theirs.size:
-                continue
-            common = np.intersect1d(mine, theirs, assume_unique=True).size
-            if common >= BRIDGE_OVERLAP * min(mine.size, theirs.size):
-                kept.append(other)
-        return kept
-
-    def _full_text(self, truncated: bool, shingles: Shingles) -> bool:
-        """Long enough and not cut short: may count towards a story's union and bridge stories."""
-        return not truncated and shingles.count >= self.dedup.merge_min_tokens
-
-    def _story_containment(self, story_id: str, own: Shingles) -> Verdict | None:
-        """The article's containment in the union of the story's full-text members, as a verdict."""
-        union = self._story_union(story_id)
-        if union is None:
-            return None
-        shared = np.intersect1d(own.unique, union, assume_unique=True).size
-        contained = shared / own.unique.size if own.unique.size else 0.0
-        threshold = self.dedup.story_containment
-        if contained >= threshold and shared >= self.dedup.partial_min_shared:
-            return Verdict("partial", "story_containment", contained, threshold, shared)
-        return Verdict("different", "story_containment", contained, threshold, shared)
-
-    def _story_union(self, story_id: str) -> np.ndarray | None:
-        """Sorted unique shingles of the story's full-text members; None when it has none."""
-        union = self._unions.get(story_id)
-        if union is None:
-            parts = []
-            for member in self.state.story_members(story_id):
-                shingles = self.shingles(member.id)
-                if shingles is None:
-                    shingles = body_shingles(member.body, self.dedup.shingle_size)
-                if self._full_text(member.truncated, shingles):
-                    parts.append(shingles.unique)
-            if not parts:
-                return None
-            union = np.unique(np.concatenate(parts))
-            self._unions[story_id] = union
-        return union
+    # -- identity and shingles ------------------------------------------------------------------------
 
     def _permalink_owner(self, article: Article, keys: list[str] | None = None) -> tuple[int, str] | None:
         """(article id, story id) of another feed's stored article with this article's permalink
@@ -450,35 +502,6 @@ class Deduplicator:
             if owner is not None and owner[0] != article.replaces and owner[0] not in self.isolated:
                 return owner
         return None
-
-    def _verified(self, article: Article, buckets: list[int]) -> Iterator[tuple[int, str, Verdict, Shingles]]:
-        """Every verified candidate (story resolved through this run's merges), best-ranked first;
-        stops after a copy of Jaccard >= ``strong_copy``."""
-        shared = self.state.bucket_neighbours(buckets)
-        ranked = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
-        # Only candidates not in the cache are read (and their bodies decompressed and tokenized).
-        rows = self.state.article_bodies([i for i in ranked if i not in self._known])
-        own = self._own_shingles(article)
-        for candidate_id in ranked:
-            if candidate_id in self.isolated:
-                continue
-            known = self._known.get(candidate_id)
-            if known is None:
-                if candidate_id not in rows:
-                    continue
-                story_id, body = rows[candidate_id]
-                known = (story_id, body_shingles(body, self.dedup.shingle_size))
-                self._known[candidate_id] = known
-            story_id, other = known
-            verdict = compare_shingles(own, other, self.dedup)
-            yield candidate_id, self.resolve(story_id), verdict, other
-            if (
-                verdict.relation == "copy"
-                and verdict.score >= self.dedup.strong_copy
-                and other.count >= self.dedup.merge_min_tokens
-            ):
-                # A copy of another teaser says only "the same teaser": go on to its full text.
-                return
 
     def shingles(self, article_id: int) -> Shingles | None:
         """The cached shingles of a stored article, if still in the cache (attribution reuses them)."""

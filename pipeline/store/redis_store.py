@@ -69,6 +69,7 @@ from pipeline.models import (
     StoredArticle,
     StoredEntry,
     StoredRecord,
+    StorySample,
     split_signature,
 )
 from pipeline.store.run_index import RunIndex
@@ -277,6 +278,8 @@ class RedisStore:
         self._deleted_feeds: set[str] = set()
         self._deleted_permalinks: set[str] = set()
         self._merges: dict[str, bytes] = {}  # absorbed story id -> JSON [into, bridge, when]
+        self._links_set: dict[bytes, bytes] = {}  # "story|other" -> bridge id ("" for none), this run
+        self._links_gone: set[bytes] = set()  # "story|other" dropped in this run
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -467,6 +470,10 @@ class RedisStore:
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))
         if self._merges:
             pipe.hset(self._key("merged"), mapping=self._merges)  # type: ignore[arg-type]
+        if self._links_gone:
+            pipe.hdel(self._key("links"), *self._links_gone)
+        if self._links_set:
+            pipe.hset(self._key("links"), mapping=self._links_set)  # type: ignore[arg-type]
         for key, article_id in self._permalinks.items():
             pipe.hsetnx(self._key("pl"), key, article_id)
         if self._ki_pending:
@@ -750,6 +757,41 @@ class RedisStore:
             out[story_id] = (into, bridge, read_iso(when, f"merged story {story_id}") or EPOCH)
         return out
 
+    def story_links(self) -> dict[tuple[str, str], int | None]:
+        """As ``State.story_links``; the links live in the hash ``links`` ("story|other" -> bridge)."""
+        stored: dict[bytes, bytes] = {
+            _enc(field): _enc(value)
+            for field, value in self.redis.hgetall(self._key("links")).items()
+            if _enc(field) not in self._links_gone
+        }
+        stored.update(self._links_set)
+        pairs: dict[tuple[str, str], bytes] = {}
+        for field, value in stored.items():
+            story, _, other = _str(field).partition("|")
+            pairs[story, other] = value
+        stories = sorted({story for pair in pairs for story in pair})
+        exists: dict[str, bool] = {}
+        if stories:
+            found = self.redis.smismember(self._key("stories"), stories)
+            exists = {story: bool(there) for story, there in zip(stories, found, strict=True)}
+        exists.update(dict.fromkeys(self._new_stories, True))
+        exists.update(dict.fromkeys(self._dropped, False))
+        return {
+            pair: int(value) if value else None
+            for pair, value in pairs.items()
+            if exists.get(pair[0]) and exists.get(pair[1])
+        }
+
+    def add_story_link(self, story: str, other: str, bridge: int | None) -> None:
+        field = f"{story}|{other}".encode()
+        self._links_gone.discard(field)
+        self._links_set[field] = b"" if bridge is None else _enc(bridge)
+
+    def drop_story_link(self, story: str, other: str) -> None:
+        field = f"{story}|{other}".encode()
+        self._links_set.pop(field, None)
+        self._links_gone.add(field)
+
     def story_first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
         """As ``State.story_first_ids``."""
         out = {}
@@ -818,19 +860,28 @@ class RedisStore:
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares."""
-        keys = sorted({bucket & BUCKET_MASK for bucket in buckets})
+        return Counter(self.bucket_hits(buckets)[1].tolist())
+
+    def bucket_hits(self, buckets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """As ``State.bucket_hits``."""
+        given = {bucket & BUCKET_MASK: bucket for bucket in buckets}
+        keys = sorted(given)
         index = self._run_index
-        shared = Counter(index.neighbours(keys))
-        if self._index_was_empty:
-            return shared
-        missing = [key for key in keys if key not in self._stored_buckets]
-        if missing:  # not prefetched (a caller that does not prefetch)
-            self._fetch_stored_buckets(missing)
-        for key in keys:
-            for article_id in self._stored_buckets[key]:
-                if not index.holds(key, article_id):  # an older entry signed again in this run
-                    shared[article_id] += 1
-        return shared
+        run_keys, run_ids = index.neighbours(keys)
+        found_keys, found_ids = run_keys.tolist(), run_ids.tolist()
+        if not self._index_was_empty:
+            missing = [key for key in keys if key not in self._stored_buckets]
+            if missing:  # not prefetched (a caller that does not prefetch)
+                self._fetch_stored_buckets(missing)
+            for key in keys:
+                for article_id in self._stored_buckets[key]:
+                    if not index.holds(key, article_id):  # an older entry signed again in this run
+                        found_keys.append(key)
+                        found_ids.append(article_id)
+        return (
+            np.array([given[key] for key in found_keys], np.int64),
+            np.array(found_ids, np.int64),
+        )
 
     def _records(self, ids: Iterable[int], fields: tuple[str, ...]) -> dict[int, list[bytes | None]]:
         """The given fields of each article, from this run's writes or Redis (missing ids left out)."""
@@ -857,6 +908,17 @@ class RedisStore:
                         relation.get(name.encode(), value) for name, value in zip(fields, row, strict=True)
                     ]
         return out
+
+    def story_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """As ``State.story_of``."""
+        return {i: _str(row[0]) for i, row in self._records(ids, ("story",)).items() if row[0] is not None}
+
+    def story_sample(self, story_id: str, ends: int, min_tokens: int) -> StorySample:
+        """As ``State.story_sample`` (reads every member's length: one pipelined read a story)."""
+        members = self._member_ids(story_id)
+        rows = self._records(members, ("truncated", "tokens"))
+        full = [i for i in members if i in rows and rows[i][0] != b"1" and int(rows[i][1] or 0) >= min_tokens]
+        return StorySample(len(members), full[:ends], full[-ends:] if ends else [])
 
     def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """id -> (story id, body) for the given articles."""

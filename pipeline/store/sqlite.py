@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from pipeline.models import (
     StoredArticle,
     StoredEntry,
     StoredRecord,
+    StorySample,
     split_signature,
 )
 from pipeline.store.run_index import KeyFilter, RunIndex, pairs
@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS pages (
 );
 CREATE TABLE IF NOT EXISTS merged_stories (
     id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, bridge INTEGER, merged_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS story_links (
+    story TEXT NOT NULL, other TEXT NOT NULL, bridge INTEGER, PRIMARY KEY (story, other)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_digests (name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_lines (
@@ -632,6 +635,25 @@ class State:
         rows = self.db.execute("SELECT id, merged_into, bridge, merged_at FROM merged_stories")
         return {r[0]: (r[1], r[2], read_iso(r[3], f"merged story {r[0]}") or EPOCH) for r in rows}
 
+    def story_links(self) -> dict[tuple[str, str], int | None]:
+        """(story, other) -> the entry strongly in both, for each pair of stories a merge was
+        blocked between (``text.story``: re-checked when either grows); both stories still stored."""
+        rows = self.db.execute(
+            "SELECT story, other, bridge FROM story_links WHERE story IN (SELECT id FROM stories)"
+            " AND other IN (SELECT id FROM stories)"
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def add_story_link(self, story: str, other: str, bridge: int | None) -> None:
+        """Remember that a merge of ``story`` and ``other`` was blocked (``bridge``: the entry)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO story_links (story, other, bridge) VALUES (?, ?, ?)",
+            (story, other, bridge),
+        )
+
+    def drop_story_link(self, story: str, other: str) -> None:
+        self.db.execute("DELETE FROM story_links WHERE story=? AND other=?", (story, other))
+
     def story_first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
         """story id -> its lowest member id (the story created first has the lowest)."""
         ids = sorted(set(story_ids))
@@ -666,24 +688,70 @@ class State:
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares (stored, and added in this run)."""
+        return Counter(self.bucket_hits(buckets)[1].tolist())
+
+    def bucket_hits(self, buckets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(bucket key as given, article id) pairs under the given buckets (stored, and added in
+        this run), as two int64 arrays."""
         mask = self._bucket_mask
-        buckets = sorted({bucket & mask for bucket in buckets})
-        # Counted in C (a Python loop per id cost ~1 s per 10k articles); article ids are >= 1.
-        shared = Counter(self._run.neighbours(buckets))
-        if not self._stored_buckets:
-            return shared
-        if self._written is not None:  # only this run's keys are stored: ask for those that may be
-            query = np.array(buckets, np.int64)
-            maybe = np.zeros(len(query), bool)
-            for written in self._written:
-                maybe |= written.may_hold(query)
-            buckets = query[maybe].tolist()
-        for start in range(0, len(buckets), 500):
-            chunk = buckets[start : start + 500]
+        given = {bucket & mask: bucket for bucket in buckets}
+        keys = sorted(given)
+        run_keys, run_ids = self._run.neighbours(keys)
+        key_parts, id_parts = [run_keys], [run_ids]
+        if self._stored_buckets:
+            if self._written is not None:  # only this run's keys are stored: ask for those that may be
+                query = np.array(keys, np.int64)
+                maybe = np.zeros(len(query), bool)
+                for written in self._written:
+                    maybe |= written.may_hold(query)
+                keys = query[maybe].tolist()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    f"SELECT bucket, article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
+                ).fetchall()
+                if rows:
+                    pairs_found = np.array(rows, np.int64)
+                    key_parts.append(pairs_found[:, 0])
+                    id_parts.append(pairs_found[:, 1])
+        found_keys = np.concatenate(key_parts)
+        if mask != _WHOLE_KEYS and len(found_keys):  # back to the keys as given
+            masked = np.array(sorted(given), np.int64)
+            found_keys = np.array([given[key] for key in masked.tolist()], np.int64)[
+                masked.searchsorted(found_keys)
+            ]
+        return found_keys, np.concatenate(id_parts)
+
+    def story_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> story id for the given articles (missing ids left out)."""
+        out: dict[int, str] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk)
-            shared.update(map(itemgetter(0), rows))
-        return shared
+            out.update(self.db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({marks})", chunk))
+        return out
+
+    def story_sample(self, story_id: str, ends: int, min_tokens: int) -> StorySample:
+        """The story's size and the ids of its first and last ``ends`` full-text members (not cut
+        short, at least ``min_tokens`` words), each ascending; two index range reads, whatever the
+        story's size (``text.story``: a story's bounded representative)."""
+        size = self.db.execute("SELECT COUNT(*) FROM articles WHERE story_id=?", (story_id,)).fetchone()[0]
+        full = "story_id=? AND truncated=0 AND tokens>=?"
+        first = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT id FROM articles WHERE {full} ORDER BY id LIMIT ?", (story_id, min_tokens, ends)
+            )
+        ]
+        last = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT id FROM articles WHERE {full} ORDER BY id DESC LIMIT ?", (story_id, min_tokens, ends)
+            )
+        ]
+        return StorySample(int(size), first, last[::-1])
 
     def article_bodies(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """id -> (story id, body) for the given articles."""
@@ -868,6 +936,10 @@ class State:
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
         self.db.execute("DELETE FROM stories WHERE id IN (SELECT id FROM pruned_stories)")
         self.db.execute("DELETE FROM merged_stories WHERE merged_into IN (SELECT id FROM pruned_stories)")
+        self.db.execute(
+            "DELETE FROM story_links WHERE story IN (SELECT id FROM pruned_stories)"
+            " OR other IN (SELECT id FROM pruned_stories)"
+        )
         count = int(self.db.execute("SELECT COUNT(*) FROM pruned_stories").fetchone()[0])
         self.db.execute("DELETE FROM pruned_stories")
         self.db.execute("DELETE FROM pruned_articles")

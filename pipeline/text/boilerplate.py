@@ -9,6 +9,11 @@ counted per feed:
   by sentence, but only at the very end or start of a body, where footers and headers sit. A
   repeated sentence in the middle of an article (a stock phrase, a quotation) is kept.
 
+Entries of one feed that are copies of each other (one story carried in several sections of a
+site, or re-sent in one fetch) count a line once between them: their shared lines are the story's,
+not the site's furniture (issue 25: counted once each, a story carried three times lost its own
+paragraphs).
+
 A sentence trimmed from an edge this way is a stock sentence (a wire lead, a standing line) and is
 kept in the state's stock set: it is trimmed from the edge of every feed's entries too, in this
 run and later ones. Without that, a teaser on another feed keeps the stock lead that its
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import xxhash
@@ -34,6 +39,12 @@ CountStore = Callable[[str, dict[int, int]], dict[int, int]]
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
 # Sentences shorter than this are not counted: "He said." recurs without being boilerplate.
 MIN_SENTENCE_WORDS = 4
+# Two entries of a feed are copies when they share more than this share of the larger one's own
+# lines (lines not in more than half the feed's entries, which are furniture or stock text): two
+# stories sharing a footer share one line of their two or more.
+COPY_SHARE = 0.5
+# A line held by more entries than this is not looked at as evidence of copying (bounded work).
+MAX_HOLDERS = 64
 
 
 def line_key(paragraph: str) -> int:
@@ -116,6 +127,53 @@ def edge_keys(body: str) -> tuple[int, ...]:
     return _edges(*(_paragraph_keys(paragraph)[1] if paragraph else [] for paragraph in (first, last)))
 
 
+def line_counts(keyed: list[tuple[list[int], Iterable[int]]]) -> Counter[int]:
+    """Entries of one feed counting each key, from each entry's (paragraph keys, counted keys):
+    a group of entries that are copies of each other (``copy_groups``) counts a key once."""
+    groups: dict[int, set[int]] = {}
+    for group, (_, counted) in zip(copy_groups([keys for keys, _ in keyed]), keyed, strict=True):
+        groups.setdefault(group, set()).update(counted)
+    counts: Counter[int] = Counter()
+    for counted in groups.values():
+        counts.update(counted)
+    return counts
+
+
+def copy_groups(paragraph_keys: list[list[int]]) -> list[int]:
+    """A group number for each entry: entries sharing more than ``COPY_SHARE`` of the larger one's
+    own lines (those in at most half the entries; furniture is in most) are one group, transitively."""
+    size = len(paragraph_keys)
+    parent = list(range(size))
+    if size < 2:
+        return parent
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sets = [set(keys) for keys in paragraph_keys]
+    holders: dict[int, list[int]] = defaultdict(list)
+    for index, keys in enumerate(sets):
+        for key in keys:
+            holders[key].append(index)
+    common = max(2, size // 2)  # a line in more entries than this is furniture or stock, not evidence
+    own = [sum(1 for key in keys if len(holders[key]) <= common) for keys in sets]
+    for index, keys in enumerate(sets):
+        shared = Counter(
+            other
+            for key in keys
+            if 2 <= len(holders[key]) <= min(common, MAX_HOLDERS)
+            for other in holders[key]
+            if other > index
+        )
+        for other, count in shared.items():
+            if count > COPY_SHARE * max(own[index], own[other]):
+                parent[root(other)] = root(index)
+    return [root(i) for i in range(size)]
+
+
 def keep_keys(article: Article) -> None:
     """Keep the parse worker's boilerplate keys on the entry itself (``Article.boilerplate_keys``)
     while its body is the one they were made from: once its texts are spooled, ``strip_feed`` then
@@ -188,14 +246,14 @@ def strip_feed(
     (``Spool.restore``); the others are left as they are. Clears every ``boilerplate_keys``."""
     if not articles:
         return 0
-    new_counts: Counter[int] = Counter()
     keyed: list[tuple[Article, list[int], tuple[int, ...] | None]] = []
+    counted_keys: list[tuple[list[int], Iterable[int]]] = []
     for article in articles:
         paragraph_keys, counted, article_edges = _article_keys(article)
         keyed.append((article, paragraph_keys, article_edges))
-        new_counts.update(counted)
+        counted_keys.append((paragraph_keys, counted))
         article.boilerplate_keys = None
-    totals = counts(articles[0].feed, dict(new_counts))
+    totals = counts(articles[0].feed, dict(line_counts(counted_keys)))
     repeated = {key for key, total in totals.items() if total >= min_entries}
     changing = [
         article
@@ -268,10 +326,7 @@ def predicted_bodies(
     (one feed's new entries, in a parse worker; ``keyed``: their ``line_keys``, ``edges``: their
     ``edge_keys``). Stored counts can only add lines to drop, so this is a guess the run checks
     (``Prepared.signed_body``)."""
-    counts: dict[int, int] = defaultdict(int)
-    for _, counted in keyed:
-        for key in counted:
-            counts[key] += 1
+    counts = line_counts([(keys, counted) for keys, counted in keyed])
     repeated = {key for key, total in counts.items() if total >= min_entries}
     if not repeated:
         return bodies

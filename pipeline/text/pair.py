@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.config import DedupConfig
 from pipeline.text.shingles import Shingles
-from pipeline.text.similarity import Verdict, compare_shingles, shingles_lead_containment
+from pipeline.text.similarity import Verdict, char_jaccard, compare_shingles, shingles_lead_containment
 from pipeline.text.tokens import body_shingles
 
 
@@ -27,6 +27,7 @@ class PairMeasures:
     overlap: float  # share of the smaller shingle set found anywhere in the other (a partial reprint)
     shared: int  # shingles the two texts share
     verdict: Verdict
+    chars: float = 0.0  # Jaccard of character shingles, when both are short texts (else 0.0)
 
     @property
     def closeness(self) -> float:
@@ -53,6 +54,7 @@ def measure(a: Shingles, b: Shingles, dedup: DedupConfig) -> PairMeasures:
         overlap=shared / min(set_a.size, set_b.size) if min(set_a.size, set_b.size) else 0.0,
         shared=shared,
         verdict=compare_shingles(a, b, dedup),
+        chars=char_jaccard(a, b) if max(a.count, b.count) < dedup.short_tokens else 0.0,
     )
 
 

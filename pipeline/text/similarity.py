@@ -17,7 +17,9 @@ class Verdict:
     """The outcome of comparing two texts exactly."""
 
     relation: str  # "copy" | "partial" | "teaser" | "different"
-    measure: str  # "jaccard" | "overlap" | "lead_containment"
+    # "jaccard" | "overlap" | "lead_containment" | "char_jaccard"; story-level (text/story.py):
+    # "story_containment" | "core_overlap"
+    measure: str
     score: float
     threshold: float
 
@@ -48,6 +50,12 @@ def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
     jaccard = shared / (set_a.size + set_b.size - shared)
     if jaccard >= dedup.copy_threshold:
         return Verdict("copy", "jaccard", jaccard, dedup.copy_threshold, shared)
+    if max(a.count, b.count) < dedup.short_tokens:
+        # Two short texts: a few typo-level edits break most of their few word 4-grams, so they
+        # are compared on character shingles (``Shingles.chars``) instead.
+        chars = char_jaccard(a, b)
+        if chars >= dedup.short_copy_threshold:
+            return Verdict("copy", "char_jaccard", chars, dedup.short_copy_threshold, shared)
     short, long = (a, b) if a.count <= b.count else (b, a)  # equal lengths: a is the short one
     overlap = shared / min(set_a.size, set_b.size)
     partial = is_partial(overlap, shared, dedup)
@@ -61,6 +69,15 @@ def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
     if partial:
         return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
     return Verdict("different", "jaccard", jaccard, dedup.copy_threshold, shared)
+
+
+def char_jaccard(a: Shingles, b: Shingles) -> float:
+    """Jaccard similarity of two short texts' character shingle sets (0.0 for longer texts)."""
+    set_a, set_b = a.chars(), b.chars()
+    if not set_a.size or not set_b.size:
+        return 0.0
+    shared = np.intersect1d(set_a, set_b, assume_unique=True).size
+    return shared / (set_a.size + set_b.size - shared)
 
 
 def is_partial(overlap: float, shared: int, dedup: DedupConfig) -> bool:

@@ -80,7 +80,11 @@ def run(
                 return seen[-1]
 
             state.add_article = add_article  # type: ignore[method-assign]
-            state.bucket_neighbours = lambda buckets: {i: 1 for i in seen}  # type: ignore[method-assign]
+            # one bucket a stored article: each ranks alike, and no bucket is crowded
+            state.bucket_hits = lambda buckets: (  # type: ignore[method-assign]
+                np.arange(-1, -1 - len(seen), -1, dtype=np.int64),
+                np.array(seen, np.int64),
+            )
         done = {a.feed: a for a in dedup_stage(fingerprinter(articles))}
         touched = {dedup_stage.resolve(s) for s in dedup_stage.touched}
         attribute(state, touched, dedup, AliasTable({}, list(texts)), dedup_stage.shingles)
@@ -263,18 +267,19 @@ def _dedup_one_by_one(
     done: dict[str, Article] = {}
     with state.transaction():
         stage = Deduplicator(state, DEDUP, params_id, START)
-        lookup = state.bucket_neighbours
+        lookup = state.bucket_hits
         for n, (name, text) in enumerate(texts.items()):
             article = Article(name, name, name, f"http://x/{name}", name, START + timedelta(hours=n), "")
             article.body = text
             hidden = done[missed[name]].id if name in missed else None
 
-            def neighbours(buckets: list[int], hidden: int | None = hidden) -> dict[int, int]:
-                return {i: n for i, n in lookup(buckets).items() if i != hidden}
+            def hits(buckets: list[int], hidden: int | None = hidden) -> tuple[np.ndarray, np.ndarray]:
+                keys, ids = lookup(buckets)
+                return keys[ids != hidden], ids[ids != hidden]
 
-            state.bucket_neighbours = neighbours  # type: ignore[method-assign]
+            state.bucket_hits = hits  # type: ignore[method-assign]
             done[name] = next(iter(stage(fingerprinter([article]))))
-        state.bucket_neighbours = lookup  # type: ignore[method-assign]
+        state.bucket_hits = lookup  # type: ignore[method-assign]
     return done, stage
 
 

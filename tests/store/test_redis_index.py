@@ -205,7 +205,7 @@ def test_redis_failing_mid_run_fails_the_run_and_commits_nothing(
     def gone(*_args: object) -> None:
         raise redis.ConnectionError("Connection closed by server.")
 
-    monkeypatch.setattr(RedisStore, "bucket_neighbours", gone)
+    monkeypatch.setattr(RedisStore, "bucket_hits", gone)
     result = cli("run", "--config", str(demo / "config.toml"))
     assert result.code == 1
     assert "Redis failed during the run, nothing committed: Connection closed by server." in result.err
