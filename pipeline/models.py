@@ -209,6 +209,8 @@ class StoredArticle:
     body: str
     text: str
     dated: bool = True  # False: the feed gave no usable date; ``published`` is when it was first seen
+    tokens: int = 0  # words of ``body`` when signed
+    relation: str = ""  # as the last attribution left it ("original" until attributed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -519,14 +519,16 @@ def _detect(
         fresh = deduplicator.take_touched()
         with clock.stage("attribute"):
             settled = {deduplicator.resolve(story_id) for story_id in waiting} - fresh
-            attribute(state, settled, config.dedup, aliases, deduplicator.shingles, pinned)
+            grown = deduplicator.take_fresh(settled)
+            attribute(state, settled, config.dedup, aliases, deduplicator.shingles, pinned, grown)
         waiting = fresh
     report.joined_story = deduplicator.joined
     report.new_stories = deduplicator.created
     changed = (updated or set()) | deduplicator.updated
     with clock.stage("attribute"):
         touched = {deduplicator.resolve(story_id) for story_id in waiting | changed}
-        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned)
+        grown = deduplicator.take_fresh(touched - {deduplicator.resolve(s) for s in changed})
+        attribute(state, touched, config.dedup, aliases, deduplicator.shingles, pinned, grown)
         state.touch_grown_stories(deduplicator.touched, moment, last_old_id)  # same GUID, new updated
         state.touch_grown_stories(changed - deduplicator.emptied, moment, last_old_id)
 

@@ -12,14 +12,20 @@ and label every other member a copy or a teaser of it.
 * The canonical entry is the earliest-published non-teaser member, preferring dated members over
   undated ones (no usable date in the feed), members not cut short ("...") over those that are,
   and then members whose feed *is* the credited source.
+
+A story that only gained members since it was last attributed (``fresh``: no merge, move or update)
+and whose longest member and original stay the same keeps its members' relations: only the new
+members are compared, so attributing a story of thousands costs its metadata and its newcomers'
+shingles, not every member's (issue 25).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from pipeline.config import DedupConfig
+from pipeline.models import StoredArticle
 from pipeline.store import Store
 from pipeline.text.credits import AliasTable, is_outlet_name
 from pipeline.text.shingles import Shingles
@@ -47,15 +53,19 @@ def attribute(
     aliases: AliasTable,
     known: ShinglesLookup = _no_shingles,
     pinned: Collection[int] = frozenset(),
+    fresh: Mapping[str, set[int]] | None = None,
 ) -> None:
     """Recompute canonical entry, credited source and member relations of the given stories.
 
     ``known`` gives shingles computed earlier in the run, so that members are not re-tokenized.
-    ``pinned``: ids of entries an editor made the original (``syndedup story pin``).
+    ``pinned``: ids of entries an editor made the original (``syndedup story pin``). ``fresh``:
+    story id -> its members added since its last attribution, for stories that only gained members
+    (the others are attributed from scratch).
     """
     credits = _CreditCache(aliases)  # a run's stories repeat a few outlet names: each read once
+    fresh = fresh or {}
     for story_id in sorted(story_ids):
-        attribute_story(state, story_id, dedup, credits, known, pinned)
+        attribute_story(state, story_id, dedup, credits, known, pinned, fresh.get(story_id))
 
 
 class _CreditCache:
@@ -94,25 +104,40 @@ def attribute_story(
     aliases: AliasTable | _CreditCache,
     known: ShinglesLookup = _no_shingles,
     pinned: Collection[int] = frozenset(),
+    fresh: set[int] | None = None,
 ) -> None:
     """Attribute one story from all its stored members; a ``pinned`` member is the original and its
-    feed the credited source, whatever the rules below say (the latest-stored pin if several)."""
+    feed the credited source, whatever the rules below say (the latest-stored pin if several).
+    ``fresh``: the members added since its last attribution, when it only gained members."""
     credits_of = aliases if isinstance(aliases, _CreditCache) else _CreditCache(aliases)
     members = state.story_members(story_id, texts=False)  # oldest first; bodies read when needed
     if not members:  # its only entry moved to another story when updated (or is unreadable)
         state.drop_story(story_id)
+        return
+    if fresh and _attribute_newcomers(state, story_id, members, fresh, dedup, credits_of, known, pinned):
         return
     if len(members) == 1:  # most stories: nothing to compare, so no shingles needed
         longest, teasers = members[0], set()
         shingles: dict[int, Shingles] = {}
     else:
         shingles = _member_shingles(state, [m.id for m in members], dedup, known)
-        longest = max(members, key=lambda m: (shingles[m.id].count, -m.id))
+        longest = max(members, key=lambda m: (m.tokens or shingles[m.id].count, -m.id))
         teasers = {
             m.id
             for m in members
             if m is not longest and _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
         }
+    canonical, credited = _original(members, teasers, credits_of, pinned)
+    relations = {m.id: _relation(m, teasers, shingles, canonical, dedup) for m in members}
+    updated = max(m.published for m in members)
+    state.set_story(story_id, canonical.id, credited, updated, relations)
+
+
+def _original(
+    members: list[StoredArticle], teasers: set[int], credits_of: _CreditCache, pinned: Collection[int]
+) -> tuple[StoredArticle, str]:
+    """(the canonical member, the credited source) of a story whose teasers are known (a pinned
+    member leaves ``teasers``)."""
     # A site's own sign-off ("© 2001 Daily Planet Media") is not a credit to another outlet; a number
     # or a date stored by an earlier version ("SYDNEY (2805) -" read as "2805") names no outlet.
     credits = [
@@ -136,24 +161,68 @@ def attribute_story(
         teasers.discard(canonical.id)
     if credited is None:
         credited = credits_of.resolve(canonical.feed)
-    relations: dict[int, tuple[str, float]] = {}
-    for member in members:
-        if member is canonical:
-            relations[member.id] = ("original", 1.0)
-        elif member.id in teasers:
-            relations[member.id] = (
-                "teaser",
-                shingles_lead_containment(shingles[member.id], shingles[canonical.id]),
-            )
-        else:  # against the original, never a go-between: a copy, or else a partial reprint
-            verdict = compare_shingles(shingles[member.id], shingles[canonical.id], dedup)
-            if verdict.relation == "copy":
-                relations[member.id] = ("copy", verdict.score)
-            else:
-                overlap, _ = overlap_coefficient(shingles[member.id], shingles[canonical.id])
-                relations[member.id] = ("partial", overlap)
+    return canonical, credited
+
+
+def _attribute_newcomers(
+    state: Store,
+    story_id: str,
+    members: list[StoredArticle],
+    fresh: set[int],
+    dedup: DedupConfig,
+    credits_of: _CreditCache,
+    known: ShinglesLookup,
+    pinned: Collection[int],
+) -> bool:
+    """Attribute a story that only gained the ``fresh`` members, comparing only those: when its
+    longest member and its original are the ones of its last attribution, every other member's
+    relation stands. False (nothing written) when they are not: attribute it from scratch."""
+    old = [m for m in members if m.id not in fresh]
+    originals = [m for m in old if m.relation == "original"]
+    if len(originals) != 1 or len(old) + len(fresh) != len(members) or any(m.id in pinned for m in members):
+        return False
+
+    def length(m: StoredArticle) -> tuple[int, int]:
+        return (m.tokens, -m.id)
+
+    longest = max(members, key=length)
+    if longest.id in fresh or longest is not max(old, key=length):
+        return False
+    newcomers = [m for m in members if m.id in fresh]
+    shingles = _member_shingles(
+        state, [longest.id, originals[0].id, *(m.id for m in newcomers)], dedup, known
+    )
+    teasers = {m.id for m in old if m.relation == "teaser"}
+    teasers |= {
+        m.id for m in newcomers if _is_teaser(shingles[m.id], shingles[longest.id], m.truncated, dedup)
+    }
+    canonical, credited = _original(members, teasers, credits_of, pinned)
+    if canonical is not originals[0]:
+        return False
+    relations = {m.id: _relation(m, teasers, shingles, canonical, dedup) for m in newcomers}
     updated = max(m.published for m in members)
     state.set_story(story_id, canonical.id, credited, updated, relations)
+    return True
+
+
+def _relation(
+    member: StoredArticle,
+    teasers: set[int],
+    shingles: dict[int, Shingles],
+    canonical: StoredArticle,
+    dedup: DedupConfig,
+) -> tuple[str, float]:
+    """A member's relation to the story's original and its similarity to it."""
+    if member.id == canonical.id:
+        return ("original", 1.0)
+    if member.id in teasers:
+        return ("teaser", shingles_lead_containment(shingles[member.id], shingles[canonical.id]))
+    # against the original, never a go-between: a copy, or else a partial reprint
+    verdict = compare_shingles(shingles[member.id], shingles[canonical.id], dedup)
+    if verdict.relation == "copy":
+        return ("copy", verdict.score)
+    overlap, _ = overlap_coefficient(shingles[member.id], shingles[canonical.id])
+    return ("partial", overlap)
 
 
 def _member_shingles(

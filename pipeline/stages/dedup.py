@@ -161,6 +161,9 @@ class Deduplicator:
         self.rechecks = 0  # blocked merges looked at again as a story grew
         self.merged: dict[str, str] = {}  # story absorbed in this run -> the story that absorbed it
         self.absorbed: set[str] = set()
+        # story id -> members added since it was last attributed (``take_fresh``); None when it
+        # must be attributed from scratch (a merge, a move, an entry updated in place)
+        self._fresh_members: dict[str, set[int] | None] = {}
         # story id -> its size and sampled members, and its representative (``text.story``)
         self._samples: RecentMap[str, StorySample] = RecentMap(STORY_CACHE)
         self._representatives: RecentMap[str, Representative] = RecentMap(STORY_CACHE)
@@ -249,6 +252,9 @@ class Deduplicator:
                 self._forget(article.old_story)
         else:
             article.id = self.state.add_article(article, self.now)
+        self._note_member(story_id, article.id if article.replaces is None else None)
+        if article.old_story is not None and article.old_story != story_id:
+            self._note_member(article.old_story, None)
         if article.signature:
             # a crowded bucket takes no more entries: its first ``bucket_cap`` stand for the rest
             kept = [b for b in signature_buckets if b not in crowded] if crowded else signature_buckets
@@ -267,6 +273,25 @@ class Deduplicator:
         them: attributed while their members' shingles are still in the cache."""
         fresh, self._fresh = self._fresh, set()
         return {self.resolve(story_id) for story_id in fresh}
+
+    def take_fresh(self, story_ids: Iterable[str]) -> dict[str, set[int]]:
+        """story id -> the members it gained since it was last attributed, for those of
+        ``story_ids`` (as ``resolve`` names them) that only gained members; forgets them all."""
+        out = {}
+        for story_id in story_ids:
+            members = self._fresh_members.pop(self.resolve(story_id), None)
+            if members:
+                out[self.resolve(story_id)] = members
+        return out
+
+    def _note_member(self, story_id: str, article_id: int | None) -> None:
+        """Note a member added to ``story_id`` (None: a change that needs attribution from scratch)."""
+        if article_id is None:
+            self._fresh_members[story_id] = None
+            return
+        known = self._fresh_members.setdefault(story_id, set())
+        if known is not None:
+            known.add(article_id)
 
     def resolve(self, story_id: str) -> str:
         """The story ``story_id`` now is (itself, or the story that absorbed it in this run)."""
@@ -476,6 +501,8 @@ class Deduplicator:
         self.merged[absorbed] = into
         self._forget(absorbed)
         self._forget(into)
+        self._fresh_members.pop(absorbed, None)
+        self._fresh_members[into] = None  # its members' relations were to two originals
         for other, link_bridge in self._links.pop(absorbed, {}).items():
             self.state.drop_story_link(*sorted((absorbed, other)))
             self._links.get(other, {}).pop(absorbed, None)

@@ -963,6 +963,8 @@ class RedisStore:
             "text",
             "dated",
             "first_seen",
+            "tokens",
+            "relation",
         )
         rows = self._records(self._member_ids(story_id), names)
         members = []
@@ -982,6 +984,8 @@ class RedisStore:
                     _unpack_body(row[7], row[8], text) if texts else "",  # type: ignore[arg-type]
                     text,
                     dated=row[9] != b"0" and published is not None,
+                    tokens=int(row[11] or 0),
+                    relation=_text(row[12]) or "",
                 )
             )
         members.sort(key=lambda m: (m.published, m.id))

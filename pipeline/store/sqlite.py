@@ -819,7 +819,7 @@ class State:
         columns = "body, text" if texts else "NULL, NULL"
         rows = self.db.execute(
             f"SELECT id, feed, guid, link, title, published, credit, truncated, {columns}, dated,"
-            " first_seen FROM articles WHERE story_id=? ORDER BY published, id",
+            " first_seen, tokens, relation FROM articles WHERE story_id=? ORDER BY published, id",
             (story_id,),
         )
         members = []
@@ -839,6 +839,8 @@ class State:
                     _unpack_body(r[8], r[9], text) if texts else "",
                     text,
                     dated=bool(r[10]) and published is not None,
+                    tokens=int(r[12]),
+                    relation=r[13],
                 )
             )
         return members
