@@ -369,8 +369,11 @@ def format_pair(item: PairExplanation, config: Config) -> str:
     lines.append(f"verdict today   {verdict}")
     together = a.story_id == b.story_id
     lines.append(f"stored          {'in the same story' if together else 'in different stories'}")
+    joined_directly = (
+        item.judgement is not None and item.judgement.later.match_article == item.judgement.earlier.id
+    )
     if together != decided:
-        if together:
+        if together and not joined_directly:
             lines.append(
                 "(They can be in one story through other members, or an editor's merge; "
                 "`syndedup rebuild --dry-run` shows whether today's config keeps them together.)"

@@ -4,7 +4,6 @@ that never bridge, relations computed against the original (issue 13)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.config import DedupConfig, IndexConfig
+from pipeline.config import DedupConfig
 from pipeline.models import Article
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
@@ -39,22 +38,6 @@ def paragraph(words: int = 40) -> str:
 P = [paragraph() for _ in range(6)]  # story 1's original
 Q = [paragraph() for _ in range(6)]  # story 2's original
 X = [paragraph() for _ in range(3)]  # context another outlet added
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An empty store on each backend."""
-    state = State(tmp_path / "s.sqlite")
-    if request.param == "sqlite":
-        yield state
-        state.close()
-        return
-    from pipeline.store.redis_store import RedisStore
-
-    index = request.getfixturevalue("redis_index")
-    redis_store = RedisStore(state, IndexConfig(backend="redis", url=index.url, prefix=index.prefix))
-    yield redis_store
-    redis_store.close()
 
 
 def run(
