@@ -75,8 +75,8 @@ class FetchConfig:
     timeout=20: seconds to wait for each read; long enough for a slow news site, short enough for
         a 15-minute cron.
     connect_timeout=10: seconds to connect; a reachable host answers in well under a second.
-    total_timeout=60: seconds for a whole response, so a server trickling a byte per read
-        cannot hold a feed open for ever.
+    total_timeout=60: seconds for a whole fetch, from the connect to the last byte (redirects and
+        headers included), so a server trickling a byte per read cannot hold a feed open for ever.
     max_bytes=10 MiB: a response (after gzip decoding) larger than this is refused while it is
         streamed, never held whole; real feeds are well under 2 MB.
     max_entries=500: entries kept per feed (the first ones, which feeds put newest first).

@@ -23,6 +23,7 @@ import httpx
 
 from pipeline import __version__
 from pipeline.config import FetchConfig
+from pipeline.sources.deadline import CLOSE, Deadline
 
 USER_AGENT = f"syndedup/{__version__} (+https://pypi.org/project/syndedup/)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -147,9 +148,11 @@ def fetch_http(
 ) -> RawFeed:
     """GET ``url`` with a conditional GET; follow up to max_redirects redirects; raise FetchError.
 
-    ``monotonic`` is the clock of the total_timeout deadline (injectable for tests).
+    The whole exchange, redirects included, has ``[fetch] total_timeout`` seconds from the first
+    connect to the last byte (``Deadline``: a server trickling its headers is cut off too).
+    ``monotonic`` is the clock of the same deadline while the body streams in (injectable for tests).
     """
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {**CLOSE}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -158,30 +161,50 @@ def fetch_http(
     current = url
     permanent: str | None = None
     all_permanent = True
-    for _ in range(config.max_redirects + 1):
-        try:
-            with client.stream("GET", current, headers=headers) as response:
-                status = response.status_code
-                if status in _PERMANENT or status in _TEMPORARY:
-                    target = _redirect_target(current, response.headers.get("location"))
-                    all_permanent = all_permanent and status in _PERMANENT
-                    if all_permanent:
-                        permanent = target
-                    current = target
-                    continue
-                return _read_response(response, current, permanent, config, now, deadline, monotonic)
-        except httpx.TimeoutException as exc:
-            kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
-            raise FetchError(
-                f"timed out {kind} from {current} ([fetch] timeout/connect_timeout)",
-                permanent_url=permanent,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise FetchError(
-                f"cannot fetch {current}: {type(exc).__name__}: {exc}", permanent_url=permanent
-            ) from None
+    with Deadline(config.total_timeout) as cutoff:
+        for _ in range(config.max_redirects + 1):
+            try:
+                with client.stream("GET", current, headers=headers, extensions=cutoff.extensions) as response:
+                    status = response.status_code
+                    if status in _PERMANENT or status in _TEMPORARY:
+                        target = _redirect_target(current, response.headers.get("location"))
+                        all_permanent = all_permanent and status in _PERMANENT
+                        if all_permanent:
+                            permanent = target
+                        current = target
+                        continue
+                    return _read_response(response, current, permanent, config, now, deadline, monotonic)
+            except (httpx.HTTPError, FetchError) as exc:
+                if cutoff.expired:  # the deadline shut the connection: whatever broke, that is why
+                    raise _too_long(current, config, None, permanent) from None
+                if isinstance(exc, FetchError):
+                    raise
+                raise _http_error(exc, current, permanent) from None
     raise FetchError(
         f"more than {config.max_redirects} redirects from {url} (last: {current})", permanent_url=permanent
+    )
+
+
+def _http_error(exc: httpx.HTTPError, url: str, permanent: str | None) -> FetchError:
+    """The FetchError of an httpx failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
+        return FetchError(
+            f"timed out {kind} from {url} ([fetch] timeout/connect_timeout)",
+            permanent_url=permanent,
+        )
+    return FetchError(
+        f"cannot fetch {url}: {type(exc).__name__}: {exc}",
+        permanent_url=permanent,
+    )
+
+
+def _too_long(url: str, config: FetchConfig, status: int | None, permanent: str | None) -> FetchError:
+    return FetchError(
+        f"response from {url} took longer than {config.total_timeout:g} s "
+        "([fetch] total_timeout); stopped reading",
+        status=status,
+        permanent_url=permanent,
     )
 
 
@@ -238,12 +261,7 @@ def _read_response(
                 permanent_url=permanent,
             )
         if monotonic() > deadline:
-            raise FetchError(
-                f"response from {url} took longer than {config.total_timeout:g} s "
-                "([fetch] total_timeout); stopped reading",
-                status=status,
-                permanent_url=permanent,
-            )
+            raise _too_long(url, config, status, permanent)
         chunks.append(chunk)
     return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent, url=url)
 

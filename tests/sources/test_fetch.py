@@ -46,9 +46,11 @@ def fetch_one(url: str, health: FeedHealth | None = None, **fetch: Any):
     return next(iter(ingest([FeedConfig("F", url)], config, lambda _: memory.for_url(url), NOW)))
 
 
-def make_config(tmp_path: Path, feeds: dict[str, str], **fetch: Any) -> Config:
+def make_config(
+    tmp_path: Path, feeds: dict[str, str], full_text: bool | str = "auto", **fetch: Any
+) -> Config:
     data = {
-        "feeds": [{"name": name, "url": url} for name, url in feeds.items()],
+        "feeds": [{"name": name, "url": url, "full_text": full_text} for name, url in feeds.items()],
         "output": {"rss": "out/f.rss", "atom": "out/f.atom", "report": "out/r.jsonl"},
         "state": {"path": "state/s.sqlite"},
         "fetch": {"timeout": 5.0, **fetch},
@@ -259,6 +261,35 @@ def test_a_response_trickling_past_total_timeout_is_cut_off(server: FeedServer) 
         f"response from {server.url('/trickle')} took longer than 60 s "
         "([fetch] total_timeout); stopped reading"
     )
+
+
+def test_a_server_trickling_its_headers_is_cut_off_at_total_timeout(server: FeedServer) -> None:
+    """Issue 23: the status line, then a header byte every 50 ms (each read well inside the 5 s read
+    timeout) for 5 s. The deadline runs from connect to the last byte, headers included: the fetch
+    is cut off before the server could send its headers (a fetch that waited for them got them all)."""
+    server.routes["/trickle-head"] = Route(body=FEED, trickle_headers=100)
+    result = fetch_one(server.url("/trickle-head"), total_timeout=0.3)
+    assert result.error == (
+        f"response from {server.url('/trickle-head')} took longer than 0.3 s "
+        "([fetch] total_timeout); stopped reading"
+    )
+    assert server.hits[0].sent < 100  # cut off while the headers trickled in
+
+
+def test_a_feed_trickling_its_headers_fails_in_a_run_and_the_others_go_on(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/trickle-head"] = Route(body=FEED, trickle_headers=100)
+    server.routes["/fast"] = Route(body=FEED)
+    feeds = {"Trickle": server.url("/trickle-head"), "Fast": server.url("/fast")}
+    report = run(make_config(tmp_path, feeds, full_text=False, total_timeout=0.3), now=NOW)
+    assert report.feeds_ok == 1 and report.feeds_failed == 1
+    assert report.failures == [
+        f"Trickle: response from {server.url('/trickle-head')} took longer than 0.3 s "
+        "([fetch] total_timeout); stopped reading"
+    ]
+    [trickled] = [hit for hit in server.hits if hit.path == "/trickle-head"]
+    assert trickled.sent < 100
 
 
 def test_connection_reset_is_a_clear_error(server: FeedServer) -> None:
