@@ -375,3 +375,27 @@ def test_interrupted_run_exits_130_and_keeps_the_state(
     assert (demo / "out/clusters.jsonl").read_bytes() == before
     rows = status_rows(cli("status", "--config", config).out)
     assert rows["Extra"][:2] == ["never", "not fetched yet"]  # the fetch record was rolled back too
+
+
+def test_an_output_on_the_state_file_is_refused_before_anything_is_written(demo: Path, cli) -> None:
+    """Issue 23: `check` and `run` refuse it at load, naming both keys; the state stays as it was."""
+    assert cli("run", "--config", str(demo / "config.toml")).code == 0
+    state = demo / "state/syndedup.sqlite"
+    before = state.read_bytes()
+    config = demo / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"out/clusters.jsonl"', '"state/syndedup.sqlite"'),
+        encoding="utf-8",
+    )
+    checked = cli("check", "--config", str(config))
+    assert checked.code == 2
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if text.startswith("report ="))
+    assert (
+        f'config.toml:{line}: output.report = "state/syndedup.sqlite": {state} is also state.path'
+        in checked.err
+    )
+    ran = cli("run", "--config", str(config))
+    assert ran.code == 2
+    assert ran.err.startswith("syndedup: config error: ")
+    assert f"output.report: {state} is also state.path (the state file)" in ran.err
+    assert state.read_bytes() == before
