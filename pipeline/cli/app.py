@@ -267,8 +267,8 @@ def _check(args: argparse.Namespace) -> int:
         _say(args, f"check: {count} in {args.config}; nothing was run")
         return EXIT_USAGE
     config = result.config
-    for name in missing_feed_files(config):
-        _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
+    for name, why in missing_feed_files(config):
+        _say(args, f"warning: feed {name!r}: its file {why} (the run will skip it)", logging.WARNING)
     shared_id = shared_atom_id(config)
     if shared_id:
         _say(args, f"warning: {shared_id}", logging.WARNING)

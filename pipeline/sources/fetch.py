@@ -9,6 +9,8 @@ FetchResult errors.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -83,16 +85,23 @@ def local_path(url: str) -> Path:
 
 
 def read_file(url: str, max_bytes: int) -> RawFeed:
-    """A local feed file (path or file:// URL), refused when larger than ``max_bytes``."""
+    """A local feed file (path or file:// URL), refused when larger than ``max_bytes`` or when it
+    is not a regular file: a FIFO without a writer would block the run for ever, a device never
+    ends. Opened without blocking, then checked on the open descriptor (no race with a rename)."""
     path = local_path(url)
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            kind = file_kind(os.fstat(handle.fileno()).st_mode)
+            if kind is not None:
+                raise FetchError(f"is a {kind}, not a feed file: {path}")
             body = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise FetchError(f"file not found: {path} (check the feed's url in the config)") from None
-    except IsADirectoryError:
-        raise FetchError(f"is a folder, not a feed file: {path}") from None
     except OSError as exc:
+        kind = _path_kind(path)  # a socket cannot be opened (ENXIO): say what it is
+        if kind is not None:
+            raise FetchError(f"is a {kind}, not a feed file: {path}") from None
         raise FetchError(f"cannot read {path}: {exc.strerror}") from None
     if len(body) > max_bytes:
         raise FetchError(f"file larger than {max_bytes} bytes ([fetch] max_bytes): {path}")
@@ -102,6 +111,28 @@ def read_file(url: str, max_bytes: int) -> RawFeed:
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a regular one is, from its ``st_mode`` ("FIFO (named pipe)", ...);
+    None for a regular file, the only kind a feed is read from."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+def _path_kind(path: Path) -> str | None:
+    try:
+        return file_kind(path.stat().st_mode)
+    except OSError:
+        return None
 
 
 def _gunzip_file(body: bytes, max_bytes: int, path: Path) -> bytes:

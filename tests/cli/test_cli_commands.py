@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -399,3 +400,15 @@ def test_an_output_on_the_state_file_is_refused_before_anything_is_written(demo:
     assert ran.err.startswith("syndedup: config error: ")
     assert f"output.report: {state} is also state.path (the state file)" in ran.err
     assert state.read_bytes() == before
+
+
+def test_check_warns_about_a_feed_path_that_is_a_fifo(demo: Path, cli) -> None:
+    (demo / "feeds/gazette.xml").unlink()
+    os.mkfifo(demo / "feeds/gazette.xml")
+    result = cli("check", "--config", str(demo / "config.toml"))
+    assert result.code == 0
+    assert (
+        "syndedup: warning: feed 'Syria News Gazette': its file is a FIFO (named pipe), not a regular "
+        "file (the run will skip it)"
+    ) in result.err
+    assert re.search(r"Syria News Gazette\s+NOT A FILE", result.out)

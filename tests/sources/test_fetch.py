@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import tracemalloc
@@ -290,6 +292,44 @@ def test_a_feed_trickling_its_headers_fails_in_a_run_and_the_others_go_on(
     ]
     [trickled] = [hit for hit in server.hits if hit.path == "/trickle-head"]
     assert trickled.sent < 100
+
+
+def test_feed_paths_naming_a_fifo_a_device_or_a_socket_fail_that_feed(tmp_path: Path) -> None:
+    """Issue 23: a FIFO with no writer blocked the run for ever in open(); any file that is not a
+    regular one fails its feed with its kind named, and the other feeds go on."""
+    fifo = tmp_path / "feed.fifo"
+    os.mkfifo(fifo)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "feed.sock"))
+    (tmp_path / "good.xml").write_bytes(FEED)
+    feeds = {
+        "Fifo": str(fifo),
+        "Fifo URL": fifo.as_uri(),
+        "Device": "/dev/null",
+        "Socket": str(tmp_path / "feed.sock"),
+        "Folder": str(tmp_path),
+        "Good": str(tmp_path / "good.xml"),
+    }
+    config = make_config(tmp_path, feeds)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(run(config, now=NOW)), daemon=True)
+    worker.start()
+    worker.join(30)  # a bound for a hang, not a timing: the run returns at once
+    if worker.is_alive():  # the run is stuck in open(): give it a writer so that the test can end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(60)
+        listener.close()
+        pytest.fail("the run hung on the FIFO")
+    listener.close()
+    [report] = outcome
+    assert report.feeds_ok == 1 and report.feeds_failed == 5
+    assert report.failures == [
+        f"Fifo: is a FIFO (named pipe), not a feed file: {fifo}",
+        f"Fifo URL: is a FIFO (named pipe), not a feed file: {fifo}",
+        "Device: is a character device, not a feed file: /dev/null",
+        f"Socket: is a socket, not a feed file: {tmp_path / 'feed.sock'}",
+        f"Folder: is a folder, not a feed file: {tmp_path}",
+    ]
 
 
 def test_connection_reset_is_a_clear_error(server: FeedServer) -> None:
