@@ -35,6 +35,7 @@ from pipeline.sources.fulltext import (
     use_full_text,
     want_pages,
 )
+from pipeline.sources.health import forgive_host_failures, network_down
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import EmitSummary, emit
@@ -135,6 +136,7 @@ def run(
             with clock.stage("fetch_parse"):
                 wanted: WantedPages = {}
                 results = _fetch_all(config, feeds, state, moment, progress, force, spool, wanted)
+                _forgive_a_network_outage(results, report)
                 get_pages(wanted, config, state, moment)  # article pages for teasers, cached
                 wanted.clear()  # its entries are freed once stored (``_detect``)
             with clock.stage("commit"), state.transaction():
@@ -285,6 +287,21 @@ def _fetch_all(
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
+
+
+def _forgive_a_network_outage(results: list[FetchResult], report: RunReport) -> None:
+    """When every remote feed failed to connect, the host's network is down, not the feeds: none of
+    them backs off or counts the failure (``health.network_down``)."""
+    if not network_down(results):
+        return
+    report.network_down = True
+    count = forgive_host_failures(results)
+    log.warning(
+        "every remote feed failed to connect (%d %s): this host's network looks down, so no feed "
+        "backs off for it",
+        count,
+        "feed" if count == 1 else "feeds",
+    )
 
 
 def _record_fetches(

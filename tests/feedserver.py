@@ -53,21 +53,26 @@ class Hit:
 class FeedServer:
     """``with FeedServer() as server: server.routes["/x"] = Route(...); server.url("/x")``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port``: 0 picks a free one; a given one brings a stopped server's address back."""
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
         self.closing = threading.Event()  # set when the server stops: a trickle ends at once
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def statuses(self, path: str) -> list[int]:
         return [hit.status for hit in self.hits if hit.path == path]

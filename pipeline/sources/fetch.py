@@ -53,7 +53,9 @@ class FetchError(Exception):
     """A feed could not be fetched; ``message`` is shown to the user as is.
 
     ``gone`` marks a 410 (the feed is then skipped until its URL changes); ``retry_after`` is the
-    server's Retry-After in seconds (429/503); ``permanent_url`` a 301/308 target seen on the way.
+    server's Retry-After in seconds (429/503); ``permanent_url`` a 301/308 target seen on the way;
+    ``connect_failed``: no connection could be made (name resolution, refused, unreachable, connect
+    timeout), which is what every feed shows when the host's own network is down.
     """
 
     message: str
@@ -61,6 +63,7 @@ class FetchError(Exception):
     gone: bool = False
     retry_after: float | None = None
     permanent_url: str | None = field(default=None)
+    connect_failed: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -217,16 +220,19 @@ def fetch_http(
 
 
 def _http_error(exc: httpx.HTTPError, url: str, permanent: str | None) -> FetchError:
-    """The FetchError of an httpx failure."""
+    """The FetchError of an httpx failure; ``connect_failed`` when no connection could be made."""
+    connect_failed = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
         kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
         return FetchError(
             f"timed out {kind} from {url} ([fetch] timeout/connect_timeout)",
             permanent_url=permanent,
+            connect_failed=connect_failed,
         )
     return FetchError(
         f"cannot fetch {url}: {type(exc).__name__}: {exc}",
         permanent_url=permanent,
+        connect_failed=connect_failed,
     )
 
 

@@ -385,6 +385,11 @@ class State:
                     result.feed,
                 ),
             )
+        elif result.host_failure:  # the host's network was down: not the feed's failure
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_error=? WHERE name=?",
+                (iso(now), result.error, result.feed),
+            )
         else:
             self.db.execute(
                 "UPDATE feeds SET last_attempt=?, last_error=?,"

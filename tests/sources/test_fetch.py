@@ -21,10 +21,16 @@ import pytest
 
 from pipeline import __version__
 from pipeline.config import Config, FeedConfig, FetchConfig, parse_config
-from pipeline.models import FeedHealth
+from pipeline.models import FeedHealth, FetchResult
 from pipeline.runner import run
 from pipeline.sources.fetch import FetchError, fetch_http, parse_retry_after
-from pipeline.sources.health import backoff_seconds, next_fetch_after, skip_reason
+from pipeline.sources.health import (
+    backoff_seconds,
+    forgive_host_failures,
+    network_down,
+    next_fetch_after,
+    skip_reason,
+)
 from pipeline.stages.ingest import ingest, run_bounded
 from pipeline.store.sqlite import State
 from tests.feedserver import FeedServer, Route, rss
@@ -237,6 +243,32 @@ def test_skip_reason_names_failures_and_due_time() -> None:
     )
     assert skip_reason(health, NOW + timedelta(minutes=5)) is None
     assert skip_reason(health.for_url("other"), NOW) is None
+
+
+def test_only_a_failure_to_connect_is_marked_as_one(server: FeedServer) -> None:
+    with FeedServer() as gone:
+        refused = gone.url("/feed.xml")  # nothing listens there once it is stopped
+    server.routes["/reset"] = Route(reset=True)
+    server.routes["/err"] = Route(status=500)
+    assert fetch_one(refused).connect_failed
+    assert not fetch_one(server.url("/reset")).connect_failed  # connected, then the server broke off
+    assert not fetch_one(server.url("/err")).connect_failed
+
+
+def test_the_network_is_down_when_every_fetched_remote_feed_failed_to_connect() -> None:
+    def result(url: str, connect_failed: bool = False, skipped: str | None = None) -> FetchResult:
+        error = "cannot fetch" if connect_failed else None
+        return FetchResult("F", url, error=error, connect_failed=connect_failed, skipped=skipped)
+
+    down = [result("http://a.test/", True), result("https://b.test/", True)]
+    assert network_down(down)
+    assert network_down([*down, result("http://c.test/", skipped="backing off"), result("/srv/f.xml")])
+    assert not network_down([*down, result("http://c.test/")])  # one remote feed answered
+    assert not network_down([result("/srv/f.xml"), result("http://c.test/", skipped="dead")])
+    assert not network_down([])
+    assert forgive_host_failures(down) == 2
+    assert all(r.host_failure and r.next_fetch_after is None for r in down)
+    assert down[0].error == "cannot fetch (not counted: every remote feed failed to connect)"
 
 
 # -- slow, broken and huge responses --------------------------------------------------------------
