@@ -13,7 +13,7 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -37,6 +37,7 @@ from pipeline.models import (
     StoredRecord,
     split_signature,
 )
+from pipeline.store.damage import state_error
 from pipeline.store.run_index import KeyFilter, RunIndex, pairs
 from pipeline.text.identity import url_key
 
@@ -232,8 +233,8 @@ class State:
             # filters of the keys it wrote since (past ``run_index.MEMORY_KEYS``), so that lookups
             # query SQLite only for keys that may be there (~6% of the others, 16-32 bits a key).
             self._written: list[KeyFilter] | None = None
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: cannot open state database: {exc}") from None
+        except sqlite3.Error as exc:
+            raise state_error(path, exc, "nothing was read or written") from None
         except OSError as exc:
             raise StateError(f"{path}: cannot create state folder: {exc.strerror}") from None
 
@@ -298,11 +299,21 @@ class State:
             self._flush_buckets()
         except BaseException:
             self._run.clear()
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._written = None
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error:  # a full disk, an I/O error: SQLite may leave the transaction open
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (it does after some errors)."""
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):  # the error that brought us here is the one to report
+                self.db.execute("ROLLBACK")
 
     def _flush_buckets(self) -> None:
         """Write this transaction's LSH bucket keys held in memory to lsh_buckets, a few runs of
