@@ -132,7 +132,7 @@ def run(
         spool = Spool(config.state.path.parent)
         try:
             with state_errors(config.state.path, ROLLED_BACK):
-                state = open_store(config, local)
+                state = open_store(config, local, fresh=force)
                 report, removed = _detect_run(config, feeds, state, moment, progress, force, spool)
             crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))

@@ -420,6 +420,24 @@ class State:
             (name, digest),
         )
 
+    def forget_fetches(self) -> None:
+        """Forget every feed's HTTP validators and body digest, so that the next fetch of each reads
+        and parses it whole (the shared index they were read into was lost: ``RedisStore``)."""
+        self.db.execute("UPDATE feeds SET etag=NULL, last_modified=NULL")
+        self.db.execute("DELETE FROM feed_digests")
+
+    def index_mark(self) -> dict[str, str | int] | None:
+        """What this host last committed to a Redis index: {"epoch", "version", "url", "prefix"}."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='redis_index'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_index_mark(self, mark: dict[str, str | int]) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('redis_index', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (json.dumps(mark, sort_keys=True),),
+        )
+
     def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         """name -> (url, title, link, last_success) for every feed ever fetched."""
         rows = self.db.execute("SELECT name, url, title, link, last_success FROM feeds")
