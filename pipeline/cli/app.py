@@ -31,7 +31,7 @@ from pipeline.cli.explain import (
 )
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
-from pipeline.cli.status import feed_statuses, format_status
+from pipeline.cli.status import FeedStatus, feed_statuses, format_status
 from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import (
@@ -344,7 +344,7 @@ def _status(args: argparse.Namespace) -> int:
     """The feed table; with a damaged state file (SQLite's check of the whole file), what can still
     be read, marked DAMAGED, then the damage on stderr and exit 4."""
     damage: str | None = None
-    rows: list | None = None
+    rows: list[FeedStatus] | None = None
     try:
         config = load_config(args.config)
         if config.state.path.exists() or config.index.backend == "redis":
