@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from pipeline.errors import ConfigError
 
@@ -75,8 +75,8 @@ class FetchConfig:
     timeout=20: seconds to wait for each read; long enough for a slow news site, short enough for
         a 15-minute cron.
     connect_timeout=10: seconds to connect; a reachable host answers in well under a second.
-    total_timeout=60: seconds for a whole response, so a server trickling a byte per read
-        cannot hold a feed open for ever.
+    total_timeout=60: seconds for a whole fetch, from the connect to the last byte (redirects and
+        headers included), so a server trickling a byte per read cannot hold a feed open for ever.
     max_bytes=10 MiB: a response (after gzip decoding) larger than this is refused while it is
         streamed, never held whole; real feeds are well under 2 MB.
     max_entries=500: entries kept per feed (the first ones, which feeds put newest first).
@@ -271,6 +271,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _check_dedup(dedup, path)
     attribution = _parse_attribution(_table(data, "attribution", path), path)
     index = _parse_index(_table(data, "index", path), state, path)
+    _check_distinct_files(path, feeds, output, state)
     return Config(path, feeds, output, state, fetch, dedup, attribution, index)
 
 
@@ -368,6 +369,68 @@ def _parse_output(table: Mapping[str, Any], base: Path, path: Path) -> OutputCon
     if "url" in table:
         values["url"] = _base_url(_string(table, "url", "output.", path), path)
     return OutputConfig(**values)
+
+
+# Files SQLite and the run lock keep beside the state file (WAL mode; a rollback journal if a tool
+# switched the mode; ``runner.run_lock``): an output written over one of them damages the state.
+_STATE_COMPANIONS = (
+    ("-wal", "the write-ahead log of state.path"),
+    ("-shm", "the shared-memory file of state.path"),
+    ("-journal", "the journal of state.path"),
+    (".lock", "the lock file of state.path"),
+)
+
+
+def _check_distinct_files(
+    path: Path, feeds: tuple[FeedConfig, ...], output: OutputConfig, state: StateConfig
+) -> None:
+    """Refuse a state or output path that names the config file, the state file (or a file SQLite
+    keeps beside it), a local feed file or an earlier output, however it is spelt (``..``, a
+    symlink, a hard link): the run would write over it (issue 23: an output on the state file
+    passed ``check`` and destroyed the state at the 4th run). The ConfigError names both keys."""
+    taken: list[tuple[Path, str]] = [(path, "the config file itself")]
+    for index, feed in enumerate(feeds):
+        feed_file = _feed_file(feed.url)
+        if feed_file is not None:
+            taken.append((feed_file, f"feeds[{index}].url (feed {feed.name!r})"))
+    _claim(taken, state.path, "state.path", path)
+    taken.append((state.path, "state.path (the state file)"))
+    taken += [(state.path.with_name(state.path.name + end), what) for end, what in _STATE_COMPANIONS]
+    for item in fields(OutputConfig):
+        value = getattr(output, item.name)
+        if isinstance(value, Path):
+            _claim(taken, value, f"output.{item.name}", path)
+            taken.append((value, f"output.{item.name}"))
+
+
+def _claim(taken: list[tuple[Path, str]], wanted: Path, key: str, path: Path) -> None:
+    for other, what in taken:
+        if _same_file(wanted, other):
+            raise _fail(
+                path,
+                key,
+                f"{wanted} is also {what}; each output, the state and the config need files of their own",
+            )
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path once ``..`` and symlinks are resolved, or two
+    links to one existing file."""
+    try:
+        if first.resolve() == second.resolve():
+            return True
+        return first.exists() and second.exists() and first.samefile(second)
+    except (OSError, RuntimeError):  # a symlink loop, an unreadable folder: compare as written
+        return first == second
+
+
+def _feed_file(url: str) -> Path | None:
+    """The local file a feed URL names (``_feed_url`` made plain paths absolute); None for http(s)."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        return None
+    return Path(unquote(parsed.path)) if scheme == "file" else Path(url)
 
 
 def _base_url(url: str, path: Path) -> str:

@@ -22,6 +22,12 @@ class StateError(SyndedupError):
     """The state database cannot be used as it is (locked, corrupt, or made with other parameters)."""
 
 
+class StateDamagedError(StateError):
+    """The state cannot be used as it is and a person must decide what to do (exit code 4): the file
+    is damaged, it holds no state while the outputs were written from one, or the Redis index lost
+    its data. Nothing was written; the message says what to do."""
+
+
 class OutputError(SyndedupError):
     """An output file could not be written."""
 

@@ -323,6 +323,11 @@ class FetchResult:
     next_fetch_after: datetime | None = None
     # xxh3-128 of the fetched bytes; equal to the last stored one -> the feed was not parsed again.
     body_digest: str | None = None
+    # No connection could be made (name resolution, refused, unreachable, connect timeout).
+    connect_failed: bool = False
+    # The failure is the host's, not the feed's (every remote feed failed to connect in this run,
+    # ``health.network_down``): recorded, but neither counted nor backed off.
+    host_failure: bool = False
 
     @property
     def ok(self) -> bool:
@@ -353,6 +358,8 @@ class RunReport:
     # Feeds not fetched this run (backing off, or dead after a 410): name -> allowed again (None: dead).
     skipped_feeds: dict[str, datetime | None] = field(default_factory=dict)
     renamed_feeds: list[tuple[str, str]] = field(default_factory=list)  # (old, new), matched by URL
+    # Every remote feed fetched in this run failed to connect: the host's network looked down.
+    network_down: bool = False
     removed_feeds: list[str] = field(default_factory=list)  # left out of the outputs
     outputs_written: list[str] = field(default_factory=list)  # file names rewritten by emit
     outputs_unchanged: list[str] = field(default_factory=list)  # already held the same bytes

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from pipeline.config import Config, FeedConfig
-from pipeline.errors import RunLockedError, StateError
+from pipeline.errors import OutputError, RunLockedError, StateError
 from pipeline.models import Article, FetchResult, RunReport
 from pipeline.progress import ProgressCallback, ProgressEvent, no_progress
 from pipeline.shard import Shard
@@ -35,6 +36,7 @@ from pipeline.sources.fulltext import (
     use_full_text,
     want_pages,
 )
+from pipeline.sources.health import forgive_host_failures, network_down
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.emit import EmitSummary, emit
@@ -42,6 +44,7 @@ from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
+from pipeline.store.damage import problem, refuse_empty_state, state_error, state_errors
 from pipeline.store.spool import Spool, unpack_payload
 from pipeline.store.sqlite import State, now_utc
 from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
@@ -124,37 +127,16 @@ def run(
     moment = now or now_utc()
     feeds = shard.select(config.feeds) if shard else config.feeds
     with run_lock(config.state.path, config.state.lock_wait):
-        local = State(config.state.path)
+        local = open_state(config, fresh=force)
         state: Store = local
         spool = Spool(config.state.path.parent)
         try:
-            state = open_store(config, local)
-            report = RunReport(feeds_total=len(feeds))
-            report.renamed_feeds = follow_renames(state, config, feeds)
-            clock = StageClock(report.stage_seconds)
-            with clock.stage("fetch_parse"):
-                wanted: WantedPages = {}
-                results = _fetch_all(config, feeds, state, moment, progress, force, spool, wanted)
-                get_pages(wanted, config, state, moment)  # article pages for teasers, cached
-                wanted.clear()  # its entries are freed once stored (``_detect``)
-            with clock.stage("commit"), state.transaction():
-                with clock.stage("record"):
-                    updated: set[str] = set()
-                    new_articles = _record_fetches(state, results, report, moment, updated, spool)
-                    new_articles = _within_retention(new_articles, config, report, moment)
-                _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
-                # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
-                _prune(state, config, report, moment)
-                removed = removed_feeds(state, config, moment)
-                crash_point("before-commit")
-            del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
-            # "commit" then holds only what the stages inside the transaction did not take.
-            report.stage_seconds["commit"] -= sum(
-                report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES
-            )
+            with state_errors(config.state.path, ROLLED_BACK):
+                state = open_store(config, local, fresh=force)
+                report, removed = _detect_run(config, feeds, state, moment, progress, force, spool)
             crash_point("before-emit")
             progress(ProgressEvent("emit", 0, 1))
-            with clock.stage("emit"):
+            with StageClock(report.stage_seconds).stage("emit"), emit_errors(config.state.path):
                 written = EmitSummary()
                 report.items_written = emit(state, config.output, removed, written, config.dedup)
                 report.stories_total = written.stories
@@ -172,6 +154,70 @@ def run(
     return report
 
 
+# What a run that failed on an SQLite error before its commit did (``damage.state_errors``).
+ROLLED_BACK = "the run's changes to it were rolled back, the outputs are as the last run left them"
+
+
+def open_state(config: Config, fresh: bool = False) -> State:
+    """The host's SQLite state file, refusing one that holds no state while the outputs were written
+    from one (``damage.refuse_empty_state``), unless ``fresh`` (``run --force``: start afresh).
+    With the Redis index the file holds only what fetching learnt, so an empty one is no loss."""
+    if config.index.backend == "sqlite" and not fresh:
+        out = config.output
+        written = [path for path in (out.rss, out.atom, out.report, out.json, out.html) if path is not None]
+        refuse_empty_state(config.state.path, written)
+    return State(config.state.path)
+
+
+@contextmanager
+def emit_errors(path: Path) -> Iterator[None]:
+    """SQLite errors once the state is committed, while the outputs are written from it: the outputs
+    were not rewritten (OutputError: the next run rewrites them), or the file is damaged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        what, todo, damaged = problem(exc)
+        if damaged:
+            raise state_error(path, exc, "the outputs were not rewritten") from None
+        raise OutputError(f"{path}: {what} ({todo})") from None
+
+
+def _detect_run(
+    config: Config,
+    feeds: tuple[FeedConfig, ...],
+    state: Store,
+    moment: datetime,
+    progress: ProgressCallback,
+    force: bool,
+    spool: Spool,
+) -> tuple[RunReport, frozenset[str]]:
+    """Everything a run does before emit: fetch, then record and detect in one transaction.
+    Returns the counts and the removed feeds whose entries leave the outputs (``removed_feeds``)."""
+    report = RunReport(feeds_total=len(feeds))
+    report.renamed_feeds = follow_renames(state, config, feeds)
+    clock = StageClock(report.stage_seconds)
+    with clock.stage("fetch_parse"):
+        wanted: WantedPages = {}
+        results = _fetch_all(config, feeds, state, moment, progress, force, spool, wanted)
+        _forgive_a_network_outage(results, report)
+        get_pages(wanted, config, state, moment)  # article pages for teasers, cached
+        wanted.clear()  # its entries are freed once stored (``_detect``)
+    with clock.stage("commit"), state.transaction():
+        with clock.stage("record"):
+            updated: set[str] = set()
+            new_articles = _record_fetches(state, results, report, moment, updated, spool)
+            new_articles = _within_retention(new_articles, config, report, moment)
+        _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
+        # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
+        _prune(state, config, report, moment)
+        removed = removed_feeds(state, config, moment)
+        crash_point("before-commit")
+    del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
+    # "commit" then holds only what the stages inside the transaction did not take.
+    report.stage_seconds["commit"] -= sum(report.stage_seconds.get(name, 0.0) for name in _DETECT_STAGES)
+    return report, removed
+
+
 def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]:
     """Write the outputs from the stored state alone; return (items written, stories).
 
@@ -180,19 +226,22 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
     """
     moment = now or now_utc()
     summary = EmitSummary()
+    unwritten = "the outputs were not written, the previous ones are as they were"
     if config.index.backend == "redis":
-        local = State(config.state.path)
+        local = open_state(config)
         state: Store = local
         try:
-            state = open_store(config, local)
-            emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
+            with state_errors(config.state.path, unwritten):
+                state = open_store(config, local)
+                emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
-        local = State(config.state.path)
+        local = open_state(config)
         try:
-            emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
+            with state_errors(config.state.path, unwritten):
+                emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
             return summary.items, summary.stories
         finally:
             local.close()
@@ -285,6 +334,21 @@ def _fetch_all(
         results.append(result)
         progress(ProgressEvent("fetch", len(results), total, result.feed, result.ok))
     return results
+
+
+def _forgive_a_network_outage(results: list[FetchResult], report: RunReport) -> None:
+    """When every remote feed failed to connect, the host's network is down, not the feeds: none of
+    them backs off or counts the failure (``health.network_down``)."""
+    if not network_down(results):
+        return
+    report.network_down = True
+    count = forgive_host_failures(results)
+    log.warning(
+        "every remote feed failed to connect (%d %s): this host's network looks down, so no feed "
+        "backs off for it",
+        count,
+        "feed" if count == 1 else "feeds",
+    )
 
 
 def _record_fetches(

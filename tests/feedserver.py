@@ -2,7 +2,8 @@
 
 Each route can answer with a status and body, honour ETag / Last-Modified (304), redirect, add
 Retry-After, gzip its body, stream a huge generated body without holding it, reset the
-connection, or block until the test releases it (a slow server, without sleeping).
+connection, block until the test releases it (a slow server, without sleeping), or trickle its
+response headers a byte at a time (a server that never quite answers).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class Route:
     reset: bool = False  # close the connection with a TCP reset instead of answering
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event | None = None  # when set: answer only after the test sets it
+    # Send the status line, then this many bytes of one header, one byte every ``trickle_every``
+    # seconds (each gap well under a read timeout), then the rest of the answer.
+    trickle_headers: int = 0
+    trickle_every: float = 0.05
 
 
 @dataclass
@@ -48,20 +53,26 @@ class Hit:
 class FeedServer:
     """``with FeedServer() as server: server.routes["/x"] = Route(...); server.url("/x")``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port``: 0 picks a free one; a given one brings a stopped server's address back."""
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self.closing = threading.Event()  # set when the server stops: a trickle ends at once
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def statuses(self, path: str) -> list[int]:
         return [hit.status for hit in self.hits if hit.path == path]
@@ -71,6 +82,7 @@ class FeedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         for route in self.routes.values():
             if route.release is not None:
                 route.release.set()
@@ -107,6 +119,9 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 return
             if route.release is not None:
                 route.release.wait()
+            if route.trickle_headers:
+                self._trickle(route, hit)
+                return
             fresh = (route.etag and self.headers.get("If-None-Match") == route.etag) or (
                 route.last_modified and self.headers.get("If-Modified-Since") == route.last_modified
             )
@@ -137,6 +152,19 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
             hit.sent = len(body)
+
+        def _trickle(self, route: Route, hit: Hit) -> None:
+            """Status line at once; then one header byte at a time (the server pacing itself, not the
+            test), then the body. The client's deadline cuts it off; a closed socket ends it."""
+            hit.status = route.status
+            self.wfile.write(f"HTTP/1.1 {route.status} OK\r\n".encode())
+            for _ in range(route.trickle_headers):
+                if server.closing.wait(route.trickle_every):
+                    return
+                self.wfile.write(b"x" if hit.sent else b"X-Trickle: x")
+                hit.sent += 1
+            head = f"\r\nContent-Type: {route.content_type}\r\nContent-Length: {len(route.body)}\r\n\r\n"
+            self.wfile.write(head.encode() + route.body)
 
         def _stream(self, total: int, hit: Hit) -> None:
             for chunk in _chunks(total):

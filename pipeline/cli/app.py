@@ -2,7 +2,8 @@
 
 Exit codes: 0 outputs written (some feeds may have failed; each failure is logged), 1 the run
 failed and nothing was written, 2 usage or configuration error, 3 feeds are configured and none
-could be read (the outputs were still written, from the stored state): an outage for monitoring.
+could be read (the outputs were still written, from the stored state): an outage for monitoring,
+4 the state is damaged or lost (a person must choose: restore, recover or start afresh).
 """
 
 from __future__ import annotations
@@ -30,19 +31,27 @@ from pipeline.cli.explain import (
 )
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
-from pipeline.cli.status import feed_statuses, format_status
+from pipeline.cli.status import FeedStatus, feed_statuses, format_status
 from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
-from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
+from pipeline.errors import (
+    ConfigError,
+    OutputError,
+    RunLockedError,
+    StateDamagedError,
+    StateError,
+    SyndedupError,
+)
 from pipeline.outputs.atomic import write_atomic
 from pipeline.outputs.serve import DEFAULT_HOST, DEFAULT_PORT, make_server, serve_until_stopped
 from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
+from pipeline.store.damage import damaged_state, state_errors
 from pipeline.store.readers import open_view
-from pipeline.store.view import StateReader
+from pipeline.store.view import READ_ONLY, StateReader
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ, EXIT_STATE_DAMAGED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 Handler = Callable[[argparse.Namespace], int]
@@ -217,6 +226,9 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
+    except StateDamagedError as exc:  # the message says what happened, what was kept, what to do
+        _say(args, str(exc))
+        return EXIT_STATE_DAMAGED
     except RunLockedError as exc:
         _say(args, str(exc), logging.WARNING)
         return EXIT_OK
@@ -267,8 +279,8 @@ def _check(args: argparse.Namespace) -> int:
         _say(args, f"check: {count} in {args.config}; nothing was run")
         return EXIT_USAGE
     config = result.config
-    for name in missing_feed_files(config):
-        _say(args, f"warning: feed {name!r}: its file does not exist (the run will skip it)", logging.WARNING)
+    for name, why in missing_feed_files(config):
+        _say(args, f"warning: feed {name!r}: its file {why} (the run will skip it)", logging.WARNING)
     shared_id = shared_atom_id(config)
     if shared_id:
         _say(args, f"warning: {shared_id}", logging.WARNING)
@@ -282,16 +294,20 @@ def _explain(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         view = open_view(config)
         try:
-            if args.other is not None:
-                return _explain_pair(args, config, view)
-            found = explain(view, args.link, config)
-            texts = [format_explanation(item, config) for item in found]
-            trail = () if found else merge_trail(view, story_id_of(args.link))
+            with state_errors(config.state.path, READ_ONLY):
+                if args.other is not None:
+                    return _explain_pair(args, config, view)
+                found = explain(view, args.link, config)
+                texts = [format_explanation(item, config) for item in found]
+                trail = () if found else merge_trail(view, story_id_of(args.link))
         finally:
             view.close()
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
+    except StateDamagedError as exc:
+        _say(args, str(exc))
+        return EXIT_STATE_DAMAGED
     except StateError as exc:
         _say(args, str(exc))
         return EXIT_FAILED
@@ -325,28 +341,47 @@ def _explain_pair(args: argparse.Namespace, config: Config, view: StateReader) -
 
 
 def _status(args: argparse.Namespace) -> int:
+    """The feed table; with a damaged state file (SQLite's check of the whole file), what can still
+    be read, marked DAMAGED, then the damage on stderr and exit 4."""
+    damage: str | None = None
+    rows: list[FeedStatus] | None = None
     try:
         config = load_config(args.config)
         if config.state.path.exists() or config.index.backend == "redis":
             view = open_view(config)
             try:
-                rows = feed_statuses(config, view)
+                damage = view.damage()
+                try:
+                    with state_errors(config.state.path, READ_ONLY):
+                        rows = feed_statuses(config, view)
+                except StateError:
+                    if damage is None:
+                        raise
             finally:
                 view.close()
             note = f"state: {config.state.path}"
             if config.index.backend == "redis":
                 note += f" (feed health); entries and stories: {config.index.url} ([index] backend = redis)"
+            if damage is not None:
+                note = f"state: {config.state.path} (DAMAGED: see below)"
         else:
             rows = feed_statuses(config, None)
             note = f"state: {config.state.path} (not created yet: no run so far)"
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
+    except StateDamagedError as exc:
+        _say(args, str(exc))
+        return EXIT_STATE_DAMAGED
     except StateError as exc:
         _say(args, str(exc))
         return EXIT_FAILED
     print(note)
-    print(format_status(rows))
+    if rows is not None:
+        print(format_status(rows))
+    if damage is not None:
+        _say(args, str(damaged_state(config.state.path, f"quick_check: {damage}", READ_ONLY)))
+        return EXIT_STATE_DAMAGED
     return EXIT_OK
 
 
@@ -435,6 +470,9 @@ def _emit(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
+    except StateDamagedError as exc:
+        _say(args, str(exc))
+        return EXIT_STATE_DAMAGED
     except SyndedupError as exc:
         _say(args, f"emit failed, nothing written: {exc}")
         return EXIT_FAILED
@@ -544,6 +582,9 @@ def _control(
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
+    except StateDamagedError as exc:
+        _say(args, str(exc))
+        return EXIT_STATE_DAMAGED
     except RunLockedError as exc:
         _say(args, f"{exc}; nothing changed, try again when it ends")
         return EXIT_FAILED

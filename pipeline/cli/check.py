@@ -20,7 +20,7 @@ import tomlkit
 from pipeline.cli.toml_lines import key_lines, line_of
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, StateError
-from pipeline.sources.fetch import local_path
+from pipeline.sources.fetch import file_kind, local_path
 from pipeline.store.view import StateView
 
 MAX_PROBLEMS = 100
@@ -170,7 +170,8 @@ def summary(config: Config) -> list[str]:
     width = max((len(feed.name) for feed in config.feeds), default=0)
     for feed in config.feeds:
         local = local_feed_path(feed.url)
-        note = "http" if local is None else "file exists" if local.is_file() else "FILE MISSING"
+        problem = None if local is None else feed_file_problem(local)
+        note = "http" if local is None else "file exists" if problem is None else _note(problem)
         lines.append(f"  {feed.name:<{width}}  {note:<12}  {feed.url}")
     lines.append("outputs:")
     for item in fields(config.output):
@@ -208,11 +209,32 @@ def shared_atom_id(config: Config) -> str | None:
     )
 
 
-def missing_feed_files(config: Config) -> list[str]:
-    """Names of feeds whose local file does not exist (a warning: the run skips them)."""
+def missing_feed_files(config: Config) -> list[tuple[str, str]]:
+    """(name, problem) of each feed whose local file does not exist or is not a regular file (a
+    FIFO, a device, a folder): a warning, the run fails that feed and goes on."""
     out = []
     for feed in config.feeds:
         local = local_feed_path(feed.url)
-        if local is not None and not local.is_file():
-            out.append(feed.name)
+        problem = None if local is None else feed_file_problem(local)
+        if problem is not None:
+            out.append((feed.name, problem))
     return out
+
+
+_MISSING = "does not exist"
+
+
+def _note(problem: str) -> str:
+    return "FILE MISSING" if problem == _MISSING else "NOT A FILE"
+
+
+def feed_file_problem(path: Path) -> str | None:
+    """Why a local feed file cannot be read as one ("does not exist", "is a FIFO (named pipe), not
+    a regular file"), or None. Reads the file's type only (``stat``), never its bytes."""
+    try:
+        kind = file_kind(path.stat().st_mode)
+    except OSError:
+        return _MISSING
+    if kind is None:
+        return None
+    return f"is a {kind}, not a regular file"

@@ -11,23 +11,26 @@ from pipeline.config import Config
 from pipeline.errors import StateError
 from pipeline.models import Override
 from pipeline.rebuild import Plan, apply, overrides_after, replay
-from pipeline.runner import crash_point, removed_feeds, run_lock
+from pipeline.runner import crash_point, emit_errors, open_state, removed_feeds, run_lock
 from pipeline.stages.emit import EmitSummary, emit
 from pipeline.store import Store, open_store
+from pipeline.store.damage import state_errors
 from pipeline.store.readers import open_view
-from pipeline.store.sqlite import State, now_utc
+from pipeline.store.sqlite import now_utc
 from pipeline.store.view import EntryRow
 
 
 @contextmanager
 def locked_store(config: Config) -> Iterator[Store]:
-    """The store under the run lock (no run writes meanwhile); closed afterwards."""
+    """The store under the run lock (no run writes meanwhile); closed afterwards. An SQLite error
+    inside is a one-line StateError: nothing changed (the transaction rolled back)."""
     with run_lock(config.state.path, config.state.lock_wait):
-        local = State(config.state.path)
+        local = open_state(config)
         state: Store = local
         try:
-            state = open_store(config, local)
-            yield state
+            with state_errors(config.state.path, "nothing changed"):
+                state = open_store(config, local)
+                yield state
         finally:
             state.close()
 
@@ -49,7 +52,8 @@ def redecide(
             apply(state, config, plan, moment)
             crash_point("rebuild-before-commit")
         summary = EmitSummary()
-        emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
+        with emit_errors(config.state.path):
+            emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
         return plan, summary
 
 

@@ -94,7 +94,10 @@ def run_summary(report: RunReport, config: Config) -> str:
 
 def outage_message(report: RunReport) -> str:
     """The error line of an outage run (exit 3): what happened to the feeds, and what was written."""
+    why = (
+        "; every remote feed failed to connect: this host's network looks down" if report.network_down else ""
+    )
     return (
-        f"no feed could be read ({feeds_clause(report)}); "
+        f"no feed could be read ({feeds_clause(report)}{why}); "
         "the outputs come from the stored state (exit status 3)"
     )

@@ -9,6 +9,8 @@ FetchResult errors.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ import httpx
 
 from pipeline import __version__
 from pipeline.config import FetchConfig
+from pipeline.sources.deadline import CLOSE, Deadline
 
 USER_AGENT = f"syndedup/{__version__} (+https://pypi.org/project/syndedup/)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -50,7 +53,9 @@ class FetchError(Exception):
     """A feed could not be fetched; ``message`` is shown to the user as is.
 
     ``gone`` marks a 410 (the feed is then skipped until its URL changes); ``retry_after`` is the
-    server's Retry-After in seconds (429/503); ``permanent_url`` a 301/308 target seen on the way.
+    server's Retry-After in seconds (429/503); ``permanent_url`` a 301/308 target seen on the way;
+    ``connect_failed``: no connection could be made (name resolution, refused, unreachable, connect
+    timeout), which is what every feed shows when the host's own network is down.
     """
 
     message: str
@@ -58,6 +63,7 @@ class FetchError(Exception):
     gone: bool = False
     retry_after: float | None = None
     permanent_url: str | None = field(default=None)
+    connect_failed: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -82,16 +88,23 @@ def local_path(url: str) -> Path:
 
 
 def read_file(url: str, max_bytes: int) -> RawFeed:
-    """A local feed file (path or file:// URL), refused when larger than ``max_bytes``."""
+    """A local feed file (path or file:// URL), refused when larger than ``max_bytes`` or when it
+    is not a regular file: a FIFO without a writer would block the run for ever, a device never
+    ends. Opened without blocking, then checked on the open descriptor (no race with a rename)."""
     path = local_path(url)
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            kind = file_kind(os.fstat(handle.fileno()).st_mode)
+            if kind is not None:
+                raise FetchError(f"is a {kind}, not a feed file: {path}")
             body = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise FetchError(f"file not found: {path} (check the feed's url in the config)") from None
-    except IsADirectoryError:
-        raise FetchError(f"is a folder, not a feed file: {path}") from None
     except OSError as exc:
+        kind = _path_kind(path)  # a socket cannot be opened (ENXIO): say what it is
+        if kind is not None:
+            raise FetchError(f"is a {kind}, not a feed file: {path}") from None
         raise FetchError(f"cannot read {path}: {exc.strerror}") from None
     if len(body) > max_bytes:
         raise FetchError(f"file larger than {max_bytes} bytes ([fetch] max_bytes): {path}")
@@ -101,6 +114,28 @@ def read_file(url: str, max_bytes: int) -> RawFeed:
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a regular one is, from its ``st_mode`` ("FIFO (named pipe)", ...);
+    None for a regular file, the only kind a feed is read from."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+def _path_kind(path: Path) -> str | None:
+    try:
+        return file_kind(path.stat().st_mode)
+    except OSError:
+        return None
 
 
 def _gunzip_file(body: bytes, max_bytes: int, path: Path) -> bytes:
@@ -147,9 +182,11 @@ def fetch_http(
 ) -> RawFeed:
     """GET ``url`` with a conditional GET; follow up to max_redirects redirects; raise FetchError.
 
-    ``monotonic`` is the clock of the total_timeout deadline (injectable for tests).
+    The whole exchange, redirects included, has ``[fetch] total_timeout`` seconds from the first
+    connect to the last byte (``Deadline``: a server trickling its headers is cut off too).
+    ``monotonic`` is the clock of the same deadline while the body streams in (injectable for tests).
     """
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {**CLOSE}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -158,30 +195,53 @@ def fetch_http(
     current = url
     permanent: str | None = None
     all_permanent = True
-    for _ in range(config.max_redirects + 1):
-        try:
-            with client.stream("GET", current, headers=headers) as response:
-                status = response.status_code
-                if status in _PERMANENT or status in _TEMPORARY:
-                    target = _redirect_target(current, response.headers.get("location"))
-                    all_permanent = all_permanent and status in _PERMANENT
-                    if all_permanent:
-                        permanent = target
-                    current = target
-                    continue
-                return _read_response(response, current, permanent, config, now, deadline, monotonic)
-        except httpx.TimeoutException as exc:
-            kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
-            raise FetchError(
-                f"timed out {kind} from {current} ([fetch] timeout/connect_timeout)",
-                permanent_url=permanent,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise FetchError(
-                f"cannot fetch {current}: {type(exc).__name__}: {exc}", permanent_url=permanent
-            ) from None
+    with Deadline(config.total_timeout) as cutoff:
+        for _ in range(config.max_redirects + 1):
+            try:
+                with client.stream("GET", current, headers=headers, extensions=cutoff.extensions) as response:
+                    status = response.status_code
+                    if status in _PERMANENT or status in _TEMPORARY:
+                        target = _redirect_target(current, response.headers.get("location"))
+                        all_permanent = all_permanent and status in _PERMANENT
+                        if all_permanent:
+                            permanent = target
+                        current = target
+                        continue
+                    return _read_response(response, current, permanent, config, now, deadline, monotonic)
+            except (httpx.HTTPError, FetchError) as exc:
+                if cutoff.expired:  # the deadline shut the connection: whatever broke, that is why
+                    raise _too_long(current, config, None, permanent) from None
+                if isinstance(exc, FetchError):
+                    raise
+                raise _http_error(exc, current, permanent) from None
     raise FetchError(
         f"more than {config.max_redirects} redirects from {url} (last: {current})", permanent_url=permanent
+    )
+
+
+def _http_error(exc: httpx.HTTPError, url: str, permanent: str | None) -> FetchError:
+    """The FetchError of an httpx failure; ``connect_failed`` when no connection could be made."""
+    connect_failed = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    if isinstance(exc, httpx.TimeoutException):
+        kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
+        return FetchError(
+            f"timed out {kind} from {url} ([fetch] timeout/connect_timeout)",
+            permanent_url=permanent,
+            connect_failed=connect_failed,
+        )
+    return FetchError(
+        f"cannot fetch {url}: {type(exc).__name__}: {exc}",
+        permanent_url=permanent,
+        connect_failed=connect_failed,
+    )
+
+
+def _too_long(url: str, config: FetchConfig, status: int | None, permanent: str | None) -> FetchError:
+    return FetchError(
+        f"response from {url} took longer than {config.total_timeout:g} s "
+        "([fetch] total_timeout); stopped reading",
+        status=status,
+        permanent_url=permanent,
     )
 
 
@@ -238,12 +298,7 @@ def _read_response(
                 permanent_url=permanent,
             )
         if monotonic() > deadline:
-            raise FetchError(
-                f"response from {url} took longer than {config.total_timeout:g} s "
-                "([fetch] total_timeout); stopped reading",
-                status=status,
-                permanent_url=permanent,
-            )
+            raise _too_long(url, config, status, permanent)
         chunks.append(chunk)
     return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent, url=url)
 

@@ -6,11 +6,12 @@ Retry-After are tested with a fake clock instead of sleeping.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from pipeline.config import FeedConfig, FetchConfig
-from pipeline.models import FeedHealth
+from pipeline.models import FeedHealth, FetchResult
 
 
 def is_remote(url: str) -> bool:
@@ -62,3 +63,27 @@ def next_fetch_after(
 def fetch_url(feed: FeedConfig, health: FeedHealth) -> str:
     """Where to fetch a feed from: the target of a remembered permanent redirect, else its config URL."""
     return health.permanent_url or feed.url
+
+
+def network_down(results: Sequence[FetchResult]) -> bool:
+    """Whether every remote feed fetched in this run failed before a connection was made (name
+    resolution, refused, unreachable, connect timeout): then it is this host's own network or name
+    server that is down, not the feeds (issue 23: an outage put every feed into backoff, and runs
+    kept exiting 3 for hours after the network was back). Feeds skipped or read from files do not
+    count; one remote feed that answered anything (even an error) means the network works."""
+    fetched = [result for result in results if not result.skipped and is_remote(result.url)]
+    return bool(fetched) and all(result.connect_failed for result in fetched)
+
+
+def forgive_host_failures(results: Sequence[FetchResult]) -> int:
+    """Mark the connection failures of a run whose network was down (``network_down``) as the
+    host's: their feeds are not backed off and the failure is not counted (a later failure of the
+    feed's own backs off from where it was). Returns how many were marked."""
+    marked = 0
+    for result in results:
+        if result.connect_failed and not result.skipped:
+            result.host_failure = True
+            result.next_fetch_after = None
+            result.error = f"{result.error} (not counted: every remote feed failed to connect)"
+            marked += 1
+    return marked

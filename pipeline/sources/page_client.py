@@ -21,6 +21,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from pipeline.sources.deadline import CLOSE, Deadline
 from pipeline.sources.fetch import USER_AGENT, FetchError, decoded  # shared with the feed fetcher
 
 ROBOTS_AGENT = "syndedup"  # the product token robots.txt groups are matched against
@@ -159,10 +160,17 @@ class PageClient:
             return PageResponse(request.url, url, status=exc.status, error=str(exc), retry=exc.retry)
 
     def _once(self, url: str, headers: dict[str, str]) -> str | dict:
-        """One request: the next URL for a redirect, else the response fields."""
+        """One request: the next URL for a redirect, else the response fields. The whole exchange,
+        headers included, has 3 timeouts (``Deadline``; the body loop checks the same with ``_clock``)."""
         start = self._clock()
+        cutoff = Deadline(3 * self.timeout)
         try:
-            with self._http.stream("GET", url, headers=headers) as response:
+            with (
+                cutoff,
+                self._http.stream(
+                    "GET", url, headers={**headers, **CLOSE}, extensions=cutoff.extensions
+                ) as response,
+            ):
                 status = response.status_code
                 if response.is_redirect and response.headers.get("location"):
                     return urljoin(url, response.headers["location"])
@@ -191,10 +199,17 @@ class PageClient:
                     "encoding": response.charset_encoding,
                     **validators,
                 }
-        except httpx.TimeoutException:
-            raise PageError(f"timed out after {self.timeout:g} s fetching {url}", retry=True) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, PageError) as exc:
+            if cutoff.expired:  # the deadline shut the connection
+                raise PageError(self._too_long(url), retry=True) from None
+            if isinstance(exc, PageError):
+                raise
+            if isinstance(exc, httpx.TimeoutException):
+                raise PageError(f"timed out after {self.timeout:g} s fetching {url}", retry=True) from None
             raise PageError(f"cannot fetch {url}: {exc}", retry=True) from None
+
+    def _too_long(self, url: str) -> str:
+        return f"page took over {3 * self.timeout:g} s to arrive: {url}"
 
     def _read(self, response: httpx.Response, url: str, start: float, limit: int) -> bytes:
         """The body, refusing more than ``limit`` bytes or a trickle slower than 3 timeouts in total."""
@@ -210,7 +225,7 @@ class PageClient:
                 if size > limit:
                     raise PageError(f"page larger than {limit} bytes: {url}", retry=False)
                 if self._clock() - start > 3 * self.timeout:
-                    raise PageError(f"page took over {3 * self.timeout:g} s to arrive: {url}", retry=True)
+                    raise PageError(self._too_long(url), retry=True)
                 chunks.append(chunk)
         except FetchError as exc:
             raise PageError(exc.message, retry=False) from None
@@ -246,15 +261,23 @@ class PageClient:
     def _load_robots(self, host: _Host, robots_url: str) -> None:
         """RFC 9309: 4xx means no rules (401/403: keep out), 5xx or no answer means keep out for now."""
         parser = RobotFileParser(robots_url)
+        cutoff = Deadline(3 * self.timeout)
         try:
-            with self._turn(host), self._http.stream("GET", robots_url, follow_redirects=True) as response:
+            with (
+                self._turn(host),
+                cutoff,
+                self._http.stream(
+                    "GET", robots_url, headers=CLOSE, follow_redirects=True, extensions=cutoff.extensions
+                ) as response,
+            ):
                 status = response.status_code
                 body = (
                     self._read(response, robots_url, self._clock(), MAX_ROBOTS_BYTES) if status < 400 else b""
                 )
         except (httpx.HTTPError, PageError) as exc:
+            reason = self._too_long(robots_url) if cutoff.expired else str(exc)
             host.robots_error = (
-                f"robots.txt unreachable ({exc}); not fetching from {urlparse(robots_url).netloc}"
+                f"robots.txt unreachable ({reason}); not fetching from {urlparse(robots_url).netloc}"
             )
             return
         if status in (401, 403):

@@ -134,6 +134,7 @@ def ingest_one(
         result.status = exc.status
         result.dead = exc.gone
         result.permanent_url = exc.permanent_url
+        result.connect_failed = exc.connect_failed
         result.next_fetch_after = next_fetch_after(
             health.consecutive_failures + 1, exc.retry_after, now, fetch_config
         )

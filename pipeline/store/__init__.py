@@ -111,10 +111,12 @@ class Store(Protocol):
     def delete_feed(self, feed: str) -> tuple[int, set[str]]: ...
 
 
-def open_store(config: Config, state: State) -> Store:
-    """The store for ``config``: the SQLite ``state`` itself, or Redis beside it."""
+def open_store(config: Config, state: State, fresh: bool = False) -> Store:
+    """The store for ``config``: the SQLite ``state`` itself, or Redis beside it. Raises
+    StateDamagedError when the Redis index lost what this host committed to it, unless ``fresh``
+    (``run --force``: read every feed again into it)."""
     if config.index.backend == "redis":
         from pipeline.store.redis_store import RedisStore  # only Redis users import redis-py
 
-        return RedisStore(state, config.index, config.state.lock_wait)
+        return RedisStore(state, config.index, config.state.lock_wait, fresh)
     return state

@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -55,7 +57,7 @@ import redis
 from redis.exceptions import LockError, RedisError, WatchError
 
 from pipeline.config import IndexConfig
-from pipeline.errors import RunLockedError, StateError
+from pipeline.errors import RunLockedError, StateDamagedError, StateError
 from pipeline.models import (
     Article,
     FeedHealth,
@@ -84,6 +86,8 @@ from pipeline.store.sqlite import (
     read_iso,
 )
 from pipeline.text.identity import url_key
+
+_log = logging.getLogger(__name__)
 
 # LSH buckets are grouped into hashes: key b:<bucket >> 32> (2^15 hashes), field <bucket & 2^32-1>,
 # value the bucket's article ids as packed little-endian uint32s. A set per bucket cost ~150 bytes
@@ -218,12 +222,15 @@ def _identity_fields(article: Article) -> dict[str, str | bytes | int | float | 
 class RedisStore:
     """The ``Store`` protocol over a shared Redis index and the host's own SQLite ``State``."""
 
-    def __init__(self, local: State, index: IndexConfig, lock_wait: float = 0.0) -> None:
+    def __init__(self, local: State, index: IndexConfig, lock_wait: float = 0.0, fresh: bool = False) -> None:
+        """Raises StateDamagedError when the index lost what this host committed to it (``_lost``),
+        unless ``fresh`` (``run --force``): then this host's feeds are all read again into it."""
         self.local = local
         self.url = index.url
         self.prefix = index.prefix
         self.lock_wait = lock_wait
         self.redis = connect(index)
+        self._check_index(fresh)
         self._lookup = self.redis.register_script(_LOOKUP)
         self._append = self.redis.register_script(_APPEND)
         self._strip = self.redis.register_script(_STRIP)
@@ -236,6 +243,63 @@ class RedisStore:
 
     def _key(self, *parts: str | int) -> str:
         return self.prefix + ":".join(str(part) for part in parts)
+
+    # -- a lost index ------------------------------------------------------------------------------
+    # Redis restarted without persistence comes back empty, or from an older snapshot, while this
+    # host's SQLite file still has the validators and digests of the feeds it read into it: every
+    # feed is then "unchanged", nothing is read again, and emit publishes an empty feed (issue 23).
+    # The first commit to an index stores a random ``epoch`` in it; each host notes the epoch and
+    # the commit counter (``version``) of its own last commit in its SQLite file, and compares.
+
+    def _lost(self) -> str | None:
+        """Why the index does not hold what this host committed to it, or None."""
+        mark = self.local.index_mark()
+        if mark is None:  # this host never committed (or did before epochs existed): nothing to compare
+            return None
+        try:
+            epoch, version = self.redis.mget(self._key("epoch"), self._key("version"))
+        except RedisError as exc:
+            raise StateError(f"{self.url}: cannot read the index: {exc}") from None
+        if epoch is None:
+            return "it has no epoch: it is empty or was emptied"
+        if _str(epoch) != mark["epoch"]:
+            return (
+                f"its epoch is {_str(epoch)}, this host last committed to epoch {mark['epoch']}: "
+                "it is another index, or one started afresh"
+            )
+        if int(version or 0) < int(mark["version"]):
+            return (
+                f"it is at commit {int(version or 0)}, this host already saw commit {mark['version']}: "
+                "it went back to an older copy"
+            )
+        return None
+
+    def _check_index(self, fresh: bool) -> None:
+        """Refuse a lost index; with ``fresh``, forget this host's validators and digests at once, so
+        that this run's fetches read every feed whole and its entries go into the index again."""
+        why = self._lost()
+        if why is None:
+            return
+        where = f"{self.url} (prefix {self.prefix!r}): the Redis index lost its data ({why})"
+        if not fresh:
+            raise StateDamagedError(
+                f"{where}; this host's state file {self.local.path} still remembers what its feeds "
+                "sent, so a run would find nothing new and publish what is left: nothing was written. "
+                "If Redis restarted without persistence, run `syndedup run --force` on every host to "
+                "read all their feeds again (what the feeds no longer list is lost), and turn on "
+                "Redis persistence (README: Many hosts: a shared Redis index)"
+            )
+        _log.warning("%s; reading every feed again (run --force)", where)
+        self.local.forget_fetches()
+
+    def _mark_index(self) -> None:
+        """After this host's commit to Redis: note the index's epoch and commit counter in its
+        SQLite file (committed with its transaction)."""
+        epoch, version = self.redis.mget(self._key("epoch"), self._key("version"))
+        if epoch is None or version is None:
+            raise StateError(f"{self.url}: the index lost its epoch right after this run's commit")
+        mark: dict[str, str | int] = {"epoch": _str(epoch), "version": int(version)}
+        self.local.set_index_mark({**mark, "url": self.url, "prefix": self.prefix})
 
     def close(self) -> None:
         self.redis.close()
@@ -307,6 +371,7 @@ class RedisStore:
                     self._build_key_ids()
                     yield
                     self._fenced(self._queue_writes, "commit")
+                    self._mark_index()
                 except RedisError as exc:  # the server went away mid-run: nothing was committed
                     raise StateError(
                         f"{self.url}: Redis failed during the run, nothing committed: {exc}"
@@ -490,6 +555,7 @@ class RedisStore:
             pipe.hset(self._key("feeds"), mapping=feeds)  # type: ignore[arg-type]
         pipe.set(self._key("ids"), self._next_id - 1)
         pipe.incr(self._key("version"))
+        pipe.set(self._key("epoch"), uuid.uuid4().hex, nx=True)  # the index's first commit names it
 
     # -- feeds: the host's SQLite file ---------------------------------------------------------------
 

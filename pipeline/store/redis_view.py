@@ -73,6 +73,10 @@ class RedisView:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def damage(self) -> str | None:
+        """What is wrong with this host's state file (feed health), or None."""
+        return self.local.damage() if self.local is not None else None
+
     def counts(self) -> tuple[int, int]:
         """(entries, stories) committed to Redis."""
         try:

@@ -13,7 +13,7 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +37,7 @@ from pipeline.models import (
     StorySample,
     split_signature,
 )
+from pipeline.store.damage import state_error
 from pipeline.store.run_index import KeyFilter, RunIndex, pairs
 from pipeline.text.identity import url_key
 
@@ -235,8 +236,8 @@ class State:
             # filters of the keys it wrote since (past ``run_index.MEMORY_KEYS``), so that lookups
             # query SQLite only for keys that may be there (~6% of the others, 16-32 bits a key).
             self._written: list[KeyFilter] | None = None
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: cannot open state database: {exc}") from None
+        except sqlite3.Error as exc:
+            raise state_error(path, exc, "nothing was read or written") from None
         except OSError as exc:
             raise StateError(f"{path}: cannot create state folder: {exc.strerror}") from None
 
@@ -301,11 +302,21 @@ class State:
             self._flush_buckets()
         except BaseException:
             self._run.clear()
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._written = None
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error:  # a full disk, an I/O error: SQLite may leave the transaction open
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (it does after some errors)."""
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):  # the error that brought us here is the one to report
+                self.db.execute("ROLLBACK")
 
     def _flush_buckets(self) -> None:
         """Write this transaction's LSH bucket keys held in memory to lsh_buckets, a few runs of
@@ -388,6 +399,11 @@ class State:
                     result.feed,
                 ),
             )
+        elif result.host_failure:  # the host's network was down: not the feed's failure
+            self.db.execute(
+                "UPDATE feeds SET last_attempt=?, last_error=? WHERE name=?",
+                (iso(now), result.error, result.feed),
+            )
         else:
             self.db.execute(
                 "UPDATE feeds SET last_attempt=?, last_error=?,"
@@ -405,6 +421,24 @@ class State:
             "INSERT INTO feed_digests (name, digest) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET digest=excluded.digest",
             (name, digest),
+        )
+
+    def forget_fetches(self) -> None:
+        """Forget every feed's HTTP validators and body digest, so that the next fetch of each reads
+        and parses it whole (the shared index they were read into was lost: ``RedisStore``)."""
+        self.db.execute("UPDATE feeds SET etag=NULL, last_modified=NULL")
+        self.db.execute("DELETE FROM feed_digests")
+
+    def index_mark(self) -> dict[str, str | int] | None:
+        """What this host last committed to a Redis index: {"epoch", "version", "url", "prefix"}."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='redis_index'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_index_mark(self, mark: dict[str, str | int]) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('redis_index', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (json.dumps(mark, sort_keys=True),),
         )
 
     def feed_info(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:

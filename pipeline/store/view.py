@@ -12,9 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import quote
 
-from pipeline.errors import StateError
+from pipeline.errors import StateDamagedError, StateError
+from pipeline.store.damage import STATE_TABLES, damage, holds_no_state, read_only, state_error, state_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,9 @@ class MergeRow:
     merged_at: str  # ISO 8601 UTC, the run's clock
 
 
+# What a read-only command did to a state file it could not read.
+READ_ONLY = "it was only read, and left as it is"
+
 _ENTRY_COLUMNS = (
     "a.id, a.feed, a.guid, a.link, a.title, a.published, a.first_seen, a.credit, a.truncated,"
     " a.tokens, a.story_id, a.relation, a.similarity, s.article_id IS NOT NULL, a.match_article,"
@@ -90,6 +93,7 @@ class StateReader(Protocol):
     """What status and explain read: ``StateView`` (SQLite) or ``RedisView`` (the shared index)."""
 
     def close(self) -> None: ...
+    def damage(self) -> str | None: ...
     def counts(self) -> tuple[int, int]: ...
     def feeds(self) -> list[FeedRow]: ...
     def entries_for(self, link: str) -> list[EntryRow]: ...
@@ -110,15 +114,26 @@ class StateView:
         self.path = path
         if not path.exists():
             raise StateError(f"{path}: no state file yet (run `syndedup run` first)")
+        emptied = holds_no_state(path)
+        if emptied is not None:
+            raise StateDamagedError(
+                f"{path}: the state file {emptied}; restore it from a backup, or run "
+                "`syndedup run --force` to start afresh with an empty state"
+            )
         try:
-            self.db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+            self.db = read_only(path)
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: cannot read state database: {exc}") from None
-        missing = {"feeds", "articles", "stories"} - tables
+        except sqlite3.Error as exc:
+            raise state_error(path, exc, READ_ONLY) from None
+        missing = STATE_TABLES - tables
         if missing:
             self.db.close()
             raise StateError(f"{path}: not a syndedup state file (no {', '.join(sorted(missing))} table)")
+
+    def damage(self) -> str | None:
+        """What SQLite's check of the whole file finds wrong (``damage.damage``), or None."""
+        with state_errors(self.path, READ_ONLY):
+            return damage(self.db)
 
     def close(self) -> None:
         self.db.close()

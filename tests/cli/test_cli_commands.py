@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -375,3 +376,39 @@ def test_interrupted_run_exits_130_and_keeps_the_state(
     assert (demo / "out/clusters.jsonl").read_bytes() == before
     rows = status_rows(cli("status", "--config", config).out)
     assert rows["Extra"][:2] == ["never", "not fetched yet"]  # the fetch record was rolled back too
+
+
+def test_an_output_on_the_state_file_is_refused_before_anything_is_written(demo: Path, cli) -> None:
+    """Issue 23: `check` and `run` refuse it at load, naming both keys; the state stays as it was."""
+    assert cli("run", "--config", str(demo / "config.toml")).code == 0
+    state = demo / "state/syndedup.sqlite"
+    before = state.read_bytes()
+    config = demo / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"out/clusters.jsonl"', '"state/syndedup.sqlite"'),
+        encoding="utf-8",
+    )
+    checked = cli("check", "--config", str(config))
+    assert checked.code == 2
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if text.startswith("report ="))
+    assert (
+        f'config.toml:{line}: output.report = "state/syndedup.sqlite": {state} is also state.path'
+        in checked.err
+    )
+    ran = cli("run", "--config", str(config))
+    assert ran.code == 2
+    assert ran.err.startswith("syndedup: config error: ")
+    assert f"output.report: {state} is also state.path (the state file)" in ran.err
+    assert state.read_bytes() == before
+
+
+def test_check_warns_about_a_feed_path_that_is_a_fifo(demo: Path, cli) -> None:
+    (demo / "feeds/gazette.xml").unlink()
+    os.mkfifo(demo / "feeds/gazette.xml")
+    result = cli("check", "--config", str(demo / "config.toml"))
+    assert result.code == 0
+    assert (
+        "syndedup: warning: feed 'Syria News Gazette': its file is a FIFO (named pipe), not a regular "
+        "file (the run will skip it)"
+    ) in result.err
+    assert re.search(r"Syria News Gazette\s+NOT A FILE", result.out)

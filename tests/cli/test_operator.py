@@ -184,6 +184,56 @@ def test_skipped_feeds_are_named_with_their_time_and_force_fetches_them(demo: Pa
         ]
 
 
+def test_when_every_remote_feed_fails_to_connect_no_feed_backs_off(demo: Path, cli) -> None:
+    """Issue 23: the host's own network down (here: nothing listens at the feeds' address, every
+    connection is refused) is not the feeds' fault. No feed backs off, so the first run after the
+    network is back reads them all instead of exiting 3 for hours."""
+    with FeedServer() as gone:
+        port = gone.port  # closed again below: connecting to it is refused
+    names = {"voa.xml": "Voice of America", "gazette.xml": "Syria News Gazette"}
+    names |= {"aggregator.xml": "News Aggregator", "world-desk.xml": WORLD_DESK}
+    for file in names:  # full_text = false: the entries' links are not ours to fetch in a test
+        new = f'url = "http://127.0.0.1:{port}/{file}"\nfull_text = false'
+        edit_config(demo, f'url = "feeds/{file}"', new)
+    config = str(demo / "config.toml")
+    down = cli("run", "--config", config)
+    assert down.code == 3
+    assert (
+        "syndedup: WARNING: every remote feed failed to connect (4 feeds): this host's network looks "
+        "down, so no feed backs off for it"
+    ) in down.err
+    assert (
+        "syndedup: no feed could be read (4 feeds failed; every remote feed failed to connect: this "
+        "host's network looks down); the outputs come from the stored state (exit status 3)"
+    ) in down.err
+    rows = status_rows(cli("status", "--config", config).out)
+    assert [rows[name][1:] for name in names.values()] == [["failed", "-", "0", "0", "next run"]] * 4
+    with FeedServer(port) as back:
+        for file in names:
+            back.routes[f"/{file}"] = Route(body=(REPO / "feeds" / file).read_bytes())
+        result = cli("run", "--config", config)
+    assert result.code == 0, result.err
+    assert result.out.startswith("syndedup: 4 feeds read; 6 new entries")
+
+
+def test_feeds_back_off_when_some_remote_feed_could_be_reached(demo: Path, cli) -> None:
+    """A refused connection while another remote feed answers (even with an error) is that feed's
+    own trouble: it backs off as before."""
+    with FeedServer() as gone:
+        port = gone.port
+    with FeedServer() as server:
+        server.routes["/gazette.xml"] = Route(status=500)
+        edit_config(demo, 'url = "feeds/voa.xml"', f'url = "http://127.0.0.1:{port}/voa.xml"')
+        edit_config(demo, 'url = "feeds/gazette.xml"', f'url = "{server.url("/gazette.xml")}"')
+        config = str(demo / "config.toml")
+        result = cli("run", "--config", config)
+        assert "network looks down" not in result.err
+        rows = status_rows(cli("status", "--config", config).out)
+    for name in ("Voice of America", "Syria News Gazette"):
+        assert rows[name][1] == "failed" and rows[name][4] == "1"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[name][5])
+
+
 # -- 6. the summary and exit status 3 ------------------------------------------------------------
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import tracemalloc
@@ -19,10 +21,16 @@ import pytest
 
 from pipeline import __version__
 from pipeline.config import Config, FeedConfig, FetchConfig, parse_config
-from pipeline.models import FeedHealth
+from pipeline.models import FeedHealth, FetchResult
 from pipeline.runner import run
 from pipeline.sources.fetch import FetchError, fetch_http, parse_retry_after
-from pipeline.sources.health import backoff_seconds, next_fetch_after, skip_reason
+from pipeline.sources.health import (
+    backoff_seconds,
+    forgive_host_failures,
+    network_down,
+    next_fetch_after,
+    skip_reason,
+)
 from pipeline.stages.ingest import ingest, run_bounded
 from pipeline.store.sqlite import State
 from tests.feedserver import FeedServer, Route, rss
@@ -46,9 +54,11 @@ def fetch_one(url: str, health: FeedHealth | None = None, **fetch: Any):
     return next(iter(ingest([FeedConfig("F", url)], config, lambda _: memory.for_url(url), NOW)))
 
 
-def make_config(tmp_path: Path, feeds: dict[str, str], **fetch: Any) -> Config:
+def make_config(
+    tmp_path: Path, feeds: dict[str, str], full_text: bool | str = "auto", **fetch: Any
+) -> Config:
     data = {
-        "feeds": [{"name": name, "url": url} for name, url in feeds.items()],
+        "feeds": [{"name": name, "url": url, "full_text": full_text} for name, url in feeds.items()],
         "output": {"rss": "out/f.rss", "atom": "out/f.atom", "report": "out/r.jsonl"},
         "state": {"path": "state/s.sqlite"},
         "fetch": {"timeout": 5.0, **fetch},
@@ -235,6 +245,32 @@ def test_skip_reason_names_failures_and_due_time() -> None:
     assert skip_reason(health.for_url("other"), NOW) is None
 
 
+def test_only_a_failure_to_connect_is_marked_as_one(server: FeedServer) -> None:
+    with FeedServer() as gone:
+        refused = gone.url("/feed.xml")  # nothing listens there once it is stopped
+    server.routes["/reset"] = Route(reset=True)
+    server.routes["/err"] = Route(status=500)
+    assert fetch_one(refused).connect_failed
+    assert not fetch_one(server.url("/reset")).connect_failed  # connected, then the server broke off
+    assert not fetch_one(server.url("/err")).connect_failed
+
+
+def test_the_network_is_down_when_every_fetched_remote_feed_failed_to_connect() -> None:
+    def result(url: str, connect_failed: bool = False, skipped: str | None = None) -> FetchResult:
+        error = "cannot fetch" if connect_failed else None
+        return FetchResult("F", url, error=error, connect_failed=connect_failed, skipped=skipped)
+
+    down = [result("http://a.test/", True), result("https://b.test/", True)]
+    assert network_down(down)
+    assert network_down([*down, result("http://c.test/", skipped="backing off"), result("/srv/f.xml")])
+    assert not network_down([*down, result("http://c.test/")])  # one remote feed answered
+    assert not network_down([result("/srv/f.xml"), result("http://c.test/", skipped="dead")])
+    assert not network_down([])
+    assert forgive_host_failures(down) == 2
+    assert all(r.host_failure and r.next_fetch_after is None for r in down)
+    assert down[0].error == "cannot fetch (not counted: every remote feed failed to connect)"
+
+
 # -- slow, broken and huge responses --------------------------------------------------------------
 
 
@@ -259,6 +295,73 @@ def test_a_response_trickling_past_total_timeout_is_cut_off(server: FeedServer) 
         f"response from {server.url('/trickle')} took longer than 60 s "
         "([fetch] total_timeout); stopped reading"
     )
+
+
+def test_a_server_trickling_its_headers_is_cut_off_at_total_timeout(server: FeedServer) -> None:
+    """Issue 23: the status line, then a header byte every 50 ms (each read well inside the 5 s read
+    timeout) for 5 s. The deadline runs from connect to the last byte, headers included: the fetch
+    is cut off before the server could send its headers (a fetch that waited for them got them all)."""
+    server.routes["/trickle-head"] = Route(body=FEED, trickle_headers=100)
+    result = fetch_one(server.url("/trickle-head"), total_timeout=0.3)
+    assert result.error == (
+        f"response from {server.url('/trickle-head')} took longer than 0.3 s "
+        "([fetch] total_timeout); stopped reading"
+    )
+    assert server.hits[0].sent < 100  # cut off while the headers trickled in
+
+
+def test_a_feed_trickling_its_headers_fails_in_a_run_and_the_others_go_on(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/trickle-head"] = Route(body=FEED, trickle_headers=100)
+    server.routes["/fast"] = Route(body=FEED)
+    feeds = {"Trickle": server.url("/trickle-head"), "Fast": server.url("/fast")}
+    report = run(make_config(tmp_path, feeds, full_text=False, total_timeout=0.3), now=NOW)
+    assert report.feeds_ok == 1 and report.feeds_failed == 1
+    assert report.failures == [
+        f"Trickle: response from {server.url('/trickle-head')} took longer than 0.3 s "
+        "([fetch] total_timeout); stopped reading"
+    ]
+    [trickled] = [hit for hit in server.hits if hit.path == "/trickle-head"]
+    assert trickled.sent < 100
+
+
+def test_feed_paths_naming_a_fifo_a_device_or_a_socket_fail_that_feed(tmp_path: Path) -> None:
+    """Issue 23: a FIFO with no writer blocked the run for ever in open(); any file that is not a
+    regular one fails its feed with its kind named, and the other feeds go on."""
+    fifo = tmp_path / "feed.fifo"
+    os.mkfifo(fifo)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "feed.sock"))
+    (tmp_path / "good.xml").write_bytes(FEED)
+    feeds = {
+        "Fifo": str(fifo),
+        "Fifo URL": fifo.as_uri(),
+        "Device": "/dev/null",
+        "Socket": str(tmp_path / "feed.sock"),
+        "Folder": str(tmp_path),
+        "Good": str(tmp_path / "good.xml"),
+    }
+    config = make_config(tmp_path, feeds)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(run(config, now=NOW)), daemon=True)
+    worker.start()
+    worker.join(30)  # a bound for a hang, not a timing: the run returns at once
+    if worker.is_alive():  # the run is stuck in open(): give it a writer so that the test can end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(60)
+        listener.close()
+        pytest.fail("the run hung on the FIFO")
+    listener.close()
+    [report] = outcome
+    assert report.feeds_ok == 1 and report.feeds_failed == 5
+    assert report.failures == [
+        f"Fifo: is a FIFO (named pipe), not a feed file: {fifo}",
+        f"Fifo URL: is a FIFO (named pipe), not a feed file: {fifo}",
+        "Device: is a character device, not a feed file: /dev/null",
+        f"Socket: is a socket, not a feed file: {tmp_path / 'feed.sock'}",
+        f"Folder: is a folder, not a feed file: {tmp_path}",
+    ]
 
 
 def test_connection_reset_is_a_clear_error(server: FeedServer) -> None:

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pipeline.sources.page_client import USER_AGENT, PageClient, PageRequest
+from tests.feedserver import FeedServer
+from tests.feedserver import Route as FeedRoute
 
 PAGE = b"<html><head><title>T</title></head><body><p>Hello page.</p></body></html>"
 
@@ -123,6 +125,18 @@ def test_page_that_times_out_is_a_retryable_error(site: Site) -> None:
         response = http.get(PageRequest(site.url("/slow")))
     assert response.error == f"timed out after 0.2 s fetching {site.url('/slow')}"
     assert response.retry
+
+
+def test_a_page_trickling_its_headers_is_cut_off_after_three_timeouts() -> None:
+    """Issue 23: a header byte every 50 ms (each read well inside the 0.5 s timeout) for 10 s; the
+    page has 3 timeouts from connect to last byte, so the server never gets its headers out."""
+    with FeedServer() as server:
+        server.routes["/trickle"] = FeedRoute(body=PAGE, content_type="text/html", trickle_headers=200)
+        with client(timeout=0.5, respect_robots=False) as http:
+            response = http.get(PageRequest(server.url("/trickle")))
+    assert response.error == f"page took over 1.5 s to arrive: {server.url('/trickle')}"
+    assert response.retry
+    assert server.hits[0].sent < 200
 
 
 def test_huge_page_is_refused_by_its_declared_length(site: Site) -> None:
