@@ -44,6 +44,7 @@ from pipeline.stages.normalize import normalize
 from pipeline.store import Store, open_store
 from pipeline.store.spool import Spool, unpack_payload
 from pipeline.store.sqlite import State, now_utc
+from pipeline.text.aggregator import host_of, outlet_page
 from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
@@ -140,7 +141,7 @@ def run(
             with clock.stage("commit"), state.transaction():
                 with clock.stage("record"):
                     updated: set[str] = set()
-                    new_articles = _record_fetches(state, results, report, moment, updated, spool)
+                    new_articles = _record_fetches(state, results, report, moment, updated, spool, config)
                     new_articles = _within_retention(new_articles, config, report, moment)
                 _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
                 # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
@@ -294,15 +295,19 @@ def _record_fetches(
     moment: datetime,
     touched: set[str] | None = None,
     spool: Spool | None = None,
+    config: Config | None = None,
 ) -> list[Article]:
     """Store each feed's health; log its problems; return its entries not seen in earlier runs and
     those whose text changed in place. Stories whose entry changed only its title or link are added
-    to ``touched`` (to be attributed again and shown as updated).
+    to ``touched`` (to be attributed again and shown as updated). With ``config``, aggregator items
+    first take their outlet's own link (``link_relayed_items``).
 
     Empties each result's ``articles`` once recorded: the entries returned are then held by the
     returned list alone, so that ``_detect`` can free each one once it is stored."""
     touched = set() if touched is None else touched
     new_articles: list[Article] = []
+    if config is not None:
+        link_relayed_items(state, config, results)
     for result in results:
         state.record_fetch(result, moment)
         for warning in result.warnings:
@@ -351,6 +356,46 @@ def _record_fetches(
         result.articles = []
     report.entries_new = len([a for a in new_articles if a.replaces is None])
     return new_articles
+
+
+def link_relayed_items(state: Store, config: Config, results: list[FetchResult]) -> int:
+    """Give each aggregator item the link of its outlet's own entry, when that feed is configured.
+
+    An item whose ``<source>`` names a configured feed (by its site's host or its name, through
+    ``[attribution.aliases]``), whose link is not on that outlet's site (a redirect), and whose
+    headline is that of one of the outlet's entries (in this run's fetch, else stored) takes that
+    entry's link (``text.aggregator.outlet_page``). Its permalink is then the outlet's page: dedup
+    puts the two in one story (whichever comes first), and no output links to the redirect. Done
+    before identity matching, so that a stored item already given the link stays unchanged. Returns
+    how many items were given a link.
+    """
+    relayed = [(r, a) for r in results for a in r.articles if a.source or a.source_url]
+    if not relayed:
+        return 0
+    configured = [feed.name for feed in config.feeds]
+    hosts = feed_hosts(state) | {r.feed: host_of(r.feed_link) for r in results if r.feed_link}
+    aliases = AliasTable(config.attribution.aliases, configured, hosts)
+    fetched: dict[str, list[tuple[str, str, datetime | None]]] = {}
+    for result in results:
+        fetched.setdefault(result.feed, []).extend((a.title, a.link, a.published) for a in result.articles)
+    stored: dict[str, list[tuple[str, str, datetime | None]]] = {}
+    linked = 0
+    for result, article in relayed:
+        named = [aliases.resolve(value) for value in (article.source_url, article.source or "") if value]
+        outlet = next((name for name in named if name in configured and name != result.feed), None)
+        if outlet is None or (hosts.get(outlet) and host_of(article.link) == hosts[outlet]):
+            continue
+        page = outlet_page(article, fetched.get(outlet, []))
+        if page is None:
+            if outlet not in stored:
+                stored[outlet] = [(e.title, e.link, None) for e in state.feed_entries(outlet)]
+            page = outlet_page(article, stored[outlet])
+        if page is not None and page != article.link:
+            article.link = page
+            linked += 1
+    if linked:
+        log.info("%d aggregator items linked to their outlet's own entry", linked)
+    return linked
 
 
 def _resolve_identities(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.sax
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -22,8 +23,13 @@ from pipeline.models import Article, FetchResult
 from pipeline.sources.charset import decode_feed
 from pipeline.sources.dates import in_range, read_date
 from pipeline.sources.fetch import RawFeed
+from pipeline.sources.item_fields import item_texts
+from pipeline.sources.jsonfeed import looks_like_json, read_json_feed
 from pipeline.sources.xmlguard import defuse_dtd
-from pipeline.text.identity import assign_keys, content_hash
+from pipeline.text.aggregator import strip_source_suffix
+from pipeline.text.clean import clean_line
+from pipeline.text.html import visible_length
+from pipeline.text.identity import assign_keys, content_hash, drop_repeats, text_hash
 from pipeline.text.identity import entry_key as identity_key
 
 _log = logging.getLogger(__name__)
@@ -54,7 +60,13 @@ def parse_feed(
     them against its own ``<link>`` when that is an http(s) URL. feedparser is not given the
     document URL itself: it would also resolve every GUID (``<guid>g1</guid>`` becoming
     ``https://site/g1``), which changes entry keys already stored.
+
+    A body that opens a JSON object is read as a JSON Feed (``sources.jsonfeed``), into the same
+    entry shape.
     """
+    if looks_like_json(raw.body):  # the bytes say what they are, whatever the Content-Type says
+        _parse_json_feed(raw, feed, now, result, max_entries)
+        return
     decoded = decode_feed(raw.body, raw.headers.get("content-type", ""))
     result.warnings.extend(f"encoding: {warning}" for warning in decoded.warnings)
     defused = defuse_dtd(decoded.body)
@@ -87,17 +99,71 @@ def parse_feed(
         result.warnings.append(
             f"feed is not well-formed, using its {len(parsed.entries)} entries anyway: {problem}"
         )
-    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
+    title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
+    # Every field of each item, for those feedparser folded into one (``item_fields``); only when
+    # lxml saw the same items as feedparser.
+    fields = item_texts(defused.body)
+    if fields is not None and len(fields) != len(parsed.entries):
+        fields = None
+    _add_articles(
+        result,
+        parsed.entries,
+        title,
+        str(parsed.feed.get("link", "") or ""),
+        raw,
+        feed,
+        now,
+        max_entries,
+        fields,
+    )
+
+
+def _parse_json_feed(
+    raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None
+) -> None:
+    """A JSON Feed's entries into ``result`` (``sources.jsonfeed``), or an error that says it is JSON."""
+    found = read_json_feed(raw.body)
+    if found.error is not None:
+        result.error = found.error
+        return
+    if not found.entries:
+        result.warnings.append("the feed has no entries")
+        return
+    _add_articles(
+        result, found.entries, _plain_text(found.title, "text/plain"), found.link, raw, feed, now, max_entries
+    )
+
+
+def _add_articles(
+    result: FetchResult,
+    entries: list[Any],
+    title: str,
+    link: str,
+    raw: RawFeed,
+    feed: FeedConfig,
+    now: datetime,
+    max_entries: int | None,
+    fields: list[list[str]] | None = None,
+) -> None:
+    """Turn a parsed feed's entries (feedparser's, or a JSON Feed's in the same shape) into Articles."""
+    result.feed_title = clean_line(title)
     document = urljoin(raw.url, raw.headers.get("content-location", "").strip()) if raw.url else None
-    feed_link = _safe_link(str(parsed.feed.get("link", "") or ""), document)
+    feed_link = _safe_link(link, document)
     result.feed_link = feed_link or None
     # Without a document URL (a local file), relative entry links are read against the feed's link.
     base = document or feed_link or None
     problems = DateProblems()
     articles: list[Article] = []
-    for entry in parsed.entries:
-        articles.append(entry_to_article(entry, feed.name, now, base=base, problems=problems))
+    for index, entry in enumerate(entries):
+        extra = fields[index] if fields is not None else ()
+        articles.append(entry_to_article(entry, feed.name, now, base=base, problems=problems, extra=extra))
     result.warnings.extend(problems.warnings())
+    repeats = drop_repeats(articles)
+    if repeats:
+        result.warnings.append(
+            f"{repeats} entries repeat an earlier entry of the feed (same id, link and content): "
+            "each read once"
+        )
     shared = assign_keys(articles)
     if shared:
         result.warnings.append(
@@ -178,7 +244,9 @@ _HIDDEN = frozenset({"script", "style", "applet", "template", "noscript", "ifram
 # A closing tag: a title with one (``<b>x</b>``, ``<script>..</script>``) is markup; a lone ``<br>``
 # or ``<animate [etc.]>`` in a title that is plain text is the text itself.
 _CLOSING_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9:-]*\s*>")
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls: never text. (C1 characters stay until normalizing has repaired the mojibake they are
+# often part of, and removes those left: ``text.clean``.)
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class _TextOnly(HTMLParser):
@@ -274,6 +342,7 @@ def entry_to_article(
     now: datetime,
     base: str | None = None,
     problems: DateProblems | None = None,
+    extra: Sequence[str] = (),
 ) -> Article:
     """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop).
 
@@ -281,11 +350,17 @@ def entry_to_article(
     marked undated; one dated more than FUTURE_TOLERANCE after ``now`` is dated ``now``. Both
     are noted, with the raw value, in ``problems`` (as is a zone read as UTC for want of a better one).
     ``base`` resolves the relative links that xml:base did not (the feed's URL, or its link).
+    ``extra``: the item's text fields as the XML has them (``item_fields``), those feedparser lost.
+
+    The entry's text is the field with the most visible text (``entry_text``). An item's
+    ``<source>`` (an aggregator naming the outlet) is kept as ``Article.source``, and a " - Outlet"
+    title suffix that names it is removed (``text.aggregator``).
     """
+    source, source_url = _source(entry)
     title = _plain_text(str(entry.get("title", "") or ""), _kind(entry, "title"))
+    title = strip_source_suffix(title, source, source_url)
     link = _entry_link(entry, base)
-    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
-    html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
+    html = entry_text(entry, extra)
     guid = str(entry.get("id", "") or "")
     digest = content_hash(title, html)
     entry_key = identity_key(guid, link, digest)
@@ -311,7 +386,45 @@ def entry_to_article(
         raw_html=html,
         dated=dated,
         content_hash=digest,
+        text_hash=text_hash(html),
+        source=source,
+        source_url=source_url,
     )
+
+
+def entry_text(entry: Any, extra: Sequence[str] = ()) -> str:
+    """The entry's text: among its content, description/summary (feedparser's ``summary``, which
+    also holds media:description) and the ``extra`` fields feedparser lost, the one with the most
+    visible text (``text.html.visible_length``); the first of equals in that order.
+
+    A field that is only markup (an image, an empty paragraph) has none, so it never hides the
+    description; a one-line itunes:summary never replaces a full description (feedparser#324).
+    """
+    candidates = [str(c.get("value", "") or "") for c in entry.get("content", []) or []]
+    candidates.append(str(entry.get("summary", "") or ""))
+    candidates.extend(extra)
+    best, best_length = "", -1
+    for candidate in candidates:
+        length = visible_length(candidate)
+        if length > best_length:
+            best, best_length = candidate, length
+    return best
+
+
+def _source(entry: Any) -> tuple[str | None, str]:
+    """(name, URL) of the outlet an entry's ``<source>`` names: RSS ``<source url="...">Name</source>``
+    or Atom's ``<source>`` with its title and link; (None, "") without one."""
+    source = entry.get("source")
+    if not isinstance(source, dict):
+        return None, ""
+    name = _plain_text(str(source.get("title", "") or ""), "text/plain")
+    url = _safe_link(str(source.get("href", "") or source.get("link", "") or ""))
+    if not url:
+        for item in source.get("links", []) or []:
+            url = _safe_link(str(item.get("href", "") or ""))
+            if url:
+                break
+    return (name or None), url
 
 
 def _entry_link(entry: Any, base: str | None) -> str:

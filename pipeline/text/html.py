@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import lxml.html
 from lxml import etree
@@ -118,3 +119,21 @@ def _collect_text(element: lxml.html.HtmlElement, chunks: list[str]) -> None:
         chunks.append("\n\n")
     if element.tail:
         chunks.append(element.tail)
+
+
+# Elements whose content a reader never sees, and any tag (or a tag cut off at the end).
+_UNSEEN_ELEMENT = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ANY_TAG = re.compile(r"<[!?/]?[A-Za-z][^>]*>?|<!--.*?-->", re.DOTALL)
+
+
+def visible_length(fragment: str) -> int:
+    """How many characters a reader sees in an HTML fragment (or plain text), spaces not counted.
+
+    0 for a field that is only markup (an image, an empty paragraph): it holds no text. Counted in
+    characters, not words, so that Chinese or Japanese text (no spaces) is measured like any other.
+    """
+    if "<" in fragment:
+        fragment = _ANY_TAG.sub(" ", _UNSEEN_ELEMENT.sub(" ", fragment))
+    if "&" in fragment:
+        fragment = unescape(fragment)
+    return len(fragment) - sum(fragment.count(c) for c in " \t\n\r\xa0")
