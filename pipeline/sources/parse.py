@@ -76,7 +76,7 @@ def parse_feed(
             "(external, parameter or nested entities are never expanded)"
         )
     parsed = feedparser.parse(
-        defused.body,
+        _hold(defused.body),
         response_headers=_feedparser_headers(raw),
         sanitize_html=False,  # see the docstring: about 1.7x faster, and nothing here needs it
         resolve_relative_uris=False,
@@ -102,7 +102,7 @@ def parse_feed(
     title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
     # Every field of each item, for those feedparser folded into one (``item_fields``); only when
     # lxml saw the same items as feedparser.
-    fields = item_texts(defused.body)
+    fields = item_texts(_hold(defused.body))
     if fields is not None and len(fields) != len(parsed.entries):
         fields = None
     _add_articles(
@@ -180,6 +180,27 @@ def _add_articles(
     result.articles.extend(articles)
 
 
+# feedparser strips every value with str.strip(), which takes U+0085 and U+00A0 for spaces; in
+# mojibake they are bytes of a letter (Arabic م read as Latin-1 is "Ù\x85", Russian Р is "Ð\xa0"),
+# and a title or text ending with one could no longer be repaired. They are held as private-use
+# characters while feedparser (and lxml, ``item_fields``) read the document, and put back after.
+_HELD = ((b"\xc2\x85", "\ue085".encode()), (b"\xc2\xa0", "\ue0a0".encode()))
+_UNHOLD = str.maketrans({"\ue085": "\x85", "\ue0a0": "\xa0"})
+
+
+def _hold(body: bytes) -> bytes:
+    """The UTF-8 document with U+0085 and U+00A0 held (see ``_HELD``)."""
+    for char, held in _HELD:
+        if char in body:
+            body = body.replace(char, held)
+    return body
+
+
+def _unhold(value: str) -> str:
+    """A parsed value with U+0085 and U+00A0 put back."""
+    return value.translate(_UNHOLD) if "\ue085" in value or "\ue0a0" in value else value
+
+
 # The root of a feed document (after the XML declaration, comments, a DOCTYPE): an RSS, Atom or RDF
 # document with no items is an empty feed, even when feedparser could not tell its version.
 _FEED_ROOT = re.compile(
@@ -247,6 +268,7 @@ _CLOSING_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9:-]*\s*>")
 # C0 controls: never text. (C1 characters stay until normalizing has repaired the mojibake they are
 # often part of, and removes those left: ``text.clean``.)
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPACES = re.compile("[^\\S\x85\xa0]+")
 
 
 class _TextOnly(HTMLParser):
@@ -293,13 +315,16 @@ def _plain_text(value: str, kind: str = "text/html") -> str:
     RSS titles use as markup. Repeated while markup remains, so that a double-escaped
     ``&lt;script&gt;...&lt;/script&gt;`` cannot come back as a tag.
     """
+    value = _unhold(value)
     if "html" in kind:
         value = _html_text(value)
     for _ in range(4):
         if not _CLOSING_TAG.search(value):
             break
         value = _html_text(value)
-    return " ".join(_UNSAFE.sub("", value).split())
+    # Spaces collapsed, but not U+0085 or U+00A0: str.split() takes them for spaces, and they are
+    # bytes of mojibake that normalizing repairs (阅 read as Latin-1 is "é\x98\x85").
+    return _SPACES.sub(" ", _UNSAFE.sub("", value)).strip(" ")
 
 
 def _safe_link(link: str, base: str | None = None) -> str:
@@ -361,7 +386,7 @@ def entry_to_article(
     title = strip_source_suffix(title, source, source_url)
     link = _entry_link(entry, base)
     html = entry_text(entry, extra)
-    guid = str(entry.get("id", "") or "")
+    guid = _unhold(str(entry.get("id", "") or "")).strip()
     digest = content_hash(title, html)
     entry_key = identity_key(guid, link, digest)
     problems = problems if problems is not None else DateProblems()
@@ -403,6 +428,7 @@ def entry_text(entry: Any, extra: Sequence[str] = ()) -> str:
     candidates = [str(c.get("value", "") or "") for c in entry.get("content", []) or []]
     candidates.append(str(entry.get("summary", "") or ""))
     candidates.extend(extra)
+    candidates = [_unhold(candidate) for candidate in candidates]
     best, best_length = "", -1
     for candidate in candidates:
         length = visible_length(candidate)

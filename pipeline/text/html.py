@@ -77,6 +77,9 @@ def html_to_paragraphs(html: str) -> list[str]:
     return re.split(r"\n\s*\n", text)
 
 
+# Line breaks of plain text: not str.splitlines(), which also breaks at U+0085 and U+001C-U+001E,
+# characters that mojibake is made of until normalizing repairs it (text/clean.py).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
 # A line that ends a sentence, or a teaser ("Read more"), ends a paragraph in plain text.
 _LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+reading))\s*$", re.IGNORECASE)
@@ -85,7 +88,7 @@ _LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+re
 def _plain_paragraphs(text: str) -> list[str]:
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in text.splitlines():
+    for line in _LINE_BREAK.split(text):
         if not line.strip():
             if current:
                 paragraphs.append("\n".join(current))
