@@ -61,6 +61,10 @@ PRUNE_BATCH = timedelta(days=1)
 # stripped of boilerplate and their chunk is signed. One detect chunk's worth stays in memory, so
 # that a run of a few feeds never writes a file.
 SPOOL_AFTER = 2048
+# An aggregator's item waits this long for its outlet's own entry (``link_relayed_items``): an
+# outlet's feed lists its article within hours of a news search finding it, and an item older than
+# this whose outlet never listed it must not keep its feed read in full at every run.
+WAIT_FOR_OUTLET = timedelta(days=2)
 
 
 @contextmanager
@@ -306,9 +310,11 @@ def _record_fetches(
     returned list alone, so that ``_detect`` can free each one once it is stored."""
     touched = set() if touched is None else touched
     new_articles: list[Article] = []
-    if config is not None:
-        link_relayed_items(state, config, results)
+    waiting = link_relayed_items(state, config, results, moment) if config is not None else set()
     for result in results:
+        if result.feed in waiting:  # read in full next time: no validators, no digest (see above)
+            result.etag, result.last_modified, result.body_digest = "", "", ""
+            state.set_feed_digest(result.feed, "")
         state.record_fetch(result, moment)
         for warning in result.warnings:
             log.warning("feed %r: %s", result.feed, warning, extra={"feed": result.feed})
@@ -358,20 +364,27 @@ def _record_fetches(
     return new_articles
 
 
-def link_relayed_items(state: Store, config: Config, results: list[FetchResult]) -> int:
-    """Give each aggregator item the link of its outlet's own entry, when that feed is configured.
+def link_relayed_items(
+    state: Store, config: Config, results: list[FetchResult], moment: datetime
+) -> set[str]:
+    """Give each aggregator item the link of its outlet's own entry, when that feed is configured;
+    return the feeds whose items still wait for their outlet's entry.
 
     An item whose ``<source>`` names a configured feed (by its site's host or its name, through
     ``[attribution.aliases]``), whose link is not on that outlet's site (a redirect), and whose
     headline is that of one of the outlet's entries (in this run's fetch, else stored) takes that
     entry's link (``text.aggregator.outlet_page``). Its permalink is then the outlet's page: dedup
     puts the two in one story (whichever comes first), and no output links to the redirect. Done
-    before identity matching, so that a stored item already given the link stays unchanged. Returns
-    how many items were given a link.
+    before identity matching, so that a stored item already given the link stays unchanged.
+
+    An item new in this run, or published in the last ``WAIT_FOR_OUTLET``, that found no such entry
+    waits for it: its feed is read in full at the next run (no conditional GET, no skip for unchanged
+    bytes), so that the stored item takes the outlet's link, and the outlet's entry joins its story,
+    when the entry appears.
     """
     relayed = [(r, a) for r in results for a in r.articles if a.source or a.source_url]
     if not relayed:
-        return 0
+        return set()
     configured = [feed.name for feed in config.feeds]
     hosts = feed_hosts(state) | {r.feed: host_of(r.feed_link) for r in results if r.feed_link}
     aliases = AliasTable(config.attribution.aliases, configured, hosts)
@@ -380,6 +393,8 @@ def link_relayed_items(state: Store, config: Config, results: list[FetchResult])
         fetched.setdefault(result.feed, []).extend((a.title, a.link, a.published) for a in result.articles)
     stored: dict[str, list[tuple[str, str, datetime | None]]] = {}
     linked = 0
+    waiting: set[str] = set()
+    known: dict[str, set[str]] = {}  # feed -> its stored entry keys (an item new in this run waits)
     for result, article in relayed:
         named = [aliases.resolve(value) for value in (article.source_url, article.source or "") if value]
         outlet = next((name for name in named if name in configured and name != result.feed), None)
@@ -390,12 +405,17 @@ def link_relayed_items(state: Store, config: Config, results: list[FetchResult])
             if outlet not in stored:
                 stored[outlet] = [(e.title, e.link, None) for e in state.feed_entries(outlet)]
             page = outlet_page(article, stored[outlet])
-        if page is not None and page != article.link:
+        if page is None:
+            if result.feed not in known:
+                known[result.feed] = state.known_entry_keys(result.feed)
+            if article.entry_key not in known[result.feed] or article.published >= moment - WAIT_FOR_OUTLET:
+                waiting.add(result.feed)
+        elif page != article.link:
             article.link = page
             linked += 1
     if linked:
         log.info("%d aggregator items linked to their outlet's own entry", linked)
-    return linked
+    return waiting
 
 
 def _resolve_identities(
