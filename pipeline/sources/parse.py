@@ -161,8 +161,7 @@ def _add_articles(
     repeats = drop_repeats(articles)
     if repeats:
         result.warnings.append(
-            f"{repeats} entries repeat an earlier entry of the feed (same id, link and content): "
-            "each read once"
+            f"{repeats} entries repeat an earlier entry of the feed (same id, title and text): each read once"
         )
     shared = assign_keys(articles)
     if shared:
@@ -411,7 +410,7 @@ def entry_to_article(
         raw_html=html,
         dated=dated,
         content_hash=digest,
-        text_hash=text_hash(html),
+        text_hash=text_hash(title, html),
         source=source,
         source_url=source_url,
     )

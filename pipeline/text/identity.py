@@ -13,8 +13,8 @@ place under the same GUID. The rules, in order, for each entry of one fetch of o
    slash and the fragment (``url_key``). The same key is what matches one page across feeds
    (``permalink_keys``).
 2. **Repeats and shared ids (within one fetch).** An entry that repeats an earlier one of the same
-   fetch (same key, same normalized link, same content hash: a feed listing one item twice) is read
-   once (``drop_repeats``), with one warning. Several *different* entries of one fetch with one key
+   fetch (same key, same title and text: a feed listing one item twice) is read once
+   (``drop_repeats``), with one warning. Several *different* entries of one fetch with one key
    are distinct articles: each gets the key plus a discriminator, its full link when the links
    differ, else its title, else its content hash (``assign_keys``), and the feed gets one warning.
 3. **Matching a stored entry of the same feed (across runs):** by key; else, among the stored entries
@@ -185,23 +185,38 @@ _ASCII_FOLD = bytes(
 )
 
 
-def text_hash(html: str) -> str:
-    """``content_hash`` of an entry's text alone, when it has at least ``MIN_TEXT_CHARS`` visible
-    characters; "" otherwise (too short to say which article it is)."""
-    return content_hash("", html) if visible_length(html) >= MIN_TEXT_CHARS else ""
+def text_hash(title: str, html: str) -> str:
+    """A hash of an entry's text alone (folded as ``content_hash`` folds it, without the headline when
+    the text starts with it, so that a corrected title does not change it), when the text has at least
+    ``MIN_TEXT_CHARS`` visible characters; "" otherwise (too short to say which article it is)."""
+    if visible_length(html) < MIN_TEXT_CHARS:
+        return ""
+    text, headline = _fold(html), _fold(title)
+    if headline and text.startswith(headline + " "):
+        text = text[len(headline) + 1 :]
+    return xxhash.xxh3_64_hexdigest(text.encode())
+
+
+def _fold(html: str) -> str:
+    """Text without tags, hidden elements and digits, case and spaces folded (as ``content_hash``)."""
+    if "<" in html:
+        html = _TAG.sub(" ", _HIDDEN_CONTENT.sub(" ", html))
+    return " ".join(_DIGITS.sub(" ", unescape(html)).lower().split())
 
 
 def drop_repeats(articles: list[Article]) -> int:
-    """Remove, in place, each entry that repeats an earlier one of the same fetch (same key, same
-    normalized link, same content hash: one item listed twice, brief#344); return how many.
+    """Remove, in place, each entry that repeats an earlier one of the same fetch (the same key, the
+    same title and text: one item listed twice, brief#344); return how many. The first one stays.
 
-    The first one stays. Entries that share a key but differ in link or content are not repeats:
-    ``assign_keys`` tells them apart.
+    Title and text are compared with their digits (unlike ``content_hash``), spaces folded: two
+    bulletins that share a GUID and differ in their numbers are two entries. Entries that share a key
+    but differ in title or text are not repeats: ``assign_keys`` tells them apart.
     """
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str]] = set()
     kept: list[Article] = []
     for article in articles:
-        identity = (article.entry_key, url_key(article.link) or article.link.strip(), article.content_hash)
+        exact = " ".join(f"{article.title}\n{article.raw_html}".split())
+        identity = (article.entry_key, xxhash.xxh3_64_hexdigest(exact.encode()))
         if identity not in seen:
             seen.add(identity)
             kept.append(article)

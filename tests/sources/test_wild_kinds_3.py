@@ -101,6 +101,20 @@ def test_same_link_without_guid_and_same_content_is_one_entry() -> None:
     assert len(result.articles) == 1
 
 
+def test_same_id_and_text_under_two_links_is_one_entry() -> None:
+    """One article listed under two section links (same GUID, same title and text): one entry, so
+    that its outlet is never shown copying itself."""
+    a = item(DESCRIPTION, link="https://wild.example/news/library")
+    b = item(DESCRIPTION, link="https://wild.example/culture/library")
+    assert len(parse(rss(a, b)).articles) == 1
+
+
+def test_bulletins_sharing_an_id_that_differ_in_numbers_are_two_entries() -> None:
+    a = item("<description>Winning numbers: 5 12 33 41.</description>", title="Lottery")
+    b = item("<description>Winning numbers: 7 19 21 40.</description>", title="Lottery")
+    assert len(parse(rss(a, b)).articles) == 2
+
+
 def test_entries_sharing_an_id_with_other_text_are_all_kept() -> None:
     """Not repeats: one GUID for two different notices (told apart, as before)."""
     a = item("<description>The museum returns twelve statues.</description>", title="Museum")

@@ -490,6 +490,27 @@ def test_a_slug_and_title_corrected_together_update_the_entry_in_place(
     assert "updated in place" not in run(cli, tmp_path).out  # and it stays so
 
 
+def test_a_corrected_headline_repeated_in_the_text_still_matches(tmp_path: Path, cli) -> None:
+    """The text starts with the headline, which was corrected with the title and the slug."""
+    write_config(tmp_path, {"Capital Times": "capital.xml"})
+    wrong, right = "Bakery to clsoe", "Bakery to close"
+    feed(
+        tmp_path,
+        "capital.xml",
+        "Capital Times",
+        item(wrong, "https://capital-times.example/clsoe", f"<p>{wrong}</p>{LONG_B}"),
+    )
+    run(cli, tmp_path)
+    feed(
+        tmp_path,
+        "capital.xml",
+        "Capital Times",
+        item(right, "https://capital-times.example/close", f"<p>{right}</p>{LONG_B}"),
+    )
+    assert "0 new entries, 1 updated in place" in run(cli, tmp_path).out
+    assert [e["title"] for e in atom_entries(tmp_path)] == [right]
+
+
 def test_a_new_article_with_the_text_of_an_entry_still_listed_is_new(tmp_path: Path, cli) -> None:
     """Only an entry gone from the feed can have been re-keyed: the same text under a new key while the
     old entry is still there is another entry (deduplicated as such)."""
@@ -511,7 +532,7 @@ def stored(entry_id: int, key: str, title: str, html: str) -> StoredEntry:
         title,
         content_hash(title, html),
         f"s{entry_id}",
-        text_hash(html),
+        text_hash(title, html),
     )
 
 
@@ -527,7 +548,7 @@ def incoming(key: str, title: str, html: str) -> Article:
         published=datetime(2025, 11, 5, tzinfo=UTC),
         raw_html=html,
         content_hash=content_hash(title, html),
-        text_hash=text_hash(html),
+        text_hash=text_hash(title, html),
     )
 
 
@@ -544,7 +565,7 @@ def test_resolve_text_alone_needs_one_candidate_each_side_and_a_long_text() -> N
     both = [incoming("https://x.example/c", "C", LONG_C), incoming("https://x.example/d", "D", LONG_C)]
     assert len(resolve(both, twins[:1], lambda _: "").new) == 2
     short = "<p>Watch the video.</p>"
-    assert text_hash(short) == ""
+    assert text_hash("E", short) == ""
     assert (
         len(
             resolve(
