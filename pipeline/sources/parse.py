@@ -329,7 +329,7 @@ def _plain_text(value: str, kind: str = "text/html") -> str:
 def _safe_link(link: str, base: str | None = None) -> str:
     """An absolute http(s) link, or "" (no link): relative links are resolved against ``base``;
     ``javascript:``, ``data:``, ``file:``, ``mailto:`` or ``ftp:`` must never reach the output."""
-    link = link.strip()
+    link = _unhold(link).strip()
     if base and link and not urlparse(link).scheme:
         link = urljoin(base, link)
     parsed = urlparse(link)

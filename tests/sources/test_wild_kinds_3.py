@@ -23,8 +23,10 @@ from pipeline.config import FeedConfig
 from pipeline.models import FetchResult
 from pipeline.sources.fetch import RawFeed, read_file
 from pipeline.sources.parse import parse_feed
+from pipeline.text.aggregator import same_headline
 from pipeline.text.article import normalize_article
 from pipeline.text.clean import clean_line, strip_invisible, surrogate_charrefs
+from pipeline.text.identity import url_key
 from pipeline.text.tokens import tokenize
 from tests.feedserver import FeedServer, Route
 from tests.sources.test_fetch import fetch_one
@@ -302,6 +304,44 @@ def test_remaining_control_characters_go_after_the_repair() -> None:
     assert not re.search("[\x00-\x1f\x7f-\x9f]", clean_line(mojibake(RUSSIAN, "latin-1") + "\x9d"))
 
 
+# -- kind 5: links that name the same page ---------------------------------------------------------------
+
+SAME_PAGE = "//city-times.example/2025/11/05/library-sundays"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://city-times.example/2025/11/05/library-sundays/?ncid=rss",
+        "https://city-times.example/2025/11/05/library-sundays?cmpid=rss&CMP=twt_gu&INTCMP=sfl",
+        "https://www.city-times.example/2025/11/05/library-sundays/?ito=792&ocid=msn&icid=x&smid=tw",
+        "https://city-times.example/2025/11/05/library-sundays?mc_cid=1a&mc_eid=2b&fbclid=3&gclid=4&msclkid=5",
+        "https://city-times.example/2025/11/05/library-sundays?ns_campaign=a&ns_mchannel=b&at_medium=c&WT.mc_id=d",
+        "https://city-times.example/2025/11/05/library-sundays/amp/",
+        "https://city-times.example/2025/11/05/library-sundays/amp",
+        "https://amp.city-times.example/2025/11/05/library-sundays",
+        "https://city-times.example/amp/2025/11/05/library-sundays",
+        "https://city-times.example/2025/11/05/library-sundays?amp",
+        "https://city-times.example/2025/11/05/library-sundays?amp=1",
+        "https://city-times.example/2025/11/05/library-sundays?outputType=amp&utm_source=tw",
+        "https://city-times-example.cdn.ampproject.org/c/s/city-times.example/2025/11/05/library-sundays/amp/",
+        "https://www.google.com/amp/s/www.city-times.example/2025/11/05/library-sundays",
+    ],
+)
+def test_campaign_and_amp_forms_are_one_page(link: str) -> None:
+    assert url_key(link) == SAME_PAGE
+
+
+def test_amp_file_suffix_and_parameters_that_name_another_page() -> None:
+    assert url_key("https://x.example/news/story-1.amp.html") == url_key(
+        "https://x.example/news/story-1.html"
+    )
+    assert url_key("https://x.example/index.php?p=48213&ncid=rss") == "//x.example/index.php?p=48213"
+    assert url_key("https://x.example/a?page=2") != url_key("https://x.example/a?page=3")
+    assert url_key("https://x.example/amplifiers/42") == "//x.example/amplifiers/42"  # not an AMP mark
+    assert url_key("https://amp.example/a") == "//amp.example/a"  # a site called amp, not an amp. host
+
+
 # -- kind 6: an item's <source> ---------------------------------------------------------------------------
 
 
@@ -346,6 +386,24 @@ def test_a_credit_line_in_the_text_wins_over_source() -> None:
     [article] = parse(body).articles
     normalize_article(article)
     assert article.credit == "Reuters"
+
+
+@pytest.mark.parametrize(
+    ("relayed", "original", "same"),
+    [
+        ("City library reopens on Sundays", "City library reopens on Sundays", True),
+        ("City library reopens on ‘Sundays’", "City library reopens on 'Sundays'", True),
+        (
+            "City library to reopen on Sundays after four years...",
+            "City library to reopen on Sundays after four years of closure",
+            True,
+        ),
+        ("City library...", "City library reopens on Sundays", False),  # too short a start to say
+        ("City library reopens on Mondays", "City library reopens on Sundays", False),
+    ],
+)
+def test_same_headline(relayed: str, original: str, same: bool) -> None:
+    assert same_headline(relayed, original) is same
 
 
 def test_atom_source_element() -> None:
