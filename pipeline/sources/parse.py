@@ -427,7 +427,9 @@ def entry_text(entry: Any, extra: Sequence[str] = ()) -> str:
     candidates = [str(c.get("value", "") or "") for c in entry.get("content", []) or []]
     candidates.append(str(entry.get("summary", "") or ""))
     candidates.extend(extra)
-    candidates = [_unhold(candidate) for candidate in candidates]
+    candidates = [_unhold(candidate) for candidate in candidates if candidate]
+    if len(candidates) < 2:  # most entries: one field, nothing to weigh
+        return candidates[0] if candidates else ""
     best, best_length = "", -1
     for candidate in candidates:
         length = visible_length(candidate)

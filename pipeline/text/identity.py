@@ -47,7 +47,6 @@ import xxhash
 from courlan import normalize_url
 
 from pipeline.models import Article, StoredEntry
-from pipeline.text.html import visible_length
 
 # Below this word-set Jaccard a same-key entry whose title and text both changed is another article.
 # Measured on the cases: a corrected article keeps > 0.8 of its words (updated-in-place: 0.93); two
@@ -188,10 +187,12 @@ _ASCII_FOLD = bytes(
 def text_hash(title: str, html: str) -> str:
     """A hash of an entry's text alone (folded as ``content_hash`` folds it, without the headline when
     the text starts with it, so that a corrected title does not change it), when the text has at least
-    ``MIN_TEXT_CHARS`` visible characters; "" otherwise (too short to say which article it is)."""
-    if visible_length(html) < MIN_TEXT_CHARS:
+    ``MIN_TEXT_CHARS`` visible characters other than digits; "" otherwise (too short to say which
+    article it is)."""
+    text = _fold(html)
+    if len(text) - text.count(" ") < MIN_TEXT_CHARS:
         return ""
-    text, headline = _fold(html), _fold(title)
+    headline = _fold(title)
     if headline and text.startswith(headline + " "):
         text = text[len(headline) + 1 :]
     return xxhash.xxh3_64_hexdigest(text.encode())
