@@ -22,6 +22,13 @@ _HTML_START = re.compile(
 )
 
 
+# A feed document's root (after an XML declaration, comments, a DOCTYPE): a feed served as text/html.
+_FEED_ROOT = re.compile(
+    rb"(?:\s|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF|channel)[\s>/]",
+    re.DOTALL,
+)
+
+
 def is_html_page(body: bytes, content_type: str = "") -> bool:
     """Whether a body is an HTML page (by its first bytes; or served as text/html and not opening
     as a feed or JSON document would)."""
@@ -29,7 +36,7 @@ def is_html_page(body: bytes, content_type: str = "") -> bool:
         return True
     media = content_type.split(";")[0].strip().lower()
     head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return media == "text/html" and not head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf", b"{"))
+    return media == "text/html" and not head.startswith(b"{") and not _FEED_ROOT.match(head)
 
 
 def feed_links(body: bytes, page_url: str) -> list[str]:

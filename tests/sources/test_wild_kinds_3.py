@@ -589,6 +589,22 @@ def test_an_html_page_naming_its_feed_is_followed(server: FeedServer, href: str)
     assert server.statuses("/atom.xml") == []  # RSS is preferred when a page names both
 
 
+def test_a_feed_served_as_html_is_not_taken_for_a_page(server: FeedServer) -> None:
+    """An Atom feed served as text/html that links its RSS twin as an alternate is read itself."""
+    atom = (
+        '<?xml version="1.0"?><!-- generated --><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<id>a</id><updated>2025-11-05T07:00:00Z</updated>"
+        '<link rel="alternate" type="application/rss+xml" href="/twin.xml"/>'
+        "<entry><id>a-1</id><title>Atom entry</title><updated>2025-11-05T07:00:00Z</updated>"
+        '<link href="https://a.example/1"/><content>Text.</content></entry></feed>'
+    )
+    server.routes["/atom"] = Route(body=atom.encode(), content_type="text/html")
+    server.routes["/twin.xml"] = Route(body=FEED_XML)
+    result = fetch_one(server.url("/atom"))
+    assert [a.title for a in result.articles] == ["Atom entry"]
+    assert server.statuses("/twin.xml") == []
+
+
 def test_an_html_page_naming_no_feed_is_still_an_error(server: FeedServer) -> None:
     server.routes["/"] = Route(
         body=b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"
