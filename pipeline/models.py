@@ -46,6 +46,13 @@ class Article:
     page: Page | None = None  # the article page fetched for its full text (stages/fulltext.py)
     normalized: bool = False  # text/body/credit filled (by normalize, maybe in a parse worker)
     content_hash: str = ""  # title and text without tags and digits, hashed (text/identity.py)
+    # The text alone hashed the same way, for a text of at least ``identity.MIN_TEXT_CHARS`` visible
+    # characters ("" for a shorter one): a re-keyed entry whose title was corrected is found by it.
+    text_hash: str = ""
+    # The outlet an item's ``<source>`` names (aggregators, republishers): its credit when the text
+    # has no credit line of its own; ``source_url`` is that element's URL (the outlet's site or feed).
+    source: str | None = None
+    source_url: str = ""
     # Set when this entry updates a stored one whose text changed: that article's id and story.
     replaces: int | None = None
     old_story: str | None = None
@@ -217,7 +224,7 @@ class StoredArticle:
 class StoredEntry:
     """What identity matching needs of a stored entry of one feed (text/identity.py).
 
-    ``link_key`` and ``content_hash`` are empty for rows written before they were stored.
+    ``link_key``, ``content_hash`` and ``text_hash`` are empty for rows written before they were stored.
     """
 
     id: int
@@ -227,6 +234,7 @@ class StoredEntry:
     title: str
     content_hash: str
     story_id: str
+    text_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from pipeline.store import Store, open_store
 from pipeline.store.damage import problem, refuse_empty_state, state_error, state_errors
 from pipeline.store.spool import Spool, unpack_payload
 from pipeline.store.sqlite import State, now_utc
+from pipeline.text.aggregator import host_of, outlet_page
 from pipeline.text.boilerplate import stock_edged, strip_feed, trim_stock
 from pipeline.text.clean import clean_line
 from pipeline.text.credits import AliasTable
@@ -63,6 +64,10 @@ PRUNE_BATCH = timedelta(days=1)
 # stripped of boilerplate and their chunk is signed. One detect chunk's worth stays in memory, so
 # that a run of a few feeds never writes a file.
 SPOOL_AFTER = 2048
+# An aggregator's item waits this long for its outlet's own entry (``link_relayed_items``): an
+# outlet's feed lists its article within hours of a news search finding it, and an item older than
+# this whose outlet never listed it must not keep its feed read in full at every run.
+WAIT_FOR_OUTLET = timedelta(days=2)
 
 
 @contextmanager
@@ -205,7 +210,7 @@ def _detect_run(
     with clock.stage("commit"), state.transaction():
         with clock.stage("record"):
             updated: set[str] = set()
-            new_articles = _record_fetches(state, results, report, moment, updated, spool)
+            new_articles = _record_fetches(state, results, report, moment, updated, spool, config)
             new_articles = _within_retention(new_articles, config, report, moment)
         _detect(state, config, new_articles, report, moment, progress, clock, updated, spool)
         # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
@@ -358,16 +363,22 @@ def _record_fetches(
     moment: datetime,
     touched: set[str] | None = None,
     spool: Spool | None = None,
+    config: Config | None = None,
 ) -> list[Article]:
     """Store each feed's health; log its problems; return its entries not seen in earlier runs and
     those whose text changed in place. Stories whose entry changed only its title or link are added
-    to ``touched`` (to be attributed again and shown as updated).
+    to ``touched`` (to be attributed again and shown as updated). With ``config``, aggregator items
+    first take their outlet's own link (``link_relayed_items``).
 
     Empties each result's ``articles`` once recorded: the entries returned are then held by the
     returned list alone, so that ``_detect`` can free each one once it is stored."""
     touched = set() if touched is None else touched
     new_articles: list[Article] = []
+    waiting = link_relayed_items(state, config, results, moment) if config is not None else set()
     for result in results:
+        if result.feed in waiting:  # read in full next time: no validators, no digest (see above)
+            result.etag, result.last_modified, result.body_digest = "", "", ""
+            state.set_feed_digest(result.feed, "")
         state.record_fetch(result, moment)
         for warning in result.warnings:
             log.warning("feed %r: %s", result.feed, warning, extra={"feed": result.feed})
@@ -415,6 +426,60 @@ def _record_fetches(
         result.articles = []
     report.entries_new = len([a for a in new_articles if a.replaces is None])
     return new_articles
+
+
+def link_relayed_items(
+    state: Store, config: Config, results: list[FetchResult], moment: datetime
+) -> set[str]:
+    """Give each aggregator item the link of its outlet's own entry, when that feed is configured;
+    return the feeds whose items still wait for their outlet's entry.
+
+    An item whose ``<source>`` names a configured feed (by its site's host or its name, through
+    ``[attribution.aliases]``), whose link is not on that outlet's site (a redirect), and whose
+    headline is that of one of the outlet's entries (in this run's fetch, else stored) takes that
+    entry's link (``text.aggregator.outlet_page``). Its permalink is then the outlet's page: dedup
+    puts the two in one story (whichever comes first), and no output links to the redirect. Done
+    before identity matching, so that a stored item already given the link stays unchanged.
+
+    An item new in this run, or published in the last ``WAIT_FOR_OUTLET``, that found no such entry
+    waits for it: its feed is read in full at the next run (no conditional GET, no skip for unchanged
+    bytes), so that the stored item takes the outlet's link, and the outlet's entry joins its story,
+    when the entry appears.
+    """
+    relayed = [(r, a) for r in results for a in r.articles if a.source or a.source_url]
+    if not relayed:
+        return set()
+    configured = [feed.name for feed in config.feeds]
+    hosts = feed_hosts(state) | {r.feed: host_of(r.feed_link) for r in results if r.feed_link}
+    aliases = AliasTable(config.attribution.aliases, configured, hosts)
+    fetched: dict[str, list[tuple[str, str, datetime | None]]] = {}
+    for result in results:
+        fetched.setdefault(result.feed, []).extend((a.title, a.link, a.published) for a in result.articles)
+    stored: dict[str, list[tuple[str, str, datetime | None]]] = {}
+    linked = 0
+    waiting: set[str] = set()
+    known: dict[str, set[str]] = {}  # feed -> its stored entry keys (an item new in this run waits)
+    for result, article in relayed:
+        named = [aliases.resolve(value) for value in (article.source_url, article.source or "") if value]
+        outlet = next((name for name in named if name in configured and name != result.feed), None)
+        if outlet is None or (hosts.get(outlet) and host_of(article.link) == hosts[outlet]):
+            continue
+        page = outlet_page(article, fetched.get(outlet, []))
+        if page is None:
+            if outlet not in stored:
+                stored[outlet] = [(e.title, e.link, None) for e in state.feed_entries(outlet)]
+            page = outlet_page(article, stored[outlet])
+        if page is None:
+            if result.feed not in known:
+                known[result.feed] = state.known_entry_keys(result.feed)
+            if article.entry_key not in known[result.feed] or article.published >= moment - WAIT_FOR_OUTLET:
+                waiting.add(result.feed)
+        elif page != article.link:
+            article.link = page
+            linked += 1
+    if linked:
+        log.info("%d aggregator items linked to their outlet's own entry", linked)
+    return waiting
 
 
 def _resolve_identities(

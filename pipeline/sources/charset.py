@@ -11,8 +11,12 @@ Shift_JIS feed becomes mojibake. Here, in order:
 3. else strict UTF-8 (the XML default);
 4. else charset-normalizer's guess (a maintained detector), else UTF-8 with bad bytes replaced.
 
-Then C0/C1 control characters (never text in a feed) are removed, the declaration is rewritten to
-say UTF-8, and the result is UTF-8 bytes.
+Then C0 control characters (never text in a feed, and forbidden in XML) are removed, character
+references to UTF-16 surrogates are made valid (``text.clean.surrogate_charrefs``), the declaration
+is rewritten to say UTF-8, and the result is UTF-8 bytes. C1 characters (U+0080-U+009F) stay: XML
+allows them, and in a feed they are mostly parts of mojibake (``Ñ\x8f`` is a Russian я read as
+Latin-1) that normalizing repairs before it removes what is still a control character
+(``text.clean``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 
 import charset_normalizer
+
+from pipeline.text.clean import surrogate_charrefs
 
 # A declared encoding stays when at most this share of the non-ASCII bytes fail to decode: one bad
 # byte among thousands of Cyrillic ones is a stray byte; most of them failing (a Latin-1 feed
@@ -52,8 +58,9 @@ _DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:
 _DECLARATION_TEXT = re.compile(r"""^\s*(<\?xml[^>]*?)(\s+encoding\s*=\s*["'][^"']*["'])([^>]*\?>)""")
 _LEADING = re.compile(r"^[\s\ufeff]+(?=<\?xml)")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-# C0 controls except tab, LF and CR; DEL; C1 controls; the XML non-characters U+FFFE/U+FFFF.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0 controls except tab, LF and CR, and the XML non-characters U+FFFE/U+FFFF: XML forbids them.
+# (DEL and C1 are allowed, and repaired or removed with the text: see the module docstring.)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(slots=True)
@@ -98,6 +105,12 @@ def decode_feed(body: bytes, content_type: str = "") -> Decoded:
     cleaned = _CONTROL.sub("", text)
     if len(cleaned) != len(text):
         warnings.append(f"removed {len(text) - len(cleaned)} control character(s)")
+    cleaned, surrogates = surrogate_charrefs(cleaned)
+    if surrogates:
+        warnings.append(
+            f"{surrogates} character reference(s) to UTF-16 surrogates (such as &#55357;): a pair read "
+            "as the one character it encodes, a lone one as U+FFFD"
+        )
     return Decoded(_as_utf8_xml(cleaned).encode("utf-8"), encoding, warnings)
 
 

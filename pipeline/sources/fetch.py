@@ -1,14 +1,17 @@
 """Fetch a feed's bytes politely: local files, or HTTP(S) with httpx.
 
 Conditional GET (ETag / Last-Modified), redirects followed by hand so that a 301/308 chain can be
-remembered while a 302/307 is not, gzip (httpx decodes it), timeouts, and a size cap enforced
-while the body streams in, so a 300 MB or gzip-bomb response is cut off, never held in memory.
-Failures raise FetchError with a message naming the URL and the reason; ingest turns them into
-FetchResult errors.
+remembered while a 302/307 is not, gzip and deflate (inflated here, ``decoded``), timeouts, and a
+size cap enforced while the body streams in, so a 300 MB or gzip-bomb response is cut off, never
+held in memory. The bytes say what they are (``unwrapped``): a body labelled gzip that is plain
+XML is read as it is, a gzip body without the label (or compressed twice) is inflated. Failures
+raise FetchError with a message naming the URL and the reason; ingest turns them into FetchResult
+errors.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import time
@@ -46,6 +49,9 @@ class RawFeed:
     # The URL the body came from after all redirects (the base of the feed's relative links);
     # None for a local file.
     url: str | None = None
+    # What the bytes said that the headers did not (a gzip body unlabelled, labelled but plain,
+    # compressed twice), in words: the feed's warnings when it is parsed.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -108,12 +114,17 @@ def read_file(url: str, max_bytes: int) -> RawFeed:
         raise FetchError(f"cannot read {path}: {exc.strerror}") from None
     if len(body) > max_bytes:
         raise FetchError(f"file larger than {max_bytes} bytes ([fetch] max_bytes): {path}")
-    if body.startswith(_GZIP_MAGIC):
-        body = _gunzip_file(body, max_bytes, path)
-    return RawFeed(body=body, headers={})
+    notes: list[str] = []
+    if body.startswith(GZIP_MAGIC):
+        body = _gunzip_file(body, max_bytes, path, notes)
+    return RawFeed(body=body, headers={}, notes=tuple(notes))
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
+# The first bytes of a gzip member: ID1 ID2 and CM = 8 (deflate, the only method RFC 1952 defines).
+GZIP_MAGIC = b"\x1f\x8b\x08"
+# Layers of gzip inflated at most: a server that gzips a stored ``feed.xml.gz`` sends two; more
+# than three is no feed.
+MAX_GZIP_LAYERS = 3
 
 
 def file_kind(mode: int) -> str | None:
@@ -138,12 +149,13 @@ def _path_kind(path: Path) -> str | None:
         return None
 
 
-def _gunzip_file(body: bytes, max_bytes: int, path: Path) -> bytes:
-    """A gzip-compressed feed file (``feed.xml.gz``, or a saved HTTP body), inflated under the cap."""
+def _gunzip_file(body: bytes, max_bytes: int, path: Path, notes: list[str]) -> bytes:
+    """A gzip-compressed feed file (``feed.xml.gz``, or a saved HTTP body, even compressed twice),
+    inflated under the cap."""
     size = 0
     chunks: list[bytes] = []
     try:
-        for chunk in decoded(iter((body,)), "gzip", str(path)):
+        for chunk in unwrapped(iter((body,)), "gzip", str(path), notes):
             size += len(chunk)
             if size > max_bytes:
                 break
@@ -288,7 +300,8 @@ def _read_response(
         )
     chunks: list[bytes] = []
     size = 0
-    for chunk in decoded(response.iter_raw(), headers.get("content-encoding", ""), url):
+    notes: list[str] = []
+    for chunk in unwrapped(response.iter_raw(), headers.get("content-encoding", ""), url, notes):
         size += len(chunk)
         if size > config.max_bytes:
             raise FetchError(
@@ -300,10 +313,69 @@ def _read_response(
         if monotonic() > deadline:
             raise _too_long(url, config, status, permanent)
         chunks.append(chunk)
-    return RawFeed(b"".join(chunks), headers, status=status, permanent_url=permanent, url=url)
+    return RawFeed(
+        b"".join(chunks), headers, status=status, permanent_url=permanent, url=url, notes=tuple(notes)
+    )
 
 
 _DECODED_CHUNK = 64 * 1024
+_COMPRESSED = ("gzip", "x-gzip", "deflate")
+
+
+def unwrapped(raw: Iterator[bytes], encoding: str, url: str, notes: list[str]) -> Iterator[bytes]:
+    """The body as its bytes say it is, inflated boundedly (``decoded``), whatever the label says.
+
+    Servers get Content-Encoding wrong both ways: ``gzip`` on a plain body (a proxy that adds the
+    header, curl#8928), a gzip body with no header (a stored ``.gz`` served as is), and a stored
+    ``feed.xml.gz`` gzipped again on the way out. So the bytes decide: a labelled body that starts
+    as a text document does (``<``, ``{``, a byte order mark) is read as it is; an unlabelled one
+    that starts with the gzip magic bytes (``GZIP_MAGIC``) is inflated; and what an inflated body
+    holds is inflated again while it starts with them (at most ``MAX_GZIP_LAYERS``). Each such
+    surprise adds a sentence to ``notes``. Raises FetchError for a body that is neither what its
+    label says nor a text document (junk, a truncated gzip), or an unknown encoding.
+    """
+    name = encoding.strip().lower()
+    head, body = _peek(raw)
+    if name in ("", "identity"):
+        if head.startswith(GZIP_MAGIC):
+            notes.append(f"the body from {url} is gzip-compressed without saying so: inflated")
+            body = decoded(body, "gzip", url)
+    elif _markup(head) and not head.startswith(GZIP_MAGIC):
+        supported = "" if name in _COMPRESSED else " (not supported)"
+        notes.append(
+            f"the body from {url} is labelled {encoding.strip()!r}{supported} but is not compressed: "
+            "read as it is"
+        )
+    else:
+        body = decoded(body, name, url)
+    for _ in range(MAX_GZIP_LAYERS - 1):
+        head, body = _peek(body)
+        if not head.startswith(GZIP_MAGIC):
+            break
+        notes.append(f"the body from {url} was gzip-compressed twice: inflated again")
+        body = decoded(body, "gzip", url)
+    yield from body
+
+
+def _peek(chunks: Iterator[bytes], size: int = 4) -> tuple[bytes, Iterator[bytes]]:
+    """The first ``size`` bytes of a stream (fewer if it is shorter), and the whole stream again."""
+    taken: list[bytes] = []
+    have = 0
+    for chunk in chunks:
+        taken.append(chunk)
+        have += len(chunk)
+        if have >= size:
+            break
+    return b"".join(taken)[:size], itertools.chain(taken, chunks)
+
+
+# Where a text document (XML, HTML, JSON) may start: whitespace, a UTF-8/UTF-16 byte order mark, < or {.
+_MARKUP_START = (b"<", b"{", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _markup(head: bytes) -> bool:
+    """Whether a body's first bytes are those of a text document, not of compressed data."""
+    return head.lstrip(b" \t\r\n").startswith(_MARKUP_START) or (not head.strip() and bool(head))
 
 
 def decoded(raw: Iterator[bytes], encoding: str, url: str) -> Iterator[bytes]:

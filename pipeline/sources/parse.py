@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.sax
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -22,8 +23,13 @@ from pipeline.models import Article, FetchResult
 from pipeline.sources.charset import decode_feed
 from pipeline.sources.dates import in_range, read_date
 from pipeline.sources.fetch import RawFeed
+from pipeline.sources.item_fields import item_texts
+from pipeline.sources.jsonfeed import looks_like_json, read_json_feed
 from pipeline.sources.xmlguard import defuse_dtd
-from pipeline.text.identity import assign_keys, content_hash
+from pipeline.text.aggregator import strip_source_suffix
+from pipeline.text.clean import clean_line
+from pipeline.text.html import visible_length
+from pipeline.text.identity import assign_keys, content_hash, drop_repeats, text_hash
 from pipeline.text.identity import entry_key as identity_key
 
 _log = logging.getLogger(__name__)
@@ -54,7 +60,13 @@ def parse_feed(
     them against its own ``<link>`` when that is an http(s) URL. feedparser is not given the
     document URL itself: it would also resolve every GUID (``<guid>g1</guid>`` becoming
     ``https://site/g1``), which changes entry keys already stored.
+
+    A body that opens a JSON object is read as a JSON Feed (``sources.jsonfeed``), into the same
+    entry shape.
     """
+    if looks_like_json(raw.body):  # the bytes say what they are, whatever the Content-Type says
+        _parse_json_feed(raw, feed, now, result, max_entries)
+        return
     decoded = decode_feed(raw.body, raw.headers.get("content-type", ""))
     result.warnings.extend(f"encoding: {warning}" for warning in decoded.warnings)
     defused = defuse_dtd(decoded.body)
@@ -64,7 +76,7 @@ def parse_feed(
             "(external, parameter or nested entities are never expanded)"
         )
     parsed = feedparser.parse(
-        defused.body,
+        _hold(defused.body),
         response_headers=_feedparser_headers(raw),
         sanitize_html=False,  # see the docstring: about 1.7x faster, and nothing here needs it
         resolve_relative_uris=False,
@@ -87,17 +99,70 @@ def parse_feed(
         result.warnings.append(
             f"feed is not well-formed, using its {len(parsed.entries)} entries anyway: {problem}"
         )
-    result.feed_title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
+    title = _plain_text(str(parsed.feed.get("title", "") or ""), _kind(parsed.feed, "title"))
+    # Every field of each item, for those feedparser folded into one (``item_fields``); only when
+    # lxml saw the same items as feedparser.
+    fields = item_texts(_hold(defused.body))
+    if fields is not None and len(fields) != len(parsed.entries):
+        fields = None
+    _add_articles(
+        result,
+        parsed.entries,
+        title,
+        str(parsed.feed.get("link", "") or ""),
+        raw,
+        feed,
+        now,
+        max_entries,
+        fields,
+    )
+
+
+def _parse_json_feed(
+    raw: RawFeed, feed: FeedConfig, now: datetime, result: FetchResult, max_entries: int | None
+) -> None:
+    """A JSON Feed's entries into ``result`` (``sources.jsonfeed``), or an error that says it is JSON."""
+    found = read_json_feed(raw.body)
+    if found.error is not None:
+        result.error = found.error
+        return
+    if not found.entries:
+        result.warnings.append("the feed has no entries")
+        return
+    _add_articles(
+        result, found.entries, _plain_text(found.title, "text/plain"), found.link, raw, feed, now, max_entries
+    )
+
+
+def _add_articles(
+    result: FetchResult,
+    entries: list[Any],
+    title: str,
+    link: str,
+    raw: RawFeed,
+    feed: FeedConfig,
+    now: datetime,
+    max_entries: int | None,
+    fields: list[list[str]] | None = None,
+) -> None:
+    """Turn a parsed feed's entries (feedparser's, or a JSON Feed's in the same shape) into Articles."""
+    result.feed_title = clean_line(title)
     document = urljoin(raw.url, raw.headers.get("content-location", "").strip()) if raw.url else None
-    feed_link = _safe_link(str(parsed.feed.get("link", "") or ""), document)
+    feed_link = _safe_link(link, document)
     result.feed_link = feed_link or None
     # Without a document URL (a local file), relative entry links are read against the feed's link.
     base = document or feed_link or None
     problems = DateProblems()
     articles: list[Article] = []
-    for entry in parsed.entries:
-        articles.append(entry_to_article(entry, feed.name, now, base=base, problems=problems))
+    for index, entry in enumerate(entries):
+        extra = fields[index] if fields is not None else ()
+        articles.append(entry_to_article(entry, feed.name, now, base=base, problems=problems, extra=extra))
     result.warnings.extend(problems.warnings())
+    repeats = drop_repeats(articles)
+    if repeats:
+        result.warnings.append(
+            f"{repeats} entries repeat an earlier entry of the feed (same id, title and text): each read once"
+        )
     shared = assign_keys(articles)
     if shared:
         result.warnings.append(
@@ -112,6 +177,27 @@ def parse_feed(
         )
         articles = kept
     result.articles.extend(articles)
+
+
+# feedparser strips every value with str.strip(), which takes U+0085 and U+00A0 for spaces; in
+# mojibake they are bytes of a letter (Arabic م read as Latin-1 is "Ù\x85", Russian Р is "Ð\xa0"),
+# and a title or text ending with one could no longer be repaired. They are held as private-use
+# characters while feedparser (and lxml, ``item_fields``) read the document, and put back after.
+_HELD = ((b"\xc2\x85", "\ue085".encode()), (b"\xc2\xa0", "\ue0a0".encode()))
+_UNHOLD = str.maketrans({"\ue085": "\x85", "\ue0a0": "\xa0"})
+
+
+def _hold(body: bytes) -> bytes:
+    """The UTF-8 document with U+0085 and U+00A0 held (see ``_HELD``)."""
+    for char, held in _HELD:
+        if char in body:
+            body = body.replace(char, held)
+    return body
+
+
+def _unhold(value: str) -> str:
+    """A parsed value with U+0085 and U+00A0 put back."""
+    return value.translate(_UNHOLD) if "\ue085" in value or "\ue0a0" in value else value
 
 
 # The root of a feed document (after the XML declaration, comments, a DOCTYPE): an RSS, Atom or RDF
@@ -178,7 +264,10 @@ _HIDDEN = frozenset({"script", "style", "applet", "template", "noscript", "ifram
 # A closing tag: a title with one (``<b>x</b>``, ``<script>..</script>``) is markup; a lone ``<br>``
 # or ``<animate [etc.]>`` in a title that is plain text is the text itself.
 _CLOSING_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9:-]*\s*>")
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls: never text. (C1 characters stay until normalizing has repaired the mojibake they are
+# often part of, and removes those left: ``text.clean``.)
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPACES = re.compile("[^\\S\x85\xa0]+")
 
 
 class _TextOnly(HTMLParser):
@@ -225,19 +314,22 @@ def _plain_text(value: str, kind: str = "text/html") -> str:
     RSS titles use as markup. Repeated while markup remains, so that a double-escaped
     ``&lt;script&gt;...&lt;/script&gt;`` cannot come back as a tag.
     """
+    value = _unhold(value)
     if "html" in kind:
         value = _html_text(value)
     for _ in range(4):
         if not _CLOSING_TAG.search(value):
             break
         value = _html_text(value)
-    return " ".join(_UNSAFE.sub("", value).split())
+    # Spaces collapsed, but not U+0085 or U+00A0: str.split() takes them for spaces, and they are
+    # bytes of mojibake that normalizing repairs (阅 read as Latin-1 is "é\x98\x85").
+    return _SPACES.sub(" ", _UNSAFE.sub("", value)).strip(" ")
 
 
 def _safe_link(link: str, base: str | None = None) -> str:
     """An absolute http(s) link, or "" (no link): relative links are resolved against ``base``;
     ``javascript:``, ``data:``, ``file:``, ``mailto:`` or ``ftp:`` must never reach the output."""
-    link = link.strip()
+    link = _unhold(link).strip()
     if base and link and not urlparse(link).scheme:
         link = urljoin(base, link)
     parsed = urlparse(link)
@@ -274,6 +366,7 @@ def entry_to_article(
     now: datetime,
     base: str | None = None,
     problems: DateProblems | None = None,
+    extra: Sequence[str] = (),
 ) -> Article:
     """Convert one feedparser entry to an Article (the edge where feedparser's dicts stop).
 
@@ -281,12 +374,18 @@ def entry_to_article(
     marked undated; one dated more than FUTURE_TOLERANCE after ``now`` is dated ``now``. Both
     are noted, with the raw value, in ``problems`` (as is a zone read as UTC for want of a better one).
     ``base`` resolves the relative links that xml:base did not (the feed's URL, or its link).
+    ``extra``: the item's text fields as the XML has them (``item_fields``), those feedparser lost.
+
+    The entry's text is the field with the most visible text (``entry_text``). An item's
+    ``<source>`` (an aggregator naming the outlet) is kept as ``Article.source``, and a " - Outlet"
+    title suffix that names it is removed (``text.aggregator``).
     """
+    source, source_url = _source(entry)
     title = _plain_text(str(entry.get("title", "") or ""), _kind(entry, "title"))
+    title = strip_source_suffix(title, source, source_url)
     link = _entry_link(entry, base)
-    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
-    html = max(contents, key=len) if contents else str(entry.get("summary", "") or "")
-    guid = str(entry.get("id", "") or "")
+    html = entry_text(entry, extra)
+    guid = _unhold(str(entry.get("id", "") or "")).strip()
     digest = content_hash(title, html)
     entry_key = identity_key(guid, link, digest)
     problems = problems if problems is not None else DateProblems()
@@ -311,7 +410,48 @@ def entry_to_article(
         raw_html=html,
         dated=dated,
         content_hash=digest,
+        text_hash=text_hash(title, html),
+        source=source,
+        source_url=source_url,
     )
+
+
+def entry_text(entry: Any, extra: Sequence[str] = ()) -> str:
+    """The entry's text: among its content, description/summary (feedparser's ``summary``, which
+    also holds media:description) and the ``extra`` fields feedparser lost, the one with the most
+    visible text (``text.html.visible_length``); the first of equals in that order.
+
+    A field that is only markup (an image, an empty paragraph) has none, so it never hides the
+    description; a one-line itunes:summary never replaces a full description (feedparser#324).
+    """
+    candidates = [str(c.get("value", "") or "") for c in entry.get("content", []) or []]
+    candidates.append(str(entry.get("summary", "") or ""))
+    candidates.extend(extra)
+    candidates = [_unhold(candidate) for candidate in candidates if candidate]
+    if len(candidates) < 2:  # most entries: one field, nothing to weigh
+        return candidates[0] if candidates else ""
+    best, best_length = "", -1
+    for candidate in candidates:
+        length = visible_length(candidate)
+        if length > best_length:
+            best, best_length = candidate, length
+    return best
+
+
+def _source(entry: Any) -> tuple[str | None, str]:
+    """(name, URL) of the outlet an entry's ``<source>`` names: RSS ``<source url="...">Name</source>``
+    or Atom's ``<source>`` with its title and link; (None, "") without one."""
+    source = entry.get("source")
+    if not isinstance(source, dict):
+        return None, ""
+    name = _plain_text(str(source.get("title", "") or ""), "text/plain")
+    url = _safe_link(str(source.get("href", "") or source.get("link", "") or ""))
+    if not url:
+        for item in source.get("links", []) or []:
+            url = _safe_link(str(item.get("href", "") or ""))
+            if url:
+                break
+    return (name or None), url
 
 
 def _entry_link(entry: Any, base: str | None) -> str:

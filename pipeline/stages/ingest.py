@@ -18,7 +18,8 @@ import xxhash
 
 from pipeline.config import FeedConfig, FetchConfig
 from pipeline.models import FeedHealth, FetchResult
-from pipeline.sources.fetch import FetchError, RawFeed, fetch_http, make_client, read_file
+from pipeline.sources.discover import feed_links, is_html_page
+from pipeline.sources.fetch import FetchError, RawFeed, fetch_http, local_path, make_client, read_file
 from pipeline.sources.health import fetch_url, is_remote, next_fetch_after, skip_reason
 from pipeline.sources.parse import parse_feed
 from pipeline.sources.parse_pool import ParsePool, Prepare
@@ -45,11 +46,54 @@ def fetch(
     client: httpx.Client,
     now: datetime,
 ) -> RawFeed:
-    """Return the feed's bytes from a local file or over HTTP(S); raise FetchError on failure."""
+    """Return the feed's bytes from a local file or over HTTP(S); raise FetchError on failure.
+
+    An HTML page that names its feed (``<link rel="alternate" type="application/rss+xml">``) is
+    followed to that feed once (``discover``); the feed's bytes then come with a note naming its URL.
+    """
     url = fetch_url(feed, health)
     if urlparse(url).scheme.lower() in ("http", "https"):
-        return fetch_http(client, url, fetch_config, now, health.etag, health.last_modified)
-    return read_file(url, fetch_config.max_bytes)
+        raw = fetch_http(client, url, fetch_config, now, health.etag, health.last_modified)
+    else:
+        raw = read_file(url, fetch_config.max_bytes)
+    if raw.not_modified or not is_html_page(raw.body, raw.headers.get("content-type", "")):
+        return raw
+    return _follow_feed_link(raw, url, fetch_config, client, now)
+
+
+def _follow_feed_link(
+    page: RawFeed, url: str, fetch_config: FetchConfig, client: httpx.Client, now: datetime
+) -> RawFeed:
+    """The feed an HTML page names (autodiscovery), or the page itself when it names none.
+
+    A remote page may only lead to an http(s) feed (never to a local file); a local page to either.
+    The feed is fetched without the page's validators, and its own are not kept (they would be
+    sent to the page next time), so such a feed is read in full at every run.
+    """
+    remote = urlparse(url).scheme.lower() in ("http", "https")
+    page_url = page.url or (url if remote else local_path(url).resolve().as_uri())
+    allowed = ("http", "https") if remote else ("http", "https", "file")
+    links = [link for link in feed_links(page.body, page_url) if urlparse(link).scheme.lower() in allowed]
+    if not links:
+        return page
+    link = links[0]
+    note = (
+        f"{url} is an HTML page, not a feed; read the feed it names, {link} "
+        f'(put url = "{link}" for this feed in config.toml)'
+    )
+    try:
+        if urlparse(link).scheme.lower() in ("http", "https"):
+            raw = fetch_http(client, link, fetch_config, now)
+        else:
+            raw = read_file(link, fetch_config.max_bytes)
+    except FetchError as exc:
+        raise FetchError(
+            f"{url} is an HTML page naming the feed {link}, which could not be fetched: {exc.message}",
+            status=exc.status,
+            permanent_url=page.permanent_url,
+        ) from None
+    headers = {k: v for k, v in raw.headers.items() if k not in ("etag", "last-modified")}
+    return replace(raw, headers=headers, permanent_url=page.permanent_url, notes=(note, *raw.notes))
 
 
 def ingest(
@@ -151,6 +195,7 @@ def ingest_one(
     if raw.not_modified or result.body_digest == last_digest:
         result.not_modified = True
     else:
+        result.warnings.extend(raw.notes)  # what the bytes said that the headers did not
         try:
             (parse or parse_feed)(raw, feed, now, result, fetch_config.max_entries)
         except Exception as exc:  # feedparser is very robust; this is a last line of defence

@@ -672,6 +672,7 @@ class RedisStore:
             "relation": "original",
             "similarity": 1.0,
             "content_hash": article.content_hash,
+            "text_hash": article.text_hash,
             "link_key": url_key(article.link) or "",
         }
         if article.credit is not None:
@@ -689,22 +690,28 @@ class RedisStore:
         self._members.setdefault(article.story_id or "", []).append(article_id)
         self._entry_keys.setdefault(article.feed, set()).add(article.entry_key)
         self._key_ids.setdefault(article.feed, {})[article.entry_key] = article_id
+        self._add_permalinks(article, article_id)
+        return article_id
+
+    def _add_permalinks(self, article: Article, article_id: int) -> None:
+        """Record the article's normalized link and URL key as permalinks (the first owner stays)."""
         for key in (url_key(article.link), article.entry_key):
             if key and key.startswith("//"):
                 self._permalinks.setdefault(key, article_id)
-        return article_id
 
     def feed_entries(self, feed: str) -> list[StoredEntry]:
         """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
         self._build_key_ids()
         ids = {int(i) for i in self.redis.hvals(self._key("ki", feed))}
         ids.update(self._key_ids.get(feed, {}).values())
-        names = ("entry_key", "link", "link_key", "title", "content_hash", "story")
+        names = ("entry_key", "link", "link_key", "title", "content_hash", "story", "text_hash")
         out = []
         for article_id, row in sorted(self._records(sorted(ids), names).items()):
-            key, link, link_key, title, digest, story = (_text(value) or "" for value in row)
+            key, link, link_key, title, digest, story, text = (_text(value) or "" for value in row)
             out.append(
-                StoredEntry(article_id, key, link, link_key or url_key(link) or "", title, digest, story)
+                StoredEntry(
+                    article_id, key, link, link_key or url_key(link) or "", title, digest, story, text
+                )
             )
         return out
 
@@ -735,11 +742,14 @@ class RedisStore:
             fields = _identity_fields(article)
             if article.content_hash:
                 fields["content_hash"] = article.content_hash
+            if article.text_hash:
+                fields["text_hash"] = article.text_hash
             if now is not None:
                 fields["updated_at"] = iso(now)
             self._update(article_id, fields)
             previous = _text(old.get(article_id, [None])[0]) or article.entry_key
             self._move_key(article_id, article.feed, previous, article.entry_key)
+            self._add_permalinks(article, article_id)  # its new link names its page too
         self._finish_key_moves()
 
     def replace_article(self, article_id: int, article: Article, now: datetime) -> None:
@@ -754,6 +764,7 @@ class RedisStore:
             "body": body_blob,
             "story": article.story_id or "",
             "content_hash": article.content_hash,
+            "text_hash": article.text_hash,
             "updated_at": iso(now),
             "credit": article.credit or "",
         }

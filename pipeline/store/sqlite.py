@@ -39,7 +39,7 @@ from pipeline.models import (
 )
 from pipeline.store.damage import state_error
 from pipeline.store.run_index import KeyFilter, RunIndex, pairs
-from pipeline.text.identity import url_key
+from pipeline.text.identity import URL_KEY_VERSION, url_key
 
 _log = logging.getLogger(__name__)
 
@@ -112,7 +112,14 @@ FEED_HEALTH_COLUMNS = {
 # Entry identity (issue 12): content_hash (text/identity.py: title and text without digits, hashed),
 # link_key (the normalized link), updated_at (when the entry last changed in place). Rows written
 # before have NULL: link_key is filled on open, content_hash when the entry is next seen.
-ARTICLE_IDENTITY_COLUMNS = {"content_hash": "TEXT", "link_key": "TEXT", "updated_at": "TEXT"}
+# text_hash (issue 22): the text alone hashed, for a re-keyed entry whose title was corrected; NULL
+# for rows written before it (they are matched as before).
+ARTICLE_IDENTITY_COLUMNS = {
+    "content_hash": "TEXT",
+    "link_key": "TEXT",
+    "updated_at": "TEXT",
+    "text_hash": "TEXT",
+}
 
 
 def iso(moment: datetime) -> str:
@@ -281,10 +288,16 @@ class State:
         missing = [name for name in ARTICLE_IDENTITY_COLUMNS if name not in have]
         for name in missing:
             self.db.execute(f"ALTER TABLE articles ADD COLUMN {name} {ARTICLE_IDENTITY_COLUMNS[name]}")
-        if "link_key" in missing:
+        row = self.db.execute("SELECT value FROM meta WHERE key='url_key_version'").fetchone()
+        if "link_key" in missing or row is None or int(row[0]) != URL_KEY_VERSION:
+            # Link keys made by another version of ``url_key`` (tracking parameters, AMP forms) are
+            # made again, so that a link matches the same page across feeds and runs.
             rows = self.db.execute("SELECT id, link FROM articles").fetchall()
             self.db.executemany(
                 "UPDATE articles SET link_key=? WHERE id=?", [(url_key(link) or "", i) for i, link in rows]
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('url_key_version', ?)", (URL_KEY_VERSION,)
             )
         self.db.execute("CREATE INDEX IF NOT EXISTS articles_link_key ON articles (link_key)")
         self.db.execute("CREATE INDEX IF NOT EXISTS articles_entry_key ON articles (entry_key)")
@@ -530,8 +543,8 @@ class State:
         cursor = self.db.execute(
             "INSERT INTO articles (feed, entry_key, guid, link, title, published, dated, first_seen,"
             " credit, truncated, tokens, text, body, story_id, match_article, match_relation,"
-            " match_measure, match_score, match_threshold, content_hash, link_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " match_measure, match_score, match_threshold, content_hash, link_key, text_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.feed,
                 article.entry_key,
@@ -553,6 +566,7 @@ class State:
                 match.threshold if match else None,
                 article.content_hash or None,
                 url_key(article.link) or "",
+                article.text_hash or None,
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -560,10 +574,11 @@ class State:
     def feed_entries(self, feed: str) -> list[StoredEntry]:
         """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
         rows = self.db.execute(
-            "SELECT id, entry_key, link, link_key, title, content_hash, story_id FROM articles WHERE feed=?",
+            "SELECT id, entry_key, link, link_key, title, content_hash, story_id, text_hash FROM articles"
+            " WHERE feed=?",
             (feed,),
         )
-        return [StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6]) for r in rows]
+        return [StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6], r[7] or "") for r in rows]
 
     def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None:
         """Store each entry's current key, GUID, link, title and date on its stored row (no text change).
@@ -576,7 +591,8 @@ class State:
         )
         self.db.executemany(
             "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
-            " content_hash=COALESCE(?, content_hash), updated_at=COALESCE(?, updated_at) WHERE id=?",
+            " content_hash=COALESCE(?, content_hash), text_hash=COALESCE(?, text_hash),"
+            " updated_at=COALESCE(?, updated_at) WHERE id=?",
             [
                 (
                     a.entry_key,
@@ -587,6 +603,7 @@ class State:
                     iso(a.published),
                     a.dated,
                     a.content_hash or None,
+                    a.text_hash or None,
                     iso(now) if now else None,
                     i,
                 )
@@ -601,7 +618,7 @@ class State:
             "UPDATE articles SET entry_key=?, guid=?, link=?, link_key=?, title=?, published=?, dated=?,"
             " credit=?, truncated=?, tokens=?, text=?, body=?, story_id=?, match_article=?,"
             " match_relation=?, match_measure=?, match_score=?, match_threshold=?, content_hash=?,"
-            " updated_at=? WHERE id=?",
+            " text_hash=?, updated_at=? WHERE id=?",
             (
                 article.entry_key,
                 article.guid,
@@ -621,6 +638,7 @@ class State:
                 match.score if match else None,
                 match.threshold if match else None,
                 article.content_hash or None,
+                article.text_hash or None,
                 iso(now),
                 article_id,
             ),

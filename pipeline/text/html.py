@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import lxml.html
 from lxml import etree
@@ -76,6 +77,9 @@ def html_to_paragraphs(html: str) -> list[str]:
     return re.split(r"\n\s*\n", text)
 
 
+# Line breaks of plain text: not str.splitlines(), which also breaks at U+0085 and U+001C-U+001E,
+# characters that mojibake is made of until normalizing repairs it (text/clean.py).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
 # A line that ends a sentence, or a teaser ("Read more"), ends a paragraph in plain text.
 _LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+reading))\s*$", re.IGNORECASE)
@@ -84,7 +88,7 @@ _LINE_END = re.compile(r"(?:[.!?…\"”’)\]»]|\b(?:read\s+more|continue\s+re
 def _plain_paragraphs(text: str) -> list[str]:
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in text.splitlines():
+    for line in _LINE_BREAK.split(text):
         if not line.strip():
             if current:
                 paragraphs.append("\n".join(current))
@@ -118,3 +122,21 @@ def _collect_text(element: lxml.html.HtmlElement, chunks: list[str]) -> None:
         chunks.append("\n\n")
     if element.tail:
         chunks.append(element.tail)
+
+
+# Elements whose content a reader never sees, and any tag (or a tag cut off at the end).
+_UNSEEN_ELEMENT = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ANY_TAG = re.compile(r"<[!?/]?[A-Za-z][^>]*>?|<!--.*?-->", re.DOTALL)
+
+
+def visible_length(fragment: str) -> int:
+    """How many characters a reader sees in an HTML fragment (or plain text), spaces not counted.
+
+    0 for a field that is only markup (an image, an empty paragraph): it holds no text. Counted in
+    characters, not words, so that Chinese or Japanese text (no spaces) is measured like any other.
+    """
+    if "<" in fragment:
+        fragment = _ANY_TAG.sub(" ", _UNSEEN_ELEMENT.sub(" ", fragment))
+    if "&" in fragment:
+        fragment = unescape(fragment)
+    return len(fragment) - sum(fragment.count(c) for c in " \t\n\r\xa0")

@@ -35,13 +35,13 @@ CASES = REPO.parent / "shared" / "cases" / "feeds-in-the-wild"
 class Case:
     """A private copy of one case folder, its runs and its outputs (paths from its config.toml)."""
 
-    def __init__(self, name: str, tmp_path: Path) -> None:
-        if not CASES.is_dir():
+    def __init__(self, name: str, tmp_path: Path, cases: Path = CASES) -> None:
+        if not cases.is_dir():
             if os.environ.get("CI"):
-                pytest.fail(f"{CASES} is missing in CI")
-            pytest.skip(f"{CASES} not found next to the repository")
+                pytest.fail(f"{cases} is missing in CI")
+            pytest.skip(f"{cases} not found next to the repository")
         self.folder = tmp_path / name
-        shutil.copytree(CASES / name, self.folder)
+        shutil.copytree(cases / name, self.folder)
         for path in [self.folder, *self.folder.rglob("*")]:  # the shared folder is read-only
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
