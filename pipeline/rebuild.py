@@ -40,7 +40,7 @@ from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store import Store
-from pipeline.store.sqlite import State
+from pipeline.store.sqlite import MERGED_BY_REBUILD, State
 from pipeline.text.credits import AliasTable
 from pipeline.text.tokens import tokenize
 
@@ -99,6 +99,9 @@ class Plan:
     matches: dict[int, Match | None]
     resigned: dict[int, Signature]
     purged: tuple[str, int] | None = None  # (feed, entries deleted) for purge
+    # Who re-decided: the tombstone of a story this plan absorbs says so (``State.merge_story``).
+    via: str = MERGED_BY_REBUILD
+    named: tuple[int, ...] = ()  # the entries an editor's `story merge` named (its bridges)
 
     @property
     def story_of(self) -> dict[int, str]:
@@ -129,6 +132,38 @@ class Plan:
                     out.relations.append((article_id, before.relation, relation))
         out.ended = sorted(set(self.old) - set(self.new))
         return out
+
+    def absorbed(self) -> list[tuple[str, str, int | None]]:
+        """(stored GUID that ends, the rebuilt story holding most of its entries, the bridging
+        entry) for every stored story whose entries now live in another's story: a merge. A story
+        left without entries (a purge) is not listed. The bridge is the entry an editor named in
+        that story, else the first entry whose new match crosses from one stored story to the
+        other, else None."""
+        story_of = self.story_of
+        out = []
+        for guid, stored in sorted(self.old.items()):
+            if guid in self.new:
+                continue
+            held = Counter(story_of[i] for i in stored.members if i in story_of)
+            if not held:
+                continue
+            into = min(held, key=lambda part: (-held[part], part))
+            out.append((guid, into, self._bridge(guid, into)))
+        return out
+
+    def _bridge(self, absorbed: str, into: str) -> int | None:
+        for article_id in self.named:
+            record = self.records.get(article_id)
+            if record is not None and record.story_id == absorbed:
+                return article_id
+        for article_id in self.new[into].members:
+            match = self.matches.get(article_id)
+            if match is None or match.article_id not in self.records:
+                continue
+            pair = {self.records[article_id].story_id, self.records[match.article_id].story_id}
+            if absorbed in pair and len(pair) == 2:
+                return article_id
+        return None
 
     def changed_stories(self) -> list[str]:
         return sorted(
@@ -338,12 +373,17 @@ def apply(state: Store, config: Config, plan: Plan, moment: datetime) -> list[st
     for guid in plan.new:
         if guid not in plan.old:
             state.add_story(guid)
+            state.forget_merge(guid)  # a story absorbed once, whose GUID a correction gave back
     for article_id, record in sorted(plan.records.items()):
         target, match = story_of[article_id], plan.matches.get(article_id)
         if target != record.story_id or match != record.match:
             state.move_article(article_id, target, match)
+    absorbed = plan.absorbed()
+    for guid, into, bridge in absorbed:  # a tombstone, so that the old GUID leads to its entries
+        state.merge_story(guid, into, bridge, moment, plan.via)
+    merged = {guid for guid, _, _ in absorbed}
     for guid in plan.old:
-        if guid not in plan.new:
+        if guid not in plan.new and guid not in merged:
             state.drop_story(guid)
     changed = plan.changed_stories()
     for guid in changed:

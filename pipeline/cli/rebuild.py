@@ -15,7 +15,7 @@ from pipeline.runner import crash_point, removed_feeds, run_lock
 from pipeline.stages.emit import EmitSummary, emit
 from pipeline.store import Store, open_store
 from pipeline.store.readers import open_view
-from pipeline.store.sqlite import State, now_utc
+from pipeline.store.sqlite import MERGED_BY_EDITOR, State, now_utc
 from pipeline.store.view import EntryRow
 
 
@@ -83,7 +83,9 @@ def merge(config: Config, first: int, second: int) -> Callable[[Store, datetime]
         for old in overrides_after("merge", first, second, state.overrides()):
             state.remove_override(old)
         state.add_override(Override("merge", first, second, moment))
-        return replay(state, config, moment, stories)
+        plan = replay(state, config, moment, stories)
+        plan.via, plan.named = MERGED_BY_EDITOR, (first, second)
+        return plan
 
     return operation
 

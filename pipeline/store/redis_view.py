@@ -220,8 +220,8 @@ class RedisView:
 
 def _merge(story_id: str, value: bytes | str) -> MergeRow:
     """A tombstone as ``RedisStore.merge_story`` writes it."""
-    into, bridge, when = json.loads(value)
-    return MergeRow(story_id, into, None if bridge is None else int(bridge), when)
+    into, bridge, when, *via = json.loads(value)
+    return MergeRow(story_id, into, None if bridge is None else int(bridge), when, via[0] if via else None)
 
 
 def _entry(article_id: int, row: list[bytes | None]) -> EntryRow:

@@ -77,6 +77,7 @@ class MergeRow:
     into: str  # the story that absorbed it (tombstones are re-pointed when that one is absorbed too)
     bridge: int | None  # the entry strongly in both stories that merged them, if it was stored
     merged_at: str  # ISO 8601 UTC, the run's clock
+    via: str | None = None  # None: a run's merge; "editor": `story merge`; "rebuild": a re-decision
 
 
 _ENTRY_COLUMNS = (
@@ -235,12 +236,17 @@ class StateView:
         found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='merged_stories'")
         return found.fetchone() is not None
 
+    def _merge_columns(self) -> str:
+        """The tombstone columns, ``via`` as NULL in a file written before it existed."""
+        via = "via" if "via" in self._columns("merged_stories") else "NULL"
+        return f"id, merged_into, bridge, merged_at, {via}"
+
     def merge_of(self, story_id: str) -> MergeRow | None:
         """The tombstone of story ``story_id`` if another story absorbed it, else None."""
         if not self._has_merges():
             return None
         row = self.db.execute(
-            "SELECT id, merged_into, bridge, merged_at FROM merged_stories WHERE id = ?", (story_id,)
+            f"SELECT {self._merge_columns()} FROM merged_stories WHERE id = ?", (story_id,)
         ).fetchone()
         return MergeRow(*row) if row else None
 
@@ -248,7 +254,7 @@ class StateView:
         """Every tombstone, or those of the stories absorbed into ``into``; oldest merge first."""
         if not self._has_merges():
             return []
-        sql = "SELECT id, merged_into, bridge, merged_at FROM merged_stories"
+        sql = f"SELECT {self._merge_columns()} FROM merged_stories"
         rows = self.db.execute(
             sql + (" WHERE merged_into = ?" if into is not None else "") + " ORDER BY merged_at, id",
             (into,) if into is not None else (),
