@@ -42,6 +42,7 @@ from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store import Store
 from pipeline.store.sqlite import MERGED_BY_REBUILD, State
 from pipeline.text.credits import AliasTable
+from pipeline.text.identity import permalink_keys
 from pipeline.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
                 params_id = scratch.params_id(fingerprinter.params)
                 deduplicator = Deduplicator(scratch, config.dedup, params_id, moment, isolated)
                 for first_seen in sorted(runs):
-                    articles = [_article(record) for record in runs[first_seen]]
+                    articles = [article_of(record) for record in runs[first_seen]]
                     _sign(articles, stored_signatures, fingerprinter, resigned)
                     deduplicator.now = first_seen
                     for article in deduplicator(articles):
@@ -260,7 +261,31 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
     return Plan(records, old, new, matches, resigned)
 
 
-def _article(record: StoredRecord) -> Article:
+def neighbour_stories(state: Store, config: Config, article_id: int, moment: datetime) -> set[str]:
+    """The stories a run would compare stored entry ``article_id`` with: those of the entries that
+    share an LSH band with its signature (signed with today's parameters) or its permalink in
+    another feed; its own story included. Undoing a split replays these, so that the entry can
+    go back to the story it matches. Raises StateError when the state cannot be read."""
+    found = state.article_bodies([article_id])
+    if article_id not in found:
+        return set()
+    own = found[article_id][0]
+    record = next((r for r in state.stored_records([own]) if r.id == article_id), None)
+    if record is None:
+        return {own}
+    article = article_of(record)
+    fingerprinter = Fingerprinter(config.dedup)
+    fingerprinter.sign_many([article])
+    ids: set[int] = set()
+    if article.signature is not None:
+        bucketer = Deduplicator(state, config.dedup, state.params_id(fingerprinter.params), moment)
+        ids.update(state.bucket_neighbours(bucketer.buckets(article.signature)))
+    ids.update(owner for owner, _ in state.permalink_owners(permalink_keys(article), article.feed).values())
+    return {own} | {story for story, _ in state.article_bodies(sorted(ids)).values()}
+
+
+def article_of(record: StoredRecord) -> Article:
+    """The stored entry as the Article a run would have deduplicated (normalized; no raw HTML)."""
     article = Article(
         feed=record.feed,
         entry_key=record.entry_key,

@@ -128,7 +128,16 @@ def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path
     section = README[README.index("## Changing your mind") : README.index("## Exit codes")]
     lines = [line.strip() for line in section.splitlines()]
     commands = [shlex.split(line[2:])[1:] for line in lines if line.startswith("$ syndedup ")]
-    assert [c[0] for c in commands] == ["rebuild", "rebuild", "story", "story", "story", "purge"]
+    assert [c[0] for c in commands] == [
+        "rebuild",
+        "rebuild",
+        "story",
+        "story",
+        "story",
+        "story",
+        "story",
+        "purge",
+    ]
     config = demo / "config.toml"
     assert cli("run", "--config", str(config)).code == 0
     text = config.read_text(encoding="utf-8")
@@ -146,4 +155,10 @@ def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path
     assert "no story changes" in outputs["story split"]  # the rebuild already split it out
     assert "re-credit" in outputs["story pin"] and "Syria News Gazette" in outputs["story pin"]
     assert "merge" in outputs["story merge"]
+    listed = outputs["story list"].splitlines()
+    assert listed[0].startswith("2 corrections") and {line.split()[0] for line in listed[1:]} == {
+        "pin-5",
+        "merge-3-6",
+    }  # the ids the section shows
+    assert "Syria News Gazette -> Voice of America" in outputs["story undo"]
     assert "deleted 1 entry of 'Syria News Gazette'" in outputs["purge Syria News Gazette"]

@@ -19,6 +19,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
 from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
+from pipeline.cli.corrections import corrections, format_corrections, parse_correction_id
 from pipeline.cli.explain import (
     explain,
     explain_pair,
@@ -500,9 +501,11 @@ def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.
     story = commands.add_parser(
         "story",
         parents=[common],
-        help="correct a story by hand: split an entry out, merge two stories, pin the original",
+        help="correct a story by hand: split an entry out, merge two stories, pin the original; "
+        "list and undo corrections",
         description="Editorial corrections, kept in the state, by later runs and by rebuild. Each "
-        "prints what it changed and writes the outputs again.",
+        "prints what it changed and writes the outputs again; `story list` lists them with their "
+        "ids, `story undo ID` takes one back.",
     )
     actions = story.add_subparsers(dest="action", metavar="ACTION", required=True)
     split = actions.add_parser(
@@ -518,6 +521,22 @@ def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.
         "pin", parents=[common], help="make an entry its story's original and its outlet the credit"
     )
     pin.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    actions.add_parser(
+        "list",
+        parents=[common],
+        help="list every correction with its id, oldest first",
+        description="List the stored corrections (split, merge, pin): each one's id (for `story "
+        "undo`), when it was made, the entries it names and their story now. Reads the state only.",
+    )
+    undo = actions.add_parser(
+        "undo",
+        parents=[common],
+        help="take back one correction and re-decide the stories it touched",
+        description="Remove one correction (its id from `syndedup story list`, such as split-17, "
+        "pin-23 or merge-12-40) and re-decide the stories it touched with today's config; prints "
+        "what changed and writes the outputs again.",
+    )
+    undo.add_argument("id", metavar="ID", help="the correction's id, as `syndedup story list` prints it")
     story.set_defaults(handler=_story)
     purge = commands.add_parser(
         "purge",
@@ -551,7 +570,8 @@ def _control(
         _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
         return EXIT_FAILED
     except SyndedupError as exc:
-        _say(args, f"{args.command} failed, nothing changed: {exc}")
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        _say(args, f"{command} failed, nothing changed: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         _say(args, "interrupted; the state is as it was")
@@ -582,9 +602,20 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _story(args: argparse.Namespace) -> int:
-    from pipeline.cli.rebuild import find_entry, merge, pin, split
+    from pipeline.cli.rebuild import find_entry, merge, pin, split, undo
+
+    if args.action == "list":
+        return _story_list(args)
 
     def build(config: Config) -> tuple[object, str]:
+        if args.action == "undo":
+            parsed = parse_correction_id(args.id)
+            if parsed is None:
+                raise StateError(
+                    f"{args.id!r} is not a correction id (split-N, pin-N or merge-N-M; "
+                    "`syndedup story list` lists them)"
+                )
+            return undo(config, *parsed), f"story undo {args.id}"
         entry = find_entry(config, args.link)
         if args.action == "merge":
             other = find_entry(config, args.other)
@@ -596,6 +627,25 @@ def _story(args: argparse.Namespace) -> int:
         return (split if args.action == "split" else pin)(config, entry.id), what
 
     return _control(args, build)
+
+
+def _story_list(args: argparse.Namespace) -> int:
+    """``syndedup story list``: exit 2 on a config error, 1 when the state cannot be read."""
+    try:
+        config = load_config(args.config)
+        view = open_view(config)
+        try:
+            found = corrections(view)
+        finally:
+            view.close()
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except StateError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    print(format_corrections(found))
+    return EXIT_OK
 
 
 def _purge(args: argparse.Namespace) -> int:

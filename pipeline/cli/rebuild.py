@@ -3,15 +3,27 @@ stories under the run lock, in one transaction, then re-emit the outputs (``pipe
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
+from pipeline.cli.corrections import correction_id
 from pipeline.config import Config
 from pipeline.errors import StateError
-from pipeline.models import Override
-from pipeline.rebuild import Plan, apply, overrides_after, replay
+from pipeline.models import Override, StoredRecord
+from pipeline.rebuild import (
+    Plan,
+    StoryDecision,
+    apply,
+    article_of,
+    neighbour_stories,
+    overrides_after,
+    replay,
+)
 from pipeline.runner import crash_point, removed_feeds, run_lock
+from pipeline.stages.dedup import story_id_for
 from pipeline.stages.emit import EmitSummary, emit
 from pipeline.store import Store, open_store
 from pipeline.store.readers import open_view
@@ -103,6 +115,65 @@ def pin(config: Config, article_id: int) -> Callable[[Store, datetime], Plan]:
         return replay(state, config, moment, [story])
 
     return operation
+
+
+def undo(config: Config, kind: str, article_id: int, other_id: int) -> Callable[[Store, datetime], Plan]:
+    """Take back one correction (``syndedup story list`` names it) and re-decide the stories it
+    touched with today's config: the entry's story (and the other entry's, for a merge); for a
+    split, also the stories a run would compare the entry with, so that it can rejoin one.
+    Raises StateError when no such correction is stored."""
+
+    def operation(state: Store, moment: datetime) -> Plan:
+        found = [
+            o for o in state.overrides() if (o.kind, o.article_id, o.other_id) == (kind, article_id, other_id)
+        ]
+        if not found:
+            raise StateError(
+                f"no correction {correction_id(kind, article_id, other_id)} is stored "
+                "(`syndedup story list` lists them)"
+            )
+        state.remove_override(found[0])
+        named = [i for i in (article_id, other_id) if i and i in state.article_bodies([i])]
+        stories = {_story_of(state, i) for i in named}
+        if kind == "split" and named:
+            stories |= neighbour_stories(state, config, article_id, moment)
+        plan = replay(state, config, moment, stories)
+        _give_back_guids(plan, {absorbed: into for absorbed, (into, _, _) in state.merged_stories().items()})
+        return plan
+
+    return operation
+
+
+def _give_back_guids(plan: Plan, absorbed_into: dict[str, str]) -> None:
+    """After an undo, a rebuilt story holding the entry that founded one of the replayed stories,
+    or a story absorbed into one of them (a story's id is ``story_id_for`` its first entry), gets
+    that story's GUID back: an undone merge leaves both stories under the GUIDs they had before it
+    (``rebuild``'s rule, most entries win, would give the larger part the older GUID). A part
+    founded by several keeps the oldest one's; the others keep the GUID the replay gave them,
+    unless it went back to another part (then a new one)."""
+    wanted = set(plan.old) | {absorbed for absorbed, into in absorbed_into.items() if into in plan.old}
+    founders: dict[str, StoredRecord] = {}
+    for record in plan.records.values():
+        founded = story_id_for(article_of(record))
+        if founded in wanted and (founded not in founders or record.id < founders[founded].id):
+            founders[founded] = record
+    story_of = plan.story_of
+    claims: dict[str, str] = {}  # GUID the replay gave a part -> the GUID it gets back
+    for guid, record in sorted(founders.items(), key=lambda item: (item[1].published, item[1].id)):
+        claims.setdefault(story_of[record.id], guid)
+    if all(part == guid for part, guid in claims.items()):
+        return
+    given_back = set(claims.values())
+    new: dict[str, StoryDecision] = {}
+    for guid, story in plan.new.items():
+        target = claims.get(guid)
+        if target is None:
+            target = guid
+            if guid in given_back:
+                seed = f"{guid}:undone:{','.join(map(str, story.members))}"
+                target = hashlib.sha1(seed.encode()).hexdigest()[:20]
+        new[target] = replace(story, id=target)
+    plan.new = new
 
 
 def purge(config: Config, feed: str) -> Callable[[Store, datetime], Plan]:
