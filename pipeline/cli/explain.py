@@ -18,7 +18,7 @@ from pipeline.outputs.feeds import story_guid
 from pipeline.store.view import EntryRow, MergeRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import url_key
-from pipeline.text.pair import PairMeasures, measure_texts
+from pipeline.text.pair import NEAR_MISS_FLOOR, PairMeasures, closeness, measure_texts
 
 # Near misses: the entries nearest in publication date (other stories) that are compared with an
 # explained entry; the closest few are shown. Bounded so that explain stays quick on a big state.
@@ -144,20 +144,14 @@ def near_misses(
     if own is None:
         return ()
     scored = [(measure_texts(own, bodies[i], dedup), i) for i in ids if i in bodies]
-    scored = [pair for pair in scored if _closeness(pair[0], dedup) > 0]  # sharing no shingle: not near
-    scored.sort(key=lambda pair: (-_closeness(pair[0], dedup), pair[1]))
+    scored = [pair for pair in scored if closeness(pair[0], dedup) >= NEAR_MISS_FLOOR]
+    scored.sort(key=lambda pair: (-closeness(pair[0], dedup), pair[1]))
     out = []
     for measures, article_id in scored[:limit]:
         row = view.entry(article_id)
         if row is not None:
             out.append((row, measures))
     return tuple(out)
-
-
-def _closeness(m: PairMeasures, dedup: DedupConfig) -> float:
-    teaser = m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
-    partial = m.overlap / dedup.partial_containment if m.shared >= dedup.partial_min_shared else 0.0
-    return max(m.jaccard / dedup.copy_threshold, teaser, partial)
 
 
 def _pinned(view: StateReader, story: StoryRow | None) -> str | None:
@@ -365,7 +359,9 @@ def format_explanation(item: Explanation, config: Config) -> str:
         )
     lines += ["", f"near misses (closest entries of other stories; today's {thresholds(config)})"]
     if not item.near:
-        lines.append("  none: no entry of another story nearest in date shares a shingle with it")
+        lines.append(
+            "  none: no entry of another story nearest in date comes a quarter of the way to a threshold"
+        )
     for other, m in item.near:
         would = "  <- today's config would merge these" if m.verdict.same_story else ""
         lines.append(
