@@ -15,6 +15,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from pipeline.errors import StateError
+from pipeline.text.uri import link_forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +171,14 @@ class StateView:
         ]
 
     def entries_for(self, link: str) -> list[EntryRow]:
-        """Entries whose link or GUID is ``link`` (one link can be in several feeds)."""
+        """Entries whose link or GUID is ``link``, or its URI or IRI form (one link can be in
+        several feeds)."""
+        forms = link_forms(link)  # the outputs publish a link with non-ASCII letters as a URI
+        marks = ",".join("?" * len(forms))
         rows = self.db.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM articles a LEFT JOIN signatures s ON s.article_id = a.id"
-            " WHERE a.link = ? OR a.guid = ? ORDER BY a.published, a.id",
-            (link, link),
+            f" WHERE a.link IN ({marks}) OR a.guid IN ({marks}) ORDER BY a.published, a.id",
+            (*forms, *forms),
         )
         return [_entry(row) for row in rows]
 
