@@ -24,8 +24,10 @@ leaves the state as it was; the outputs are re-emitted after the commit, from th
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -219,6 +221,28 @@ class _Scratch(State):
         return stories, matches
 
 
+def scratch_prefix(state_path: Path) -> str:
+    """The name a replay's scratch folder starts with, beside the state file it replays (one per
+    state file, so that ``remove_stale_scratch`` never touches another state's)."""
+    return f"{state_path.name}.rebuild-"
+
+
+def remove_stale_scratch(state_path: Path) -> list[Path]:
+    """Delete the scratch folders that killed replays of ``state_path`` left beside it (a replay
+    deletes its own when it ends, even on an error; a SIGKILL or a power cut does not let it).
+    Call with the run lock held: no replay of this state runs then."""
+    removed: list[Path] = []
+    try:
+        found = list(state_path.parent.glob(glob.escape(scratch_prefix(state_path)) + "*"))
+    except OSError:
+        return removed
+    for folder in found:
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[str] | None = None) -> Plan:
     """Re-decide every stored story (or only ``story_ids``) with today's config; change nothing.
 
@@ -238,7 +262,8 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
     for record in records.values():
         runs.setdefault(record.first_seen, []).append(record)
     folder = config.state.path.parent if config.state.path.parent.exists() else None
-    with tempfile.TemporaryDirectory(prefix="syndedup-rebuild-", dir=folder) as scratch_folder:
+    prefix = scratch_prefix(config.state.path)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=folder) as scratch_folder:
         scratch = _Scratch(Path(scratch_folder) / "replay.sqlite")
         try:
             with scratch.transaction():

@@ -20,6 +20,7 @@ from pipeline.rebuild import (
     article_of,
     neighbour_stories,
     overrides_after,
+    remove_stale_scratch,
     replay,
 )
 from pipeline.runner import crash_point, removed_feeds, run_lock
@@ -35,6 +36,7 @@ from pipeline.store.view import EntryRow
 def locked_store(config: Config) -> Iterator[Store]:
     """The store under the run lock (no run writes meanwhile); closed afterwards."""
     with run_lock(config.state.path, config.state.lock_wait):
+        remove_stale_scratch(config.state.path)  # a killed replay's folder (none runs now)
         local = State(config.state.path)
         state: Store = local
         try:
