@@ -172,8 +172,9 @@ def run(
     return report
 
 
-def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]:
-    """Write the outputs from the stored state alone; return (items written, stories).
+def emit_outputs(config: Config, now: datetime | None = None) -> EmitSummary:
+    """Write the outputs from the stored state alone; return what was written (items, stories,
+    the files rewritten and those already holding the same bytes).
 
     With Redis, the stories every host committed (read as one snapshot, so no lock is needed);
     with SQLite, under the run lock, so that a run's commit never lands between emit's reads.
@@ -186,14 +187,14 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
         try:
             state = open_store(config, local)
             emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
-            return summary.items, summary.stories
+            return summary
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
         local = State(config.state.path)
         try:
             emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
-            return summary.items, summary.stories
+            return summary
         finally:
             local.close()
 

@@ -32,7 +32,7 @@ from pipeline.cli.explain import (
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status
-from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
+from pipeline.cli.summary import is_outage, outage_message, outputs_text, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
 from pipeline.outputs.atomic import write_atomic
@@ -432,7 +432,7 @@ def _emit(args: argparse.Namespace) -> int:
     """Write the outputs; exit 2 on a config error, 1 when the state cannot be read or written."""
     try:
         config = load_config(args.config)
-        items, stories = emit_outputs(config)
+        summary = emit_outputs(config)
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -440,10 +440,8 @@ def _emit(args: argparse.Namespace) -> int:
         _say(args, f"emit failed, nothing written: {exc}")
         return EXIT_FAILED
     if not args.quiet:
-        print(
-            f"syndedup: {plural(items, 'item')} written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {plural(stories, 'story', 'stories')} in {config.output.report.name}"
-        )
+        written = [path.name for path in summary.written]
+        print(f"syndedup: {outputs_text(summary.items, summary.stories, written, config)}")
     return EXIT_OK
 
 
