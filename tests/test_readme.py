@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, FeedConfig
+from pipeline.models import Relation
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -162,3 +163,15 @@ def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path
     }  # the ids the section shows
     assert "Syria News Gazette -> Voice of America" in outputs["story undo"]
     assert "deleted 1 entry of 'Syria News Gazette'" in outputs["purge Syria News Gazette"]
+
+
+def test_every_relation_the_outputs_give_is_defined() -> None:
+    """Issue 23 item 9: each relation a member can have in the feeds and the report (``Relation``)
+    is a Terminology entry and is listed where the report's ``relation`` is described."""
+    terminology = README[README.index("## Terminology") : README.index("## Getting started")]
+    report = README[README.index("## The clusters report") : README.index("## The audit page")]
+    relations = typing.get_args(Relation)
+    assert set(relations) == {"original", "copy", "teaser", "partial"}
+    for relation in relations:
+        assert re.search(rf"^- \*\*{relation}\*\*", terminology, flags=re.M), relation
+        assert f"`{relation}`" in report.split("`similarity`")[0], relation
