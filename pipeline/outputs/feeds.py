@@ -112,10 +112,14 @@ def summary_html(story: Story, limit: int = 300) -> str:
 
 
 def build_generator(
-    stories: Sequence[Story], output: OutputConfig, feed_urls: dict[str, str]
+    stories: Sequence[Story],
+    output: OutputConfig,
+    feed_urls: dict[str, str],
+    empty_date: datetime = _EPOCH,
 ) -> FeedGenerator:
-    """A FeedGenerator with one entry per story, in the given order."""
-    newest = max((s.updated for s in stories), default=_EPOCH)
+    """A FeedGenerator with one entry per story, in the given order. The feed's date is its newest
+    item's; ``empty_date`` when it has none (Atom requires one; the caller's, from the state)."""
+    newest = max((s.updated for s in stories), default=empty_date)
     generator = FeedGenerator()
     # RSS 2.0's <author> must be an e-mail address; readers show Dublin Core's dc:creator instead.
     generator.load_extension("dc", atom=False, rss=True)

@@ -153,7 +153,7 @@ def emit(
         for member in story.members:
             if member.published > feed_updated.get(member.feed, _EPOCH):
                 feed_updated[member.feed] = member.published
-    generator = build_generator(window, output, feed_urls)
+    generator = build_generator(window, output, feed_urls, state.created())
     rss = add_rss_self_link(generator.rss_str(pretty=True), self_link(output, output.rss))
     atom = complete_atom_sources(
         generator.atom_str(pretty=True), window, feed_urls, feed_updated, self_link(output, output.atom)

@@ -489,6 +489,10 @@ class RedisStore:
 
     # -- feeds: the host's SQLite file ---------------------------------------------------------------
 
+    def created(self) -> datetime:
+        """As ``State.created``: the host's own state file's."""
+        return self.local.created()
+
     def feed_health(self, name: str) -> FeedHealth:
         return self.local.feed_health(name)
 

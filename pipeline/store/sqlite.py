@@ -244,6 +244,12 @@ class State:
     def close(self) -> None:
         self.db.close()
 
+    def created(self) -> datetime:
+        """When this state file was made (meta ``created``): the date of an output with no item,
+        which must come from the state (an unchanged run rewrites nothing) and not be 1970."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='created'").fetchone()
+        return (read_iso(row[0], "meta created") if row else None) or now_utc()
+
     def _migrate(self) -> None:
         row = None
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -259,6 +265,8 @@ class State:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
         )
+        # When the state began (for a file older than this key: when this version first opened it).
+        self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)", (iso(now_utc()),))
         self._add_feed_health_columns()
         self._add_identity_columns()
         self._add_merge_columns()
