@@ -248,11 +248,14 @@ def test_robots_txt_disallow_keeps_the_feed_text(tmp_path: Path, wire_and_mirror
         b"User-agent: syndedup\nDisallow: /2017/\n", headers={"Content-Type": "text/plain"}
     )
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         report = run_config(write_config(tmp_path, feeds))
     assert len(report) == 2
     assert "/2017/astana" not in mirror.paths()
-    assert any("robots.txt of 127.0.0.1:" in r.getMessage() for r in caplog.records)
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("robots.txt of 127.0.0.1:" in message for message in infos)  # the reason, under -v
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith("full text: 1 of 1 article pages could not be used") for w in warnings)
 
 
 def test_page_with_less_text_than_the_entry_is_not_used(tmp_path: Path, wire_and_mirror) -> None:
