@@ -315,10 +315,12 @@ def _record_fetches(
                 "feed %r %s", result.feed, result.skipped, extra={"feed": result.feed}
             )
             continue
-        if result.permanent_url:
-            log.info(
-                "feed %r moved permanently to %s; fetched from there from now on",
+        if result.permanent_url:  # the operator should know, and write it into the config
+            log.warning(
+                "feed %r moved permanently (HTTP 301/308) from %s to %s; fetched from there from now "
+                "on: put the new address in the config's [[feeds]] url",
                 result.feed,
+                result.url,
                 result.permanent_url,
                 extra={"feed": result.feed},
             )

@@ -31,7 +31,7 @@ from pipeline.cli.explain import (
 )
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
-from pipeline.cli.status import feed_statuses, format_status
+from pipeline.cli.status import feed_statuses, format_status, status_json
 from pipeline.cli.summary import is_outage, outage_message, outputs_text, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import ConfigError, OutputError, RunLockedError, StateError, SyndedupError
@@ -41,6 +41,7 @@ from pipeline.progress import ProgressCallback, no_progress
 from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
 from pipeline.store.readers import open_view
+from pipeline.store.sqlite import now_utc
 from pipeline.store.view import StateReader
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ = 0, 1, 2, 3
@@ -147,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every feed with its last fetch, result, entry count, consecutive "
         "failures and next allowed fetch, and the last error of each failing feed. Reads the "
         "state file only.",
+    )
+    status_parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print every feed's health as one JSON document (for monitoring): URL and where it is "
+        "fetched from, health, last success, failures, last error, backoff; then totals",
     )
     status_parser.set_defaults(handler=_status)
     opml_parser = commands.add_parser(
@@ -328,10 +335,12 @@ def _explain_pair(args: argparse.Namespace, config: Config, view: StateReader) -
 def _status(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
+        about: dict[str, object] = {"state": str(config.state.path), "backend": config.index.backend}
         if config.state.path.exists() or config.index.backend == "redis":
             view = open_view(config)
             try:
                 rows = feed_statuses(config, view)
+                document = status_json(config, view, now_utc(), about) if args.json else ""
             finally:
                 view.close()
             note = f"state: {config.state.path}"
@@ -339,6 +348,8 @@ def _status(args: argparse.Namespace) -> int:
                 note += f" (feed health); entries and stories: {config.index.url} ([index] backend = redis)"
         else:
             rows = feed_statuses(config, None)
+            about["state_created"] = False
+            document = status_json(config, None, now_utc(), about) if args.json else ""
             note = f"state: {config.state.path} (not created yet: no run so far)"
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
@@ -346,6 +357,9 @@ def _status(args: argparse.Namespace) -> int:
     except StateError as exc:
         _say(args, str(exc))
         return EXIT_FAILED
+    if args.json:
+        print(document)
+        return EXIT_OK
     print(note)
     print(format_status(rows))
     return EXIT_OK

@@ -35,6 +35,8 @@ class FeedRow:
     has_next_fetch: bool = False
     has_dead: bool = False
     removed_at: str | None = None  # when a run first found it gone from the config
+    permanent_url: str | None = None  # where a 301/308 led: fetched instead of url
+    link: str | None = None  # the site the feed links to (its <link>)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +148,11 @@ class StateView:
         has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
         extra = (", next_fetch_after" if has_next else ", NULL") + (", dead" if has_dead else ", NULL")
         extra += ", removed_at" if "removed_at" in columns else ", NULL"
+        extra += ", permanent_url" if "permanent_url" in columns else ", NULL"
         rows = self.db.execute(
             "SELECT f.name, f.url, f.last_attempt, f.last_success, f.last_error,"
             " f.consecutive_failures, f.entries,"
-            " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + " FROM feeds f"
+            " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + ", f.link FROM feeds f"
         )
         return [
             FeedRow(
@@ -166,6 +169,8 @@ class StateView:
                 has_next_fetch=has_next,
                 has_dead=has_dead,
                 removed_at=row[10],
+                permanent_url=row[11],
+                link=row[12],
             )
             for row in rows
         ]
