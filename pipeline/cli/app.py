@@ -29,6 +29,7 @@ from pipeline.cli.explain import (
     merge_trail,
     story_id_of,
 )
+from pipeline.cli.export_opml import export_opml
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
 from pipeline.cli.status import feed_statuses, format_status, status_json
@@ -170,6 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--dry-run", action="store_true", help="show what would be added; change nothing"
     )
     opml_parser.set_defaults(handler=_import_opml)
+    export = commands.add_parser(
+        "export-opml",
+        parents=[common],
+        help="write the configured feeds as an OPML subscription list",
+        description="Print the configured feeds as OPML 2.0 (what feed readers import, and what "
+        "import-opml reads back): each feed's name, the address it is fetched from (where a "
+        "permanent redirect led, when the state knows one) and its site. Feeds read from local "
+        "files are left out and named on stderr. Reads the config and the state only.",
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
+    export.set_defaults(handler=_export_opml)
     _add_emit_parser(commands, common)
     _add_serve_parser(commands, common)
     _add_control_parsers(commands, common)
@@ -400,6 +414,35 @@ def _import_opml(args: argparse.Namespace) -> int:
             print(f"  + {feed.name}  {feed.url}")
         for feed, reason in plan.skipped:
             print(f"  skipped {feed.name}  {feed.url}: {reason}")
+    return EXIT_OK
+
+
+def _export_opml(args: argparse.Namespace) -> int:
+    """``syndedup export-opml``: exit 2 on a config error, 1 when the state or FILE cannot be used."""
+    try:
+        config = load_config(args.config)
+        health = {}
+        if config.state.path.exists():
+            view = open_view(config)
+            try:
+                health = {row.name: row for row in view.feeds()}
+            finally:
+                view.close()
+        result = export_opml(config, health)
+        if args.output is not None:
+            write_atomic(args.output, result.document)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, f"export-opml failed: {exc}")
+        return EXIT_FAILED
+    for name, why in result.skipped:
+        _say(args, f"warning: feed {name!r} left out: {why}", logging.WARNING)
+    if args.output is None:
+        sys.stdout.write(result.document.decode("utf-8"))
+    elif not args.quiet:
+        print(f"syndedup: wrote {plural(result.exported, 'feed')} to {args.output}")
     return EXIT_OK
 
 

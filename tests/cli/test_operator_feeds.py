@@ -80,3 +80,46 @@ def test_status_json_before_any_run(tmp_path: Path, cli: Cli) -> None:
     assert document["state_created"] is False
     assert document["feeds"][0]["health"] == "not fetched yet"
     assert document["totals"]["feeds"] == 1
+
+
+def test_export_opml_lists_the_feeds_and_import_opml_reads_them_back(tmp_path: Path, cli: Cli) -> None:
+    """``syndedup export-opml``: the configured feeds as OPML 2.0 (a moved feed under its new
+    address, an IRI as a URI), a local file left out and named; import-opml of it into a new
+    config gives the same feeds."""
+    with FeedServer() as server:
+        server.routes["/old.xml"] = Route(status=301, location=server.url("/new.xml"))
+        server.routes["/new.xml"] = Route(
+            rss(("n-1", "Ferry timetable", TEXT), title="Harbour News").replace(
+                b"<link>http://example.org/</link>", b"<link>https://harbour.example/</link>", 1
+            )
+        )
+        server.routes["/b%C3%BCcher.xml"] = Route(rss(("b-1", "Bücher", TEXT)))
+        (tmp_path / "local.xml").write_bytes(rss(("l-1", "Local", TEXT)))
+        feeds = {
+            "Harbour News": server.url("/old.xml"),
+            "Bücher Nachrichten": server.url("/bücher.xml"),  # an IRI: published as a URI
+            "Local Desk": "local.xml",
+        }
+        config = write_config(tmp_path, feeds)
+        assert cli("run", "--config", str(config)).code == 0
+        exported = cli("export-opml", "--config", str(config))
+        assert exported.code == 0, exported.err
+        moved_to, buecher = server.url("/new.xml"), server.url("/b%C3%BCcher.xml")
+        assert server.statuses("/b%C3%BCcher.xml") == [200]
+    assert exported.out.startswith("<?xml version='1.0' encoding='UTF-8'?>\n<opml version=\"2.0\">")
+    assert "syndedup: warning: feed 'Local Desk' left out: read from a local file" in exported.err
+    assert f'xmlUrl="{moved_to}"' in exported.out and 'htmlUrl="https://harbour.example/"' in exported.out
+    assert f'xmlUrl="{buecher}"' in exported.out
+
+    written = tmp_path / "subscriptions.opml"
+    to_file = cli("export-opml", "-o", str(written), "--config", str(config))
+    assert to_file.code == 0 and to_file.out == f"syndedup: wrote 2 feeds to {written}\n"
+    assert written.read_text(encoding="utf-8") == exported.out
+
+    fresh = tmp_path / "reader" / "config.toml"
+    fresh.parent.mkdir()
+    imported = cli("import-opml", str(written), "--config", str(fresh))
+    assert imported.code == 0, imported.err
+    assert f"  + Harbour News  {moved_to}" in imported.out
+    assert f"  + Bücher Nachrichten  {buecher}" in imported.out
+    assert cli("check", "--config", str(fresh)).code == 0
