@@ -175,3 +175,37 @@ def test_every_relation_the_outputs_give_is_defined() -> None:
     for relation in relations:
         assert re.search(rf"^- \*\*{relation}\*\*", terminology, flags=re.M), relation
         assert f"`{relation}`" in report.split("`similarity`")[0], relation
+
+
+def test_the_license_file_is_the_one_pyproject_names() -> None:
+    import tomllib
+
+    license_text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"]
+    assert declared == {"text": "MIT"}
+    assert license_text.startswith("MIT License\n") and "WITHOUT WARRANTY OF ANY KIND" in license_text
+
+
+def test_the_readme_backup_command_makes_a_copy_a_restore_can_run_on(demo: Path, cli) -> None:
+    """The backup command in "Backups and upgrades", run as written on the demo's state while it
+    holds data: the restored copy is a whole state (nothing is read again as new)."""
+    import subprocess
+    import sys
+
+    section = README[README.index("## Backups and upgrades") : README.index("## Running from cron")]
+    [command] = re.findall(r"```sh\n(python3 -c .*?)\n```", section, flags=re.S)
+    config = demo / "config.toml"
+    assert cli("run", "--config", str(config)).code == 0
+    (demo / "backup").mkdir()
+    argv = shlex.split(command)
+    done = subprocess.run([sys.executable, *argv[1:]], cwd=demo, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = (demo / "out" / "clusters.jsonl").read_bytes()
+    for name in ("syndedup.sqlite", "syndedup.sqlite-wal", "syndedup.sqlite-shm"):
+        (demo / "state" / name).unlink(missing_ok=True)
+    (demo / "backup" / "syndedup.sqlite").rename(demo / "state" / "syndedup.sqlite")
+    assert cli("status", "--config", str(config)).code == 0
+    assert cli("emit", "--config", str(config)).code == 0
+    assert (demo / "out" / "clusters.jsonl").read_bytes() == report
+    rerun = cli("run", "--config", str(config))
+    assert "0 new entries" in rerun.out
