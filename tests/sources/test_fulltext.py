@@ -199,7 +199,7 @@ def test_pages_that_fail_leave_the_feed_text_and_log_why(
     mirror.routes["/slow"] = Route(hold=True)
     mirror.routes["/doc.pdf"] = Route(b"%PDF", headers={"Content-Type": "application/pdf"})
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), "true")]
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="pipeline"):
         report = run_config(write_config(tmp_path, feeds, timeout=0.3))
     gone, slow, doc = (mirror.url(p) for p in ("/gone", "/slow", "/doc.pdf"))
     # Issue 23 item 9: one warning for the run (what cron mails), each page's reason under -v.
@@ -248,7 +248,7 @@ def test_robots_txt_disallow_keeps_the_feed_text(tmp_path: Path, wire_and_mirror
         b"User-agent: syndedup\nDisallow: /2017/\n", headers={"Content-Type": "text/plain"}
     )
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="pipeline"):
         report = run_config(write_config(tmp_path, feeds))
     assert len(report) == 2
     assert "/2017/astana" not in mirror.paths()

@@ -152,7 +152,7 @@ def test_a_stopping_pool_logs_no_parse_worker_failure(
     queued = FetchResult(feed="Good", url=feed.url)
     raw = RawFeed(RSS, {}, url=feed.url)
     parsing = threading.Thread(target=pool.parse, args=(raw, feed, NOW, queued, None))
-    with caplog.at_level("ERROR"):
+    with caplog.at_level("ERROR", logger="pipeline"):
         parsing.start()  # waits for a worker, behind the busy ones
         assert submitted.wait(timeout=60)
         stopping = threading.Thread(target=pool.close)  # what the run does on Ctrl-C
