@@ -24,8 +24,10 @@ leaves the state as it was; the outputs are re-emitted after the commit, from th
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -40,8 +42,9 @@ from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
 from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store import Store
-from pipeline.store.sqlite import State
+from pipeline.store.sqlite import MERGED_BY_REBUILD, State
 from pipeline.text.credits import AliasTable
+from pipeline.text.identity import permalink_keys
 from pipeline.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,9 @@ class Plan:
     purged: tuple[str, int] | None = None  # (feed, entries deleted) for purge
     # blocked merges between rebuilt stories (GUIDs, sorted pair) -> bridging entry (issue 25)
     links: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    # Who re-decided: the tombstone of a story this plan absorbs says so (``State.merge_story``).
+    via: str = MERGED_BY_REBUILD
+    named: tuple[int, ...] = ()  # the entries an editor's `story merge` named (its bridges)
 
     @property
     def story_of(self) -> dict[int, str]:
@@ -131,6 +137,38 @@ class Plan:
                     out.relations.append((article_id, before.relation, relation))
         out.ended = sorted(set(self.old) - set(self.new))
         return out
+
+    def absorbed(self) -> list[tuple[str, str, int | None]]:
+        """(stored GUID that ends, the rebuilt story holding most of its entries, the bridging
+        entry) for every stored story whose entries now live in another's story: a merge. A story
+        left without entries (a purge) is not listed. The bridge is the entry an editor named in
+        that story, else the first entry whose new match crosses from one stored story to the
+        other, else None."""
+        story_of = self.story_of
+        out = []
+        for guid, stored in sorted(self.old.items()):
+            if guid in self.new:
+                continue
+            held = Counter(story_of[i] for i in stored.members if i in story_of)
+            if not held:
+                continue
+            into = min(held, key=lambda part: (-held[part], part))
+            out.append((guid, into, self._bridge(guid, into)))
+        return out
+
+    def _bridge(self, absorbed: str, into: str) -> int | None:
+        for article_id in self.named:
+            record = self.records.get(article_id)
+            if record is not None and record.story_id == absorbed:
+                return article_id
+        for article_id in self.new[into].members:
+            match = self.matches.get(article_id)
+            if match is None or match.article_id not in self.records:
+                continue
+            pair = {self.records[article_id].story_id, self.records[match.article_id].story_id}
+            if absorbed in pair and len(pair) == 2:
+                return article_id
+        return None
 
     def changed_stories(self) -> list[str]:
         return sorted(
@@ -185,6 +223,28 @@ class _Scratch(State):
         return stories, matches
 
 
+def scratch_prefix(state_path: Path) -> str:
+    """The name a replay's scratch folder starts with, beside the state file it replays (one per
+    state file, so that ``remove_stale_scratch`` never touches another state's)."""
+    return f"{state_path.name}.rebuild-"
+
+
+def remove_stale_scratch(state_path: Path) -> list[Path]:
+    """Delete the scratch folders that killed replays of ``state_path`` left beside it (a replay
+    deletes its own when it ends, even on an error; a SIGKILL or a power cut does not let it).
+    Call with the run lock held: no replay of this state runs then."""
+    removed: list[Path] = []
+    try:
+        found = list(state_path.parent.glob(glob.escape(scratch_prefix(state_path)) + "*"))
+    except OSError:
+        return removed
+    for folder in found:
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[str] | None = None) -> Plan:
     """Re-decide every stored story (or only ``story_ids``) with today's config; change nothing.
 
@@ -204,14 +264,15 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
     for record in records.values():
         runs.setdefault(record.first_seen, []).append(record)
     folder = config.state.path.parent if config.state.path.parent.exists() else None
-    with tempfile.TemporaryDirectory(prefix="syndedup-rebuild-", dir=folder) as scratch_folder:
+    prefix = scratch_prefix(config.state.path)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=folder) as scratch_folder:
         scratch = _Scratch(Path(scratch_folder) / "replay.sqlite")
         try:
             with scratch.transaction():
                 params_id = scratch.params_id(fingerprinter.params)
                 deduplicator = Deduplicator(scratch, config.dedup, params_id, moment, isolated)
                 for first_seen in sorted(runs):
-                    articles = [_article(record) for record in runs[first_seen]]
+                    articles = [article_of(record) for record in runs[first_seen]]
                     _sign(articles, stored_signatures, fingerprinter, resigned)
                     deduplicator.now = first_seen
                     for article in deduplicator(articles):
@@ -233,7 +294,31 @@ def replay(state: Store, config: Config, moment: datetime, story_ids: Iterable[s
     return Plan(records, old, new, matches, resigned, links=links)
 
 
-def _article(record: StoredRecord) -> Article:
+def neighbour_stories(state: Store, config: Config, article_id: int, moment: datetime) -> set[str]:
+    """The stories a run would compare stored entry ``article_id`` with: those of the entries that
+    share an LSH band with its signature (signed with today's parameters) or its permalink in
+    another feed; its own story included. Undoing a split replays these, so that the entry can
+    go back to the story it matches. Raises StateError when the state cannot be read."""
+    found = state.article_bodies([article_id])
+    if article_id not in found:
+        return set()
+    own = found[article_id][0]
+    record = next((r for r in state.stored_records([own]) if r.id == article_id), None)
+    if record is None:
+        return {own}
+    article = article_of(record)
+    fingerprinter = Fingerprinter(config.dedup)
+    fingerprinter.sign_many([article])
+    ids: set[int] = set()
+    if article.signature is not None:
+        bucketer = Deduplicator(state, config.dedup, state.params_id(fingerprinter.params), moment)
+        ids.update(state.bucket_neighbours(bucketer.buckets(article.signature)))
+    ids.update(owner for owner, _ in state.permalink_owners(permalink_keys(article), article.feed).values())
+    return {own} | {story for story, _ in state.article_bodies(sorted(ids)).values()}
+
+
+def article_of(record: StoredRecord) -> Article:
+    """The stored entry as the Article a run would have deduplicated (normalized; no raw HTML)."""
     article = Article(
         feed=record.feed,
         entry_key=record.entry_key,
@@ -349,12 +434,17 @@ def apply(state: Store, config: Config, plan: Plan, moment: datetime) -> list[st
     for guid in plan.new:
         if guid not in plan.old:
             state.add_story(guid)
+            state.forget_merge(guid)  # a story absorbed once, whose GUID a correction gave back
     for article_id, record in sorted(plan.records.items()):
         target, match = story_of[article_id], plan.matches.get(article_id)
         if target != record.story_id or match != record.match:
             state.move_article(article_id, target, match)
+    absorbed = plan.absorbed()
+    for guid, into, bridge in absorbed:  # a tombstone, so that the old GUID leads to its entries
+        state.merge_story(guid, into, bridge, moment, plan.via)
+    merged = {guid for guid, _, _ in absorbed}
     for guid in plan.old:
-        if guid not in plan.new:
+        if guid not in plan.new and guid not in merged:
             state.drop_story(guid)
     for pair in state.story_links():
         if (pair[0] in plan.old or pair[1] in plan.old) and pair not in plan.links:

@@ -223,8 +223,9 @@ def _detect_run(
     return report, removed
 
 
-def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]:
-    """Write the outputs from the stored state alone; return (items written, stories).
+def emit_outputs(config: Config, now: datetime | None = None) -> EmitSummary:
+    """Write the outputs from the stored state alone; return what was written (items, stories,
+    the files rewritten and those already holding the same bytes).
 
     With Redis, the stories every host committed (read as one snapshot, so no lock is needed);
     with SQLite, under the run lock, so that a run's commit never lands between emit's reads.
@@ -239,7 +240,7 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
             with state_errors(config.state.path, unwritten):
                 state = open_store(config, local)
                 emit(state, config.output, removed_feeds(state, config, moment), summary, config.dedup)
-            return summary.items, summary.stories
+            return summary
         finally:
             state.close()
     with run_lock(config.state.path, config.state.lock_wait):
@@ -247,7 +248,7 @@ def emit_outputs(config: Config, now: datetime | None = None) -> tuple[int, int]
         try:
             with state_errors(config.state.path, unwritten):
                 emit(local, config.output, removed_feeds(local, config, moment), summary, config.dedup)
-            return summary.items, summary.stories
+            return summary
         finally:
             local.close()
 
@@ -389,10 +390,12 @@ def _record_fetches(
                 "feed %r %s", result.feed, result.skipped, extra={"feed": result.feed}
             )
             continue
-        if result.permanent_url:
-            log.info(
-                "feed %r moved permanently to %s; fetched from there from now on",
+        if result.permanent_url:  # the operator should know, and write it into the config
+            log.warning(
+                "feed %r moved permanently (HTTP 301/308) from %s to %s; fetched from there from now "
+                "on: put the new address in the config's [[feeds]] url",
                 result.feed,
+                result.url,
                 result.permanent_url,
                 extra={"feed": result.feed},
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, FeedConfig
+from pipeline.models import Relation
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -128,7 +129,16 @@ def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path
     section = README[README.index("## Changing your mind") : README.index("## Exit codes")]
     lines = [line.strip() for line in section.splitlines()]
     commands = [shlex.split(line[2:])[1:] for line in lines if line.startswith("$ syndedup ")]
-    assert [c[0] for c in commands] == ["rebuild", "rebuild", "story", "story", "story", "purge"]
+    assert [c[0] for c in commands] == [
+        "rebuild",
+        "rebuild",
+        "story",
+        "story",
+        "story",
+        "story",
+        "story",
+        "purge",
+    ]
     config = demo / "config.toml"
     assert cli("run", "--config", str(config)).code == 0
     text = config.read_text(encoding="utf-8")
@@ -146,4 +156,56 @@ def test_changing_your_mind_thresholds_corrections_and_purge_in_order(demo: Path
     assert "no story changes" in outputs["story split"]  # the rebuild already split it out
     assert "re-credit" in outputs["story pin"] and "Syria News Gazette" in outputs["story pin"]
     assert "merge" in outputs["story merge"]
+    listed = outputs["story list"].splitlines()
+    assert listed[0].startswith("2 corrections") and {line.split()[0] for line in listed[1:]} == {
+        "pin-5",
+        "merge-3-6",
+    }  # the ids the section shows
+    assert "Syria News Gazette -> Voice of America" in outputs["story undo"]
     assert "deleted 1 entry of 'Syria News Gazette'" in outputs["purge Syria News Gazette"]
+
+
+def test_every_relation_the_outputs_give_is_defined() -> None:
+    """Issue 23 item 9: each relation a member can have in the feeds and the report (``Relation``)
+    is a Terminology entry and is listed where the report's ``relation`` is described."""
+    terminology = README[README.index("## Terminology") : README.index("## Getting started")]
+    report = README[README.index("## The clusters report") : README.index("## The audit page")]
+    relations = typing.get_args(Relation)
+    assert set(relations) == {"original", "copy", "teaser", "partial"}
+    for relation in relations:
+        assert re.search(rf"^- \*\*{relation}\*\*", terminology, flags=re.M), relation
+        assert f"`{relation}`" in report.split("`similarity`")[0], relation
+
+
+def test_the_license_file_is_the_one_pyproject_names() -> None:
+    import tomllib
+
+    license_text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"]
+    assert declared == {"text": "MIT"}
+    assert license_text.startswith("MIT License\n") and "WITHOUT WARRANTY OF ANY KIND" in license_text
+
+
+def test_the_readme_backup_command_makes_a_copy_a_restore_can_run_on(demo: Path, cli) -> None:
+    """The backup command in "Backups and upgrades", run as written on the demo's state while it
+    holds data: the restored copy is a whole state (nothing is read again as new)."""
+    import subprocess
+    import sys
+
+    section = README[README.index("## Backups and upgrades") : README.index("## Running from cron")]
+    [command] = re.findall(r"```sh\n(python3 -c .*?)\n```", section, flags=re.S)
+    config = demo / "config.toml"
+    assert cli("run", "--config", str(config)).code == 0
+    (demo / "backup").mkdir()
+    argv = shlex.split(command)
+    done = subprocess.run([sys.executable, *argv[1:]], cwd=demo, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = (demo / "out" / "clusters.jsonl").read_bytes()
+    for name in ("syndedup.sqlite", "syndedup.sqlite-wal", "syndedup.sqlite-shm"):
+        (demo / "state" / name).unlink(missing_ok=True)
+    (demo / "backup" / "syndedup.sqlite").rename(demo / "state" / "syndedup.sqlite")
+    assert cli("status", "--config", str(config)).code == 0
+    assert cli("emit", "--config", str(config)).code == 0
+    assert (demo / "out" / "clusters.jsonl").read_bytes() == report
+    rerun = cli("run", "--config", str(config))
+    assert "0 new entries" in rerun.out

@@ -122,6 +122,8 @@ def state_and_outputs(folder: Path) -> dict[str, object]:
             table: sorted(repr(row).replace(str(folder), "F") for row in db.execute(f"SELECT * FROM {table}"))
             for table in sorted(tables)
         }
+        # meta 'created' is when each state file was made (the wall clock), not something a run stored
+        found["meta"] = [row for row in found["meta"] if "'created'" not in row]  # type: ignore[union-attr]
     finally:
         db.close()
     for path in sorted((folder / "out").iterdir()):

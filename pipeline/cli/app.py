@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from pipeline import __version__
 from pipeline.cli.check import check_config, missing_feed_files, shared_atom_id, summary
+from pipeline.cli.corrections import corrections, format_corrections, parse_correction_id
 from pipeline.cli.explain import (
     explain,
     explain_pair,
@@ -29,10 +31,11 @@ from pipeline.cli.explain import (
     merge_trail,
     story_id_of,
 )
+from pipeline.cli.export_opml import export_opml
 from pipeline.cli.import_opml import NEW_CONFIG, OpmlError, apply_import, plan_import, read_opml
 from pipeline.cli.logs import configure, formatter_for, level_for
-from pipeline.cli.status import FeedStatus, feed_statuses, format_status
-from pipeline.cli.summary import is_outage, outage_message, plural, run_summary
+from pipeline.cli.status import FeedStatus, feed_statuses, format_status, status_json
+from pipeline.cli.summary import is_outage, outage_message, outputs_text, plural, run_summary
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import (
     ConfigError,
@@ -49,6 +52,7 @@ from pipeline.runner import emit_outputs, run
 from pipeline.shard import Shard
 from pipeline.store.damage import damaged_state, state_errors
 from pipeline.store.readers import open_view
+from pipeline.store.sqlite import now_utc
 from pipeline.store.view import READ_ONLY, StateReader
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_FEED_READ, EXIT_STATE_DAMAGED = 0, 1, 2, 3, 4
@@ -156,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
         "failures and next allowed fetch, and the last error of each failing feed. Reads the "
         "state file only.",
     )
+    status_parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print every feed's health as one JSON document (for monitoring): URL and where it is "
+        "fetched from, health, last success, failures, last error, backoff; then totals",
+    )
     status_parser.set_defaults(handler=_status)
     opml_parser = commands.add_parser(
         "import-opml",
@@ -171,6 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--dry-run", action="store_true", help="show what would be added; change nothing"
     )
     opml_parser.set_defaults(handler=_import_opml)
+    export = commands.add_parser(
+        "export-opml",
+        parents=[common],
+        help="write the configured feeds as an OPML subscription list",
+        description="Print the configured feeds as OPML 2.0 (what feed readers import, and what "
+        "import-opml reads back): each feed's name, the address it is fetched from (where a "
+        "permanent redirect led, when the state knows one) and its site. Feeds read from local "
+        "files are left out and named on stderr. Reads the config and the state only.",
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
+    export.set_defaults(handler=_export_opml)
     _add_emit_parser(commands, common)
     _add_serve_parser(commands, common)
     _add_control_parsers(commands, common)
@@ -345,8 +368,10 @@ def _status(args: argparse.Namespace) -> int:
     be read, marked DAMAGED, then the damage on stderr and exit 4."""
     damage: str | None = None
     rows: list[FeedStatus] | None = None
+    document = ""
     try:
         config = load_config(args.config)
+        about: dict[str, object] = {"state": str(config.state.path), "backend": config.index.backend}
         if config.state.path.exists() or config.index.backend == "redis":
             view = open_view(config)
             try:
@@ -354,6 +379,7 @@ def _status(args: argparse.Namespace) -> int:
                 try:
                     with state_errors(config.state.path, READ_ONLY):
                         rows = feed_statuses(config, view)
+                        document = status_json(config, view, now_utc(), about) if args.json else ""
                 except StateError:
                     if damage is None:
                         raise
@@ -366,6 +392,8 @@ def _status(args: argparse.Namespace) -> int:
                 note = f"state: {config.state.path} (DAMAGED: see below)"
         else:
             rows = feed_statuses(config, None)
+            about["state_created"] = False
+            document = status_json(config, None, now_utc(), about) if args.json else ""
             note = f"state: {config.state.path} (not created yet: no run so far)"
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
@@ -376,6 +404,9 @@ def _status(args: argparse.Namespace) -> int:
     except StateError as exc:
         _say(args, str(exc))
         return EXIT_FAILED
+    if args.json:
+        print(document or json.dumps({**about, "damaged": damage}, indent=2))
+        return EXIT_OK if damage is None else EXIT_STATE_DAMAGED
     print(note)
     if rows is not None:
         print(format_status(rows))
@@ -423,6 +454,35 @@ def _import_opml(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_opml(args: argparse.Namespace) -> int:
+    """``syndedup export-opml``: exit 2 on a config error, 1 when the state or FILE cannot be used."""
+    try:
+        config = load_config(args.config)
+        health = {}
+        if config.state.path.exists():
+            view = open_view(config)
+            try:
+                health = {row.name: row for row in view.feeds()}
+            finally:
+                view.close()
+        result = export_opml(config, health)
+        if args.output is not None:
+            write_atomic(args.output, result.document)
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except SyndedupError as exc:
+        _say(args, f"export-opml failed: {exc}")
+        return EXIT_FAILED
+    for name, why in result.skipped:
+        _say(args, f"warning: feed {name!r} left out: {why}", logging.WARNING)
+    if args.output is None:
+        sys.stdout.write(result.document.decode("utf-8"))
+    elif not args.quiet:
+        print(f"syndedup: wrote {plural(result.exported, 'feed')} to {args.output}")
+    return EXIT_OK
+
+
 def _read_config_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -466,7 +526,7 @@ def _emit(args: argparse.Namespace) -> int:
     """Write the outputs; exit 2 on a config error, 1 when the state cannot be read or written."""
     try:
         config = load_config(args.config)
-        items, stories = emit_outputs(config)
+        summary = emit_outputs(config)
     except ConfigError as exc:
         _say(args, f"config error: {exc}")
         return EXIT_USAGE
@@ -477,10 +537,8 @@ def _emit(args: argparse.Namespace) -> int:
         _say(args, f"emit failed, nothing written: {exc}")
         return EXIT_FAILED
     if not args.quiet:
-        print(
-            f"syndedup: {plural(items, 'item')} written to {config.output.rss.name} and "
-            f"{config.output.atom.name}; {plural(stories, 'story', 'stories')} in {config.output.report.name}"
-        )
+        written = [path.name for path in summary.written]
+        print(f"syndedup: {outputs_text(summary.items, summary.stories, written, config)}")
     return EXIT_OK
 
 
@@ -538,9 +596,11 @@ def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.
     story = commands.add_parser(
         "story",
         parents=[common],
-        help="correct a story by hand: split an entry out, merge two stories, pin the original",
+        help="correct a story by hand: split an entry out, merge two stories, pin the original; "
+        "list and undo corrections",
         description="Editorial corrections, kept in the state, by later runs and by rebuild. Each "
-        "prints what it changed and writes the outputs again.",
+        "prints what it changed and writes the outputs again; `story list` lists them with their "
+        "ids, `story undo ID` takes one back.",
     )
     actions = story.add_subparsers(dest="action", metavar="ACTION", required=True)
     split = actions.add_parser(
@@ -556,6 +616,22 @@ def _add_control_parsers(commands: argparse._SubParsersAction, common: argparse.
         "pin", parents=[common], help="make an entry its story's original and its outlet the credit"
     )
     pin.add_argument("link", metavar="LINK", help="the entry's link or GUID")
+    actions.add_parser(
+        "list",
+        parents=[common],
+        help="list every correction with its id, oldest first",
+        description="List the stored corrections (split, merge, pin): each one's id (for `story "
+        "undo`), when it was made, the entries it names and their story now. Reads the state only.",
+    )
+    undo = actions.add_parser(
+        "undo",
+        parents=[common],
+        help="take back one correction and re-decide the stories it touched",
+        description="Remove one correction (its id from `syndedup story list`, such as split-17, "
+        "pin-23 or merge-12-40) and re-decide the stories it touched with today's config; prints "
+        "what changed and writes the outputs again.",
+    )
+    undo.add_argument("id", metavar="ID", help="the correction's id, as `syndedup story list` prints it")
     story.set_defaults(handler=_story)
     purge = commands.add_parser(
         "purge",
@@ -592,7 +668,8 @@ def _control(
         _say(args, f"outputs not written: {exc}; the state is saved and the next run rewrites them")
         return EXIT_FAILED
     except SyndedupError as exc:
-        _say(args, f"{args.command} failed, nothing changed: {exc}")
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        _say(args, f"{command} failed, nothing changed: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         _say(args, "interrupted; the state is as it was")
@@ -623,9 +700,20 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _story(args: argparse.Namespace) -> int:
-    from pipeline.cli.rebuild import find_entry, merge, pin, split
+    from pipeline.cli.rebuild import find_entry, merge, pin, split, undo
+
+    if args.action == "list":
+        return _story_list(args)
 
     def build(config: Config) -> tuple[object, str]:
+        if args.action == "undo":
+            parsed = parse_correction_id(args.id)
+            if parsed is None:
+                raise StateError(
+                    f"{args.id!r} is not a correction id (split-N, pin-N or merge-N-M; "
+                    "`syndedup story list` lists them)"
+                )
+            return undo(config, *parsed), f"story undo {args.id}"
         entry = find_entry(config, args.link)
         if args.action == "merge":
             other = find_entry(config, args.other)
@@ -637,6 +725,25 @@ def _story(args: argparse.Namespace) -> int:
         return (split if args.action == "split" else pin)(config, entry.id), what
 
     return _control(args, build)
+
+
+def _story_list(args: argparse.Namespace) -> int:
+    """``syndedup story list``: exit 2 on a config error, 1 when the state cannot be read."""
+    try:
+        config = load_config(args.config)
+        view = open_view(config)
+        try:
+            found = corrections(view)
+        finally:
+            view.close()
+    except ConfigError as exc:
+        _say(args, f"config error: {exc}")
+        return EXIT_USAGE
+    except StateError as exc:
+        _say(args, str(exc))
+        return EXIT_FAILED
+    print(format_corrections(found))
+    return EXIT_OK
 
 
 def _purge(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from pipeline.outputs.feeds import story_guid
 from pipeline.store.view import EntryRow, MergeRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import url_key
-from pipeline.text.pair import PairMeasures, measure_texts
+from pipeline.text.pair import NEAR_MISS_FLOOR, PairMeasures, closeness, measure_texts
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles
 from pipeline.text.story import Candidate, Decision, Representative, decide, is_full_text, representative
@@ -90,6 +90,8 @@ class Explanation:
     asked: tuple[MergeNote, ...] = ()
     # Stories absorbed into this entry's story (their ids and GUIDs now lead here), oldest first.
     absorbed: tuple[MergeNote, ...] = ()
+    # When an editor pinned the story's original (`syndedup story pin`), or None.
+    pinned: str | None = None
 
 
 def story_id_of(link: str) -> str:
@@ -144,7 +146,8 @@ def explain(view: StateReader, link: str, config: Config | None = None) -> list[
         members = view.members(entry.story_id)
         absorbed = tuple(_note(view, merge) for merge in view.merged_stories(entry.story_id))
         story = view.story(entry.story_id)
-        out.append(Explanation(entry, story, members, matched, today, near, notes, asked, absorbed))
+        pinned = _pinned(view, story)
+        out.append(Explanation(entry, story, members, matched, today, near, notes, asked, absorbed, pinned))
     return out
 
 
@@ -159,8 +162,8 @@ def near_misses(
     if own is None:
         return ()
     scored = [(measure_texts(own, bodies[i], dedup), i) for i in ids if i in bodies]
-    scored = [pair for pair in scored if _closeness(pair[0], dedup) > 0]  # sharing no shingle: not near
-    scored.sort(key=lambda pair: (-_closeness(pair[0], dedup), pair[1]))
+    scored = [pair for pair in scored if closeness(pair[0], dedup) >= NEAR_MISS_FLOOR]
+    scored.sort(key=lambda pair: (-closeness(pair[0], dedup), pair[1]))
     out = []
     for measures, article_id in scored[:limit]:
         row = view.entry(article_id)
@@ -169,10 +172,16 @@ def near_misses(
     return tuple(out)
 
 
-def _closeness(m: PairMeasures, dedup: DedupConfig) -> float:
-    teaser = m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
-    partial = m.overlap / dedup.partial_containment if m.shared >= dedup.partial_min_shared else 0.0
-    return max(m.jaccard / dedup.copy_threshold, teaser, partial)
+def _pinned(view: StateReader, story: StoryRow | None) -> str | None:
+    """When an editor pinned ``story``'s original, if they did (its latest pin)."""
+    if story is None or story.canonical_id is None:
+        return None
+    pins = [
+        created
+        for kind, article_id, _, created in view.overrides()
+        if kind == "pin" and article_id == story.canonical_id
+    ]
+    return max(pins) if pins else None
 
 
 def _override_notes(view: StateReader, entry: EntryRow) -> list[str]:
@@ -446,16 +455,32 @@ def _evidence(member_id: int, verdict: Verdict) -> str:
     return f"{relation} ({_measure_line(verdict)})"
 
 
+# Who merged an absorbed story (its tombstone's ``via``): what joined the two, and how it is named.
+MERGED_BY = {
+    None: (
+        "bridged by",
+        "a later entry was strongly in both stories: the older kept its GUID and absorbed the other",
+    ),
+    "editor": ("named by", "an editor merged them with `syndedup story merge`: the older kept its GUID"),
+    "rebuild": (
+        "bridged by",
+        "re-decided with the config of that day (`syndedup rebuild`, or a correction undone): "
+        "one story now, and the older kept its GUID",
+    ),
+}
+
+
 def format_merge_trail(trail: tuple[MergeNote, ...]) -> list[str]:
     """Where an absorbed story went: one paragraph per merge, naming the story by id and GUID."""
     lines = []
     for note in trail:
         merge = note.merge
+        label, how = MERGED_BY.get(merge.via, MERGED_BY["rebuild"])
         lines += [
             f"story      {merge.absorbed} ({story_guid(merge.absorbed)}) was merged into",
             f"           story {merge.into} ({story_guid(merge.into)}) on {merge.merged_at}",
-            f"  bridged by  {_bridge(note)}",
-            "  (a later entry was strongly in both stories: the older kept its GUID and absorbed the other)",
+            f"  {label}  {_bridge(note)}",
+            f"  ({how})",
             "",
         ]
     return lines
@@ -466,7 +491,9 @@ def _bridge(note: MergeNote) -> str:
     entry = note.bridge
     if entry is None:
         if note.merge.bridge is None:
-            return "an entry not recorded"
+            return (
+                "an entry not recorded" if note.merge.via is None else "no one entry (re-decided as a whole)"
+            )
         return f"entry {note.merge.bridge}, no longer stored"
     return f'{entry.feed}: "{entry.title}" {entry.link}'
 
@@ -491,16 +518,20 @@ def format_explanation(item: Explanation, config: Config) -> str:
     lines += ["", f"story      {entry.story_id} ({_count(len(members), 'entry', 'entries')})"]
     if canonical is not None:
         lines.append(f"  original         {canonical.link} ({canonical.feed}, {canonical.published})")
-        lines.append(f"  why original     {_why_original(canonical, story, members, config)}")
+        why = _why_original(canonical, story, members, config, item.pinned)
+        lines.append(f"  why original     {why}")
     credited = story.credited_source if story else None
-    lines.append(f"  credited source  {credited or '-'}{_credit_origin(credited, members)}")
+    origin = _credit_origin(credited, members, canonical if item.pinned else None)
+    lines.append(f"  credited source  {credited or '-'}{origin}")
     lines.append(f"  this entry is    {_relation(entry, canonical)}")
     if item.absorbed:
         lines += ["", "stories merged into this story (their ids and GUIDs now lead here; oldest first)"]
         for note in item.absorbed:
             merge = note.merge
-            lines.append(f"  {merge.absorbed} ({story_guid(merge.absorbed)}) on {merge.merged_at}")
-            lines.append(f"    bridged by  {_bridge(note)}")
+            label, how = MERGED_BY.get(merge.via, MERGED_BY["rebuild"])
+            by = "" if merge.via is None else f" ({how.split(':')[0]})"
+            lines.append(f"  {merge.absorbed} ({story_guid(merge.absorbed)}) on {merge.merged_at}{by}")
+            lines.append(f"    {label}  {_bridge(note)}")
     lines += ["", "why it is in this story", *(f"  {line}" for line in _why_joined(item, config))]
     if item.overrides:
         lines += ["", "editorial corrections", *(f"  {note}" for note in item.overrides)]
@@ -514,7 +545,9 @@ def format_explanation(item: Explanation, config: Config) -> str:
         )
     lines += ["", f"near misses (closest entries of other stories; today's {thresholds(config)})"]
     if not item.near:
-        lines.append("  none: no entry of another story nearest in date shares a shingle with it")
+        lines.append(
+            "  none: no entry of another story nearest in date comes a quarter of the way to a threshold"
+        )
     for other, m, together in item.near:
         would = "  <- today's config would merge these" if together else ""
         lines.append(
@@ -545,8 +578,16 @@ def _relation(entry: EntryRow, canonical: EntryRow | None) -> str:
 
 
 def _why_original(
-    canonical: EntryRow, story: StoryRow | None, members: list[EntryRow], config: Config
+    canonical: EntryRow,
+    story: StoryRow | None,
+    members: list[EntryRow],
+    config: Config,
+    pinned: str | None = None,
 ) -> str:
+    if pinned is not None:  # attribution takes a pinned entry whatever its rules say
+        return (
+            f"pinned by an editor (`syndedup story pin`, {pinned}), whatever the dates and credit lines say"
+        )
     if len(members) == 1:
         return "the only entry of the story"
     teasers = sum(1 for m in members if m.relation == "teaser")
@@ -562,10 +603,14 @@ def _why_original(
     return base
 
 
-def _credit_origin(credited: str | None, members: list[EntryRow]) -> str:
+def _credit_origin(credited: str | None, members: list[EntryRow], pinned: EntryRow | None = None) -> str:
     if not credited:
         return ""
     credits = [m for m in members if m.credit]
+    if pinned is not None:  # a pin makes the pinned entry's outlet the credit, over any credit line
+        lines = ", ".join(f'"{m.credit}" in {m.feed}' for m in credits)
+        aside = f"; set aside: the credit line {lines}" if len(credits) == 1 else f"; set aside: {lines}"
+        return f" (the outlet of the pinned original: a pin names the credit{aside if credits else ''})"
     if not credits:
         return " (no credit line in any member: the original's feed)"
     sources = ", ".join(f'"{m.credit}" in {m.feed}' for m in credits)
@@ -632,7 +677,10 @@ def _why_joined(item: Explanation, config: Config) -> list[str]:
             f"{entry.relation}."
         )
     if entry.relation == "original":
-        lines.append("Attribution has since made it the story's original.")
+        if item.pinned is not None:
+            lines.append(f"An editor has since pinned it as the story's original ({item.pinned}).")
+        else:
+            lines.append("Attribution has since made it the story's original.")
     return lines
 
 

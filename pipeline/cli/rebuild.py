@@ -3,20 +3,33 @@ stories under the run lock, in one transaction, then re-emit the outputs (``pipe
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
+from pipeline.cli.corrections import correction_id
 from pipeline.config import Config
 from pipeline.errors import StateError
-from pipeline.models import Override
-from pipeline.rebuild import Plan, apply, overrides_after, replay
+from pipeline.models import Override, StoredRecord
+from pipeline.rebuild import (
+    Plan,
+    StoryDecision,
+    apply,
+    article_of,
+    neighbour_stories,
+    overrides_after,
+    remove_stale_scratch,
+    replay,
+)
 from pipeline.runner import crash_point, emit_errors, open_state, removed_feeds, run_lock
+from pipeline.stages.dedup import story_id_for
 from pipeline.stages.emit import EmitSummary, emit
 from pipeline.store import Store, open_store
 from pipeline.store.damage import state_errors
 from pipeline.store.readers import open_view
-from pipeline.store.sqlite import now_utc
+from pipeline.store.sqlite import MERGED_BY_EDITOR, now_utc
 from pipeline.store.view import EntryRow
 
 
@@ -25,6 +38,7 @@ def locked_store(config: Config) -> Iterator[Store]:
     """The store under the run lock (no run writes meanwhile); closed afterwards. An SQLite error
     inside is a one-line StateError: nothing changed (the transaction rolled back)."""
     with run_lock(config.state.path, config.state.lock_wait):
+        remove_stale_scratch(config.state.path)  # a killed replay's folder (none runs now)
         local = open_state(config)
         state: Store = local
         try:
@@ -87,7 +101,9 @@ def merge(config: Config, first: int, second: int) -> Callable[[Store, datetime]
         for old in overrides_after("merge", first, second, state.overrides()):
             state.remove_override(old)
         state.add_override(Override("merge", first, second, moment))
-        return replay(state, config, moment, stories)
+        plan = replay(state, config, moment, stories)
+        plan.via, plan.named = MERGED_BY_EDITOR, (first, second)
+        return plan
 
     return operation
 
@@ -105,6 +121,65 @@ def pin(config: Config, article_id: int) -> Callable[[Store, datetime], Plan]:
         return replay(state, config, moment, [story])
 
     return operation
+
+
+def undo(config: Config, kind: str, article_id: int, other_id: int) -> Callable[[Store, datetime], Plan]:
+    """Take back one correction (``syndedup story list`` names it) and re-decide the stories it
+    touched with today's config: the entry's story (and the other entry's, for a merge); for a
+    split, also the stories a run would compare the entry with, so that it can rejoin one.
+    Raises StateError when no such correction is stored."""
+
+    def operation(state: Store, moment: datetime) -> Plan:
+        found = [
+            o for o in state.overrides() if (o.kind, o.article_id, o.other_id) == (kind, article_id, other_id)
+        ]
+        if not found:
+            raise StateError(
+                f"no correction {correction_id(kind, article_id, other_id)} is stored "
+                "(`syndedup story list` lists them)"
+            )
+        state.remove_override(found[0])
+        named = [i for i in (article_id, other_id) if i and i in state.article_bodies([i])]
+        stories = {_story_of(state, i) for i in named}
+        if kind == "split" and named:
+            stories |= neighbour_stories(state, config, article_id, moment)
+        plan = replay(state, config, moment, stories)
+        _give_back_guids(plan, {absorbed: into for absorbed, (into, _, _) in state.merged_stories().items()})
+        return plan
+
+    return operation
+
+
+def _give_back_guids(plan: Plan, absorbed_into: dict[str, str]) -> None:
+    """After an undo, a rebuilt story holding the entry that founded one of the replayed stories,
+    or a story absorbed into one of them (a story's id is ``story_id_for`` its first entry), gets
+    that story's GUID back: an undone merge leaves both stories under the GUIDs they had before it
+    (``rebuild``'s rule, most entries win, would give the larger part the older GUID). A part
+    founded by several keeps the oldest one's; the others keep the GUID the replay gave them,
+    unless it went back to another part (then a new one)."""
+    wanted = set(plan.old) | {absorbed for absorbed, into in absorbed_into.items() if into in plan.old}
+    founders: dict[str, StoredRecord] = {}
+    for record in plan.records.values():
+        founded = story_id_for(article_of(record))
+        if founded in wanted and (founded not in founders or record.id < founders[founded].id):
+            founders[founded] = record
+    story_of = plan.story_of
+    claims: dict[str, str] = {}  # GUID the replay gave a part -> the GUID it gets back
+    for guid, record in sorted(founders.items(), key=lambda item: (item[1].published, item[1].id)):
+        claims.setdefault(story_of[record.id], guid)
+    if all(part == guid for part, guid in claims.items()):
+        return
+    given_back = set(claims.values())
+    new: dict[str, StoryDecision] = {}
+    for guid, story in plan.new.items():
+        target = claims.get(guid)
+        if target is None:
+            target = guid
+            if guid in given_back:
+                seed = f"{guid}:undone:{','.join(map(str, story.members))}"
+                target = hashlib.sha1(seed.encode()).hexdigest()[:20]
+        new[target] = replace(story, id=target)
+    plan.new = new
 
 
 def purge(config: Config, feed: str) -> Callable[[Store, datetime], Plan]:

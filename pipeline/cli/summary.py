@@ -70,9 +70,17 @@ def entries_clause(report: RunReport) -> str:
 
 def outputs_clause(report: RunReport, config: Config) -> str:
     """Which outputs were rewritten, by file name; "outputs unchanged (...)" when none was."""
-    items = plural(report.items_written, "item")
-    stories = plural(report.stories_total, "story", "stories")
-    written = set(report.outputs_written)
+    return outputs_text(report.items_written, report.stories_total, report.outputs_written, config)
+
+
+def outputs_text(
+    items_written: int, stories_total: int, rewritten_names: Sequence[str], config: Config
+) -> str:
+    """The outputs part of a summary (``run`` and ``emit``): the files rewritten by name (RSS,
+    Atom, JSON Feed, audit page, report), those left unchanged, or "outputs unchanged (...)"."""
+    items = plural(items_written, "item")
+    stories = plural(stories_total, "story", "stories")
+    written = set(rewritten_names)
     if not written:
         return f"outputs unchanged ({items}, {stories})"
     output = config.output

@@ -1,33 +1,57 @@
-"""Crash-safe file writes: readers see the old file or the new one, never half of one."""
+"""Crash-safe file writes: readers see the old file or the new one, never half of one.
+
+A write goes to a temporary file beside its target (``.NAME.XXXXXXXX.tmp``), locked (flock) while
+it is written, then renamed over the target. A process killed in between leaves that temporary
+file behind; the next write of the same target removes it (``remove_stale_temps``), so they never
+pile up.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 from pipeline.errors import OutputError
 
+# A temporary file younger than this may have just been made by a writer that has not locked it
+# yet (mkstemp, then flock: microseconds apart); an interrupted write's file is older by far.
+STALE_AFTER = 60.0
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``. Temporary files of interrupted writes of ``path`` are removed first. Raises
+    OutputError naming the file when it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale_temps(path)
+        fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write output: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the rename: "being written, not stale"
+        with os.fdopen(fd, "wb", closefd=False) as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
+        os.fchmod(fd, 0o644)
         os.replace(temp_name, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise OutputError(f"{path}: cannot write output: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -36,13 +60,45 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
+def remove_stale_temps(path: Path, now: float | None = None) -> list[Path]:
+    """Delete the temporary files that interrupted writes of ``path`` left beside it (regular
+    files named as ``write_atomic`` names them, older than ``STALE_AFTER`` seconds, that no
+    writer holds locked); return them. A file that cannot be removed is left for the next write."""
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]{8}\.tmp")
+    moment = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        candidates = [entry for entry in os.scandir(path.parent) if pattern.fullmatch(entry.name)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or moment - info.st_mtime < STALE_AFTER:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another writer's: BlockingIOError
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return removed
+
+
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write atomically unless the file already holds exactly ``data`` (keeps its mtime).
+    """Write atomically unless the file already holds exactly ``data`` (keeps its mtime; stale
+    temporary files beside it are removed either way).
 
     Returns True when the file was (re)written, False when it already held ``data``.
     """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
+            remove_stale_temps(path)
             return False
     except OSError:
         pass

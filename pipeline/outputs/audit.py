@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pipeline.config import OutputConfig
-from pipeline.models import Member, Story
+from pipeline.models import Member, Override, Story
 from pipeline.outputs.sanitize import clean_text, usable_link
 
 # Words of unchanged text shown around each change; enough to find the place in the article.
@@ -58,6 +58,10 @@ a { color: var(--accent); }
 .badge.original { background: #e3edf9; color: #174a84; }
 .badge.copy { background: #fff1d6; color: #7a4b00; }
 .badge.teaser { background: #efe5fb; color: #5a2d91; }
+.badge.partial { background: #e6f4f1; color: #0f5c4d; }
+.badge.pin, .badge.split, .badge.merge { background: #fde8ef; color: #8a1c45; }
+p.edit { margin: 0 0 8px; padding: 6px 10px; background: #fdf3f6; border-left: 3px solid #c2416b;
+  border-radius: 4px; font-size: 14px; }
 p.single { margin: 10px 0 0; color: var(--muted); font-style: italic; }
 details.diff { margin: 12px 0 0; border: 1px solid var(--line); border-radius: 8px; }
 details.diff > summary { cursor: pointer; padding: 8px 12px; background: #f8f9fb;
@@ -176,14 +180,95 @@ class NearMiss:
     closeness: float  # the larger measure over its threshold (1.0 would be a merge)
 
 
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One editor's correction (``syndedup story split|merge|pin``) as the page shows it."""
+
+    kind: str  # "split", "merge" or "pin"
+    created: datetime
+    entries: tuple[Member | None, ...]  # the entries it names; None: not in the outputs (removed feed)
+    stories: tuple[str | None, ...]  # the story each entry is in now
+
+
+@dataclass(frozen=True, slots=True)
+class Corrections:
+    """What editors and merges changed: every correction, and the stories absorbed into each story."""
+
+    edits: tuple[Edit, ...] = ()
+    absorbed: Mapping[str, tuple[tuple[str, datetime], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        stories: Sequence[Story],
+        overrides: Sequence[Override],
+        merged: Mapping[str, tuple[str, int | None, datetime]],
+    ) -> Corrections:
+        """From every story the outputs know (not only the window), the state's overrides and its
+        tombstones (absorbed story id -> (the story that absorbed it, bridge, when))."""
+        where = {m.article_id: (m, s.id) for s in stories for m in s.members}
+        edits = []
+        for o in overrides:
+            named = (o.article_id, o.other_id) if o.kind == "merge" else (o.article_id,)
+            found = [where.get(i) for i in named]
+            entries = tuple(f[0] if f else None for f in found)
+            edits.append(Edit(o.kind, o.created, entries, tuple(f[1] if f else None for f in found)))
+        absorbed: dict[str, list[tuple[str, datetime]]] = {}
+        for story_id, (into, _, when) in sorted(merged.items(), key=lambda item: (item[1][2], item[0])):
+            absorbed.setdefault(into, []).append((story_id, when))
+        return cls(tuple(edits), {k: tuple(v) for k, v in absorbed.items()})
+
+    @property
+    def pinned(self) -> set[int]:
+        """Ids of the entries an editor pinned as their story's original."""
+        return {m.article_id for e in self.edits if e.kind == "pin" for m in e.entries if m is not None}
+
+    def notes(self, story: Story) -> list[str]:
+        """What editors and merges did to ``story``, as HTML lines."""
+        ids = {m.article_id for m in story.members}
+        out = []
+        for edit in self.edits:
+            named = [m for m in edit.entries if m is not None and m.article_id in ids]
+            if not named:
+                continue
+            when = _date(edit.created)
+            if edit.kind == "pin":
+                out.append(f"Original pinned by an editor ({_code('syndedup story pin')}, {when}).")
+            elif edit.kind == "split":
+                out.append(
+                    f"{_esc(named[0].feed)}'s entry split out of its story by an editor "
+                    f"({_code('syndedup story split')}, {when}): it joins no story and no entry joins it."
+                )
+            else:
+                pair = " and ".join(_entry_name(m) for m in edit.entries)
+                out.append(f"Merged by an editor: {pair} ({_code('syndedup story merge')}, {when}).")
+        for absorbed, merged_at in self.absorbed.get(story.id, ()):
+            out.append(
+                f"Story <code>{_esc(absorbed)}</code> merged into this one ({_date(merged_at)}): "
+                "its GUID now leads here."
+            )
+        return out
+
+
+def _code(text: str) -> str:
+    return f"<code>{_esc(text)}</code>"
+
+
+def _entry_name(member: Member | None) -> str:
+    return f"{_esc(member.feed)}: {_pair_link(member)}" if member is not None else "an entry not shown"
+
+
 def render_audit(
     stories: Sequence[Story],
     texts: Mapping[int, str],
     output: OutputConfig,
     near_misses: Sequence[NearMiss] = (),
+    corrections: Corrections | None = None,
 ) -> bytes:
     """The audit page for ``stories`` (the feed window); ``texts`` maps article id to display text;
-    ``near_misses``: the closest unmerged pairs, listed in their own section."""
+    ``near_misses``: the closest unmerged pairs, listed in their own section; ``corrections``: the
+    editors' corrections and story merges, shown on each story and in their own section."""
+    corrections = corrections or Corrections()
     merged = [s for s in stories if len(s.members) > 1]
     copies = sum(1 for s in stories for m in s.members if m.relation == "copy")
     teasers = sum(1 for s in stories for m in s.members if m.relation == "teaser")
@@ -211,12 +296,15 @@ def render_audit(
         f'<li id="total-merged"><b>{len(merged)}</b> with republished copies or teasers</li>',
         f'<li id="total-copies"><b>{copies}</b> {_noun(copies, "copy", "copies")}</li>',
         f'<li id="total-teasers"><b>{teasers}</b> {_noun(teasers, "teaser", "teasers")}</li>',
+        f'<li id="total-corrections"><b>{len(corrections.edits)}</b> '
+        f"{_noun(len(corrections.edits), 'correction', 'corrections')} by editors</li>",
         f"<li><b>{_date(newest) if newest else '–'}</b> newest update</li>",
         "</ul>",
     ]
-    parts.extend(_story(story, texts) for story in stories)
+    parts.extend(_story(story, texts, corrections) for story in stories)
     if not stories:
         parts.append('<p class="single">No stories yet.</p>')
+    parts.append(_corrections(corrections))
     parts.append(_near_misses(near_misses))
     parts.extend(
         [
@@ -233,6 +321,38 @@ def render_audit(
     return "\n".join(parts).encode("utf-8")
 
 
+def _corrections(corrections: Corrections) -> str:
+    """Every editor's correction, oldest first: what it did, to which entries, and where they are."""
+    out = [
+        '<section class="near" id="corrections">',
+        "<h2>Editors' corrections</h2>",
+        '<p class="meta">Kept by every later run and rebuild; <code>syndedup story list</code> '
+        "gives their ids, <code>syndedup story undo ID</code> takes one back.</p>",
+    ]
+    if not corrections.edits:
+        out.append('<p class="single">No corrections.</p>')
+        out.append("</section>")
+        return "\n".join(out)
+    out.append(
+        '<table class="members"><thead><tr><th>correction</th><th>made</th><th>entries</th>'
+        "<th>story now</th></tr></thead><tbody>"
+    )
+    for edit in corrections.edits:
+        entries = "<br>".join(_entry_name(m) for m in edit.entries)
+        stories = "<br>".join(f"<code>{_esc(s)}</code>" if s else "–" for s in dict.fromkeys(edit.stories))
+        out.append(
+            f'<tr class="correction {edit.kind}"><td><span class="badge {edit.kind}">{_EDIT[edit.kind]}'
+            f'</span></td><td class="when">{_date(edit.created)}</td><td class="link">{entries}</td>'
+            f"<td>{stories}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+_EDIT = {"split": "split out", "merge": "merged", "pin": "pinned"}
+
+
 def _near_misses(pairs: Sequence[NearMiss]) -> str:
     """The closest pairs of originals that were not merged: where a threshold may be wrong, or an
     editor may want ``syndedup story merge``."""
@@ -240,11 +360,15 @@ def _near_misses(pairs: Sequence[NearMiss]) -> str:
         '<section class="near" id="near-misses">',
         "<h2>Near misses</h2>",
         '<p class="meta">The closest pairs of originals of different stories among those shown, '
-        "by their larger measure over its threshold; <code>syndedup explain LINK_A LINK_B</code> "
+        "by their largest measure over its threshold, at least a quarter of the way to it; entries "
+        "an editor split out are not listed; <code>syndedup explain LINK_A LINK_B</code> "
         "shows every measure, <code>syndedup story merge</code> joins two stories.</p>",
     ]
     if not pairs:
-        out.append('<p class="single">No two originals shown share a shingle.</p>')
+        out.append(
+            '<p class="single">No two originals shown come a quarter of the way to a threshold '
+            "(entries an editor split out are left out).</p>"
+        )
     else:
         out.append(
             '<table class="members"><thead><tr><th>Jaccard</th><th>lead containment</th>'
@@ -272,20 +396,23 @@ def _noun(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-def _story(story: Story, texts: Mapping[int, str]) -> str:
+def _story(story: Story, texts: Mapping[int, str], corrections: Corrections) -> str:
     canonical = story.canonical
     credited = story.credited_source or canonical.feed
     kind = "single" if len(story.members) == 1 else "merged"
     title = " ".join(clean_text(story.title).split()) or "(untitled)"
+    notes = corrections.notes(story)
     out = [
-        f'<section class="story {kind}" id="story-{_esc(story.id)}">',
+        f'<section class="story {kind}{" corrected" if notes else ""}" id="story-{_esc(story.id)}">',
         f"<h2>{_anchor(canonical.link, _esc(title))}</h2>",
         f'<p class="meta">Credited to <b class="credited">{_esc(credited)}</b> · '
         f"updated {_date(story.updated)} · GUID <code>urn:syndedup:story:{_esc(story.id)}</code></p>",
+        *(f'<p class="edit">{note}</p>' for note in notes),
         '<table class="members"><thead><tr><th>relation</th><th>outlet</th><th>published</th>'
         "<th>score</th><th>link</th></tr></thead><tbody>",
     ]
-    out.extend(_member_row(m) for m in story.members)
+    pinned = corrections.pinned
+    out.extend(_member_row(m, m.article_id in pinned) for m in story.members)
     out.append("</tbody></table>")
     if len(story.members) == 1:
         out.append('<p class="single">Story of one: no copy or teaser of it was found.</p>')
@@ -298,9 +425,9 @@ def _story(story: Story, texts: Mapping[int, str]) -> str:
     return "\n".join(out)
 
 
-def _member_row(member: Member) -> str:
+def _member_row(member: Member, pinned: bool = False) -> str:
     if member.relation == "original":
-        score = "—"
+        score = "— <small>pinned by an editor</small>" if pinned else "—"
     else:
         score = f"{member.similarity:.2f} <small>{_MEASURE[member.relation]}</small>"
     return (

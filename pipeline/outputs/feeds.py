@@ -27,6 +27,7 @@ from pipeline.config import OutputConfig
 from pipeline.models import Member, Story
 from pipeline.outputs.sanitize import clean_html, clean_text, html_text, usable_link
 from pipeline.store.sqlite import iso
+from pipeline.text.uri import as_uri
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -111,16 +112,21 @@ def summary_html(story: Story, limit: int = 300) -> str:
 
 
 def build_generator(
-    stories: Sequence[Story], output: OutputConfig, feed_urls: dict[str, str]
+    stories: Sequence[Story],
+    output: OutputConfig,
+    feed_urls: dict[str, str],
+    empty_date: datetime = _EPOCH,
 ) -> FeedGenerator:
-    """A FeedGenerator with one entry per story, in the given order."""
-    newest = max((s.updated for s in stories), default=_EPOCH)
+    """A FeedGenerator with one entry per story, in the given order. The feed's date is its newest
+    item's; ``empty_date`` when it has none (Atom requires one; the caller's, from the state)."""
+    newest = max((s.updated for s in stories), default=empty_date)
     generator = FeedGenerator()
     # RSS 2.0's <author> must be an e-mail address; readers show Dublin Core's dc:creator instead.
     generator.load_extension("dc", atom=False, rss=True)
-    generator.id(output.link)
+    home = as_uri(output.link) or output.link
+    generator.id(home)
     generator.title(output.title)
-    generator.link(href=output.link, rel="alternate")
+    generator.link(href=home, rel="alternate")
     generator.description(output.description)
     generator.generator("syndedup", version=__version__)
     generator.updated(newest)
@@ -206,7 +212,9 @@ def add_rss_self_link(rss: bytes, self_url: str | None) -> bytes:
 
 def self_link(output: OutputConfig, path: Path | None) -> str | None:
     """The public URL of one output file: ``[output] url`` + its file name, or None."""
-    return output.url + path.name if output.url and path is not None else None
+    if not output.url or path is None:
+        return None
+    return as_uri(output.url + path.name) or output.url + path.name
 
 
 def json_feed(stories: Sequence[Story], output: OutputConfig) -> bytes:
@@ -214,7 +222,7 @@ def json_feed(stories: Sequence[Story], output: OutputConfig) -> bytes:
     feed: dict[str, object] = {
         "version": JSON_FEED_VERSION,
         "title": output.title,
-        "home_page_url": output.link,
+        "home_page_url": as_uri(output.link) or output.link,
     }
     json_url = self_link(output, output.json)
     if json_url:
@@ -294,7 +302,7 @@ def feed_url_for_output(url: str, site_link: str | None) -> str:
     the site link the feed names (a file: path would leak the server's folders and change with
     them), or, when it names none, a urn built from the file's name."""
     if url.lower().startswith(("http://", "https://")):
-        return url
+        return as_uri(url) or url
     if site_link and site_link.lower().startswith(("http://", "https://")):
-        return site_link
+        return as_uri(site_link) or site_link
     return f"urn:syndedup:feed:{quote(Path(url).name)}"

@@ -9,7 +9,8 @@ the W3C feed validator's warnings (w3c/feedvalidator ``validators.py``, ``conten
   ammonia sanitizer) with only the tags and attributes we write and absolute http(s) links (its
   *SecurityRisk*, *NotHtml* and *ContainsRelRef*);
 - a link that is not an absolute http(s) URL (missing, relative, ``mailto:``, ``ftp:``,
-  ``javascript:``) is left out, never written as ``href=""``;
+  ``javascript:``) is left out, never written as ``href=""``; one with non-ASCII characters (an
+  IRI) is published as the URI that names it (*UriNotIri*);
 - no date after the entry was first seen nor before 1990 (its *ImplausibleDate*: "in the future"
   or before 1990, when web feeds did not exist).
 """
@@ -22,6 +23,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import nh3
+
+from pipeline.text.uri import as_uri
 
 # C0 controls but tab, line feed and carriage return; DEL and the C1 block; U+FFFD (bytes that
 # could not be decoded: nothing a reader can use); lone surrogates and the two non-characters,
@@ -62,7 +65,7 @@ def usable_link(link: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in LINK_SCHEMES or not parts.hostname:
         return None
-    return link
+    return as_uri(link)
 
 
 # Exactly str.isspace (both are Py_UNICODE_ISSPACE); one regex pass, not a Python call a character.

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import html
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -76,6 +77,16 @@ class Site:
         return path if path.is_file() and not path.is_symlink() else None
 
 
+def read_output(path: Path) -> tuple[bytes, float]:
+    """The bytes of an output and the mtime of those very bytes. The file is statted through the
+    open descriptor: emit replaces an output by a rename, so a stat by path after reading could
+    give the next version's mtime with this version's bytes (a reader would then keep the old
+    body under the new Last-Modified)."""
+    with open(path, "rb") as handle:
+        mtime = os.fstat(handle.fileno()).st_mtime
+        return handle.read(), mtime
+
+
 def etag_for(data: bytes, gzipped: bool) -> str:
     digest = hashlib.sha256(data).hexdigest()[:32]
     return f'"{digest}-gz"' if gzipped else f'"{digest}"'
@@ -129,8 +140,7 @@ class OutputHandler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.NOT_FOUND, "no such file")
             return
         try:
-            data = path.read_bytes()
-            mtime = path.stat().st_mtime
+            data, mtime = read_output(path)
         except OSError:
             self._error(HTTPStatus.NOT_FOUND, "no such file")
             return

@@ -11,13 +11,14 @@ Two steps, so that the slow network part stays outside the run's state transacti
   page's text cleaned the same way as feed text, and adds a credit: the feed's own credit line
   first, then one on the page, then a canonical link on another outlet's site.
 
-A page that cannot be fetched or has no text leaves the entry detected on its feed text, and the
-reason is logged with the feed and the link.
+A page that cannot be fetched or has no text leaves the entry detected on its feed text: the run
+logs one warning counting them per feed, and each one's link and reason under -v.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -86,9 +87,11 @@ def get_pages(
     """Attach each page of ``wanted`` (``want_pages``) to its entries, from the state's cache or
     fetched (and cached); return how many pages were requested."""
     requests: list[PageRequest] = []
+    pages: dict[str, Page] = {}
     for url, articles in wanted.items():
         cached = state.cached_page(url)
         if cached is not None and _reusable(cached, now):
+            pages[url] = cached
             for article in articles:
                 article.page = cached
             continue
@@ -103,6 +106,7 @@ def get_pages(
             len(requests),
         )
     if not requests:
+        _warn_unusable(wanted, pages)
         return 0
     own_client = client is None
     http = client or PageClient(
@@ -112,12 +116,31 @@ def get_pages(
         for response in http.get_many(requests):
             page = page_from_response(response, state.cached_page(response.url), now)
             state.save_page(page)  # autocommit: a fetched page stays cached even if detection fails
+            pages[response.url] = page
             for article in wanted[response.url]:
                 article.page = page
     finally:
         if own_client:
             http.close()
+    _warn_unusable(wanted, pages)
     return len(requests)
+
+
+def _warn_unusable(wanted: WantedPages, pages: Mapping[str, Page]) -> None:
+    """One warning for the run's article pages that gave no text (a cron mail gets one line, not
+    one per page), naming how many per feed; each page's reason is logged under -v (``_apply``)."""
+    failed = [url for url, page in pages.items() if page.text is None]
+    if not failed:
+        return
+    per_feed = Counter(article.feed for url in failed for article in wanted.get(url, ()))
+    feeds = ", ".join(f"{name} {count}" for name, count in sorted(per_feed.items()))
+    log.warning(
+        "full text: %d of %d article pages could not be used (entries per feed: %s); those entries "
+        "are compared on their feed's text (each page and its reason with -v)",
+        len(failed),
+        len(pages),
+        feeds,
+    )
 
 
 def _reusable(page: Page, now: datetime) -> bool:
@@ -189,8 +212,8 @@ def use_full_text(
 
 
 def _apply(article: Article, page: Page, aliases: AliasTable, feed_host: str | None) -> None:
-    if page.text is None:
-        log.warning(
+    if page.text is None:  # counted in get_pages' one warning for the run
+        log.info(
             "feed %r: full text of %s not used (%s); detected on the feed's text",
             article.feed,
             article.link,

@@ -120,6 +120,7 @@ class ParsePool:
         run on the normalized new entries in the worker; ``pack``: their heavy fields come back
         pickled in ``Article.payload`` (``store.spool.pack_payload``)."""
         self._known = known or {}  # feed name -> entry keys already stored (not normalized again)
+        self._closing = False  # set by close(): futures cancelled, new ones refused
         # fork: workers start with the parent's modules loaded (no import cost); all of them are
         # forked at the first submit, made here before the fetch threads start. A process that
         # already runs other threads (an embedding server, a test's HTTP server) must not fork:
@@ -142,6 +143,10 @@ class ParsePool:
         try:
             parsed = self._pool.submit(_parse_in_worker, raw, feed, now, max_entries, known).result()
         except Exception as exc:  # a worker killed (out of memory, signal) or a result not picklable
+            if self._closing:  # the run is stopping (Ctrl-C): its results are thrown away, no error
+                result.articles = []
+                result.error = "not parsed: the run was interrupted"
+                return
             _log.error("feed %r: parse worker failed: %s: %s", feed.name, type(exc).__name__, exc)
             result.articles = []
             result.error = f"unexpected error while parsing: {type(exc).__name__}: {exc}"
@@ -156,4 +161,7 @@ class ParsePool:
         result.articles, result.error, result.feed_title, result.feed_link = articles, error, title, link
 
     def close(self) -> None:
+        """Stop the workers; a parse still asked for (a fetch thread that finished its fetch after
+        the run was interrupted) gets an error result, quietly: a stopping run is no failure."""
+        self._closing = True
         self._pool.shutdown(wait=True, cancel_futures=True)

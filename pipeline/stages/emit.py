@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.config import DedupConfig, OutputConfig
 from pipeline.models import Member, Story
 from pipeline.outputs.atomic import write_if_changed
-from pipeline.outputs.audit import NearMiss, render_audit
+from pipeline.outputs.audit import Corrections, NearMiss, render_audit
 from pipeline.outputs.feeds import (
     add_rss_self_link,
     build_generator,
@@ -31,7 +31,7 @@ from pipeline.outputs.feeds import (
 from pipeline.outputs.sanitize import shown_date
 from pipeline.store import Store
 from pipeline.store.sqlite import read_iso
-from pipeline.text.pair import measure
+from pipeline.text.pair import NEAR_MISS_FLOOR, closeness, measure
 from pipeline.text.tokens import body_shingles
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def emit(
         for member in story.members:
             if member.published > feed_updated.get(member.feed, _EPOCH):
                 feed_updated[member.feed] = member.published
-    generator = build_generator(window, output, feed_urls)
+    generator = build_generator(window, output, feed_urls, state.created())
     rss = add_rss_self_link(generator.rss_str(pretty=True), self_link(output, output.rss))
     atom = complete_atom_sources(
         generator.atom_str(pretty=True), window, feed_urls, feed_updated, self_link(output, output.atom)
@@ -166,8 +166,12 @@ def emit(
         _write(output.json, json_feed(window, output), summary)
     if output.html is not None:
         texts = state.article_texts([m.article_id for s in window for m in s.members])
-        near = near_miss_pairs(window, state.article_bodies([s.canonical.article_id for s in window]), dedup)
-        _write(output.html, render_audit(window, texts, output, near), summary)
+        overrides = state.overrides()
+        split_out = {o.article_id for o in overrides if o.kind == "split"}
+        bodies = state.article_bodies([s.canonical.article_id for s in window])
+        near = near_miss_pairs(window, bodies, dedup, split_out)
+        edits = Corrections.of(stories, overrides, state.merged_stories())
+        _write(output.html, render_audit(window, texts, output, near, edits), summary)
     summary.items, summary.stories = len(window), len(stories)
     return len(window)
 
@@ -179,27 +183,29 @@ NEAR_MISS_PAIRS = 10
 
 
 def near_miss_pairs(
-    window: Sequence[Story], bodies: Mapping[int, tuple[str, str]], dedup: DedupConfig | None
+    window: Sequence[Story],
+    bodies: Mapping[int, tuple[str, str]],
+    dedup: DedupConfig | None,
+    split_out: Collection[int] = frozenset(),
 ) -> list[NearMiss]:
-    """The unmerged pairs of stories in ``window`` whose originals came closest to a merge."""
+    """The unmerged pairs of stories in ``window`` whose originals came closest to a merge, at
+    least ``NEAR_MISS_FLOOR`` close. An entry an editor split out (``split_out``) is kept apart
+    on purpose: the page lists it under the corrections, not as a near miss."""
     if dedup is None:
         return []
     shingled = [
         (story, body_shingles(bodies[story.canonical.article_id][1], dedup.shingle_size))
         for story in window[:NEAR_MISS_STORIES]
-        if story.canonical.article_id in bodies
+        if story.canonical.article_id in bodies and story.canonical.article_id not in split_out
     ]
     found = []
     for i, (story_a, a) in enumerate(shingled):
         for story_b, b in shingled[i + 1 :]:
             m = measure(a, b, dedup)
-            teaser = (
-                m.lead_containment / dedup.teaser_containment if m.share <= dedup.teaser_max_ratio else 0.0
-            )
-            closeness = max(m.jaccard / dedup.copy_threshold, teaser)
-            if closeness > 0:
+            near = closeness(m, dedup)
+            if near >= NEAR_MISS_FLOOR:
                 found.append(
-                    NearMiss(story_a.canonical, story_b.canonical, m.jaccard, m.lead_containment, closeness)
+                    NearMiss(story_a.canonical, story_b.canonical, m.jaccard, m.lead_containment, near)
                 )
     found.sort(key=lambda n: (-n.closeness, n.a.article_id, n.b.article_id))
     return found[:NEAR_MISS_PAIRS]

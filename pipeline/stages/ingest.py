@@ -258,11 +258,16 @@ def run_bounded(
     ]
     for thread in threads:
         thread.start()
-    for index in range(len(feeds)):
+    try:
+        for index in range(len(feeds)):
+            with cond:
+                while index not in results:
+                    cond.wait()
+                result = results.pop(index)
+            yield result
+    finally:  # also when the consumer stops early (Ctrl-C): no thread starts another feed
         with cond:
-            while index not in results:
-                cond.wait()
-            result = results.pop(index)
-        yield result
+            pending.clear()
+            cond.notify_all()
     for thread in threads:
         thread.join()

@@ -341,9 +341,10 @@ class RedisStore:
         self._deleted: set[int] = set()  # articles deleted by a purge
         self._deleted_feeds: set[str] = set()
         self._deleted_permalinks: set[str] = set()
-        self._merges: dict[str, bytes] = {}  # absorbed story id -> JSON [into, bridge, when]
         self._links_set: dict[bytes, bytes] = {}  # "story|other" -> bridge id ("" for none), this run
         self._links_gone: set[bytes] = set()  # "story|other" dropped in this run
+        self._merges: dict[str, bytes] = {}  # absorbed story id -> JSON [into, bridge, when(, via)]
+        self._unmerged: set[str] = set()  # tombstones deleted in this run (``forget_merge``)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -533,6 +534,8 @@ class RedisStore:
         for story_id in self._dropped:
             pipe.srem(self._key("stories"), story_id)
             pipe.delete(self._key("s", story_id), self._key("sm", story_id))
+        if self._unmerged:
+            pipe.hdel(self._key("merged"), *self._unmerged)
         if self._merges:
             pipe.hset(self._key("merged"), mapping=self._merges)  # type: ignore[arg-type]
         if self._links_gone:
@@ -558,6 +561,10 @@ class RedisStore:
         pipe.set(self._key("epoch"), uuid.uuid4().hex, nx=True)  # the index's first commit names it
 
     # -- feeds: the host's SQLite file ---------------------------------------------------------------
+
+    def created(self) -> datetime:
+        """As ``State.created``: the host's own state file's."""
+        return self.local.created()
 
     def feed_health(self, name: str) -> FeedHealth:
         return self.local.feed_health(name)
@@ -810,8 +817,11 @@ class RedisStore:
         if not self._member_ids(story_id):
             self._dropped.add(story_id)
 
-    def merge_story(self, absorbed: str, into: str, bridge: int | None, now: datetime) -> None:
-        """As ``State.merge_story``; the tombstones live in the hash ``merged``."""
+    def merge_story(
+        self, absorbed: str, into: str, bridge: int | None, now: datetime, via: str | None = None
+    ) -> None:
+        """As ``State.merge_story``; the tombstones live in the hash ``merged`` as JSON
+        [into, bridge, when] (a run's merge), or [into, bridge, when, via]."""
         moved = self._member_ids(absorbed)
         for article_id in moved:
             self._update(article_id, {"story": into})
@@ -819,18 +829,31 @@ class RedisStore:
         self._members.setdefault(into, []).extend(moved)
         self._dropped.add(absorbed)
         self._story_fields.pop(absorbed, None)
-        for story_id, (target, old_bridge, when) in self.merged_stories().items():
-            if target == absorbed:
-                self._merges[story_id] = json.dumps([into, old_bridge, iso(when)]).encode()
-        self._merges[absorbed] = json.dumps([into, bridge, iso(now)]).encode()
+        for story_id, value in self._tombstones().items():
+            tombstone = json.loads(value)
+            if tombstone[0] == absorbed:
+                self._merges[story_id] = json.dumps([into, *tombstone[1:]]).encode()
+        self._unmerged.discard(absorbed)
+        self._merges[absorbed] = json.dumps([into, bridge, iso(now), *([via] if via else [])]).encode()
+
+    def forget_merge(self, story_id: str) -> None:
+        """As ``State.forget_merge``."""
+        self._merges.pop(story_id, None)
+        self._unmerged.add(story_id)
+
+    def _tombstones(self) -> dict[str, bytes | str]:
+        """absorbed story id -> its tombstone's JSON, committed and of this transaction."""
+        stored: dict[str, bytes | str] = {
+            _str(k): v for k, v in self.redis.hgetall(self._key("merged")).items()
+        }
+        stored.update(self._merges)
+        return {k: v for k, v in stored.items() if k not in self._unmerged}
 
     def merged_stories(self) -> dict[str, tuple[str, int | None, datetime]]:
         """As ``State.merged_stories`` (this run's merges included)."""
-        stored = {_str(k): v for k, v in self.redis.hgetall(self._key("merged")).items()}
-        stored.update({k: v for k, v in self._merges.items()})
         out = {}
-        for story_id, value in stored.items():
-            into, bridge, when = json.loads(value)
+        for story_id, value in self._tombstones().items():
+            into, bridge, when = json.loads(value)[:3]
             out[story_id] = (into, bridge, read_iso(when, f"merged story {story_id}") or EPOCH)
         return out
 

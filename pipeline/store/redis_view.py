@@ -18,6 +18,7 @@ from pipeline.config import IndexConfig
 from pipeline.errors import StateError
 from pipeline.store.redis_store import connect
 from pipeline.store.view import EntryRow, FeedRow, MergeRow, StateView, StoryRow
+from pipeline.text.uri import link_forms
 
 _CHUNK = 1000  # keys per pipelined round trip
 _FIELDS = (
@@ -126,7 +127,7 @@ class RedisView:
 
     def entries_for(self, link: str) -> list[EntryRow]:
         """Entries whose link or GUID is ``link``, read by scanning every committed entry."""
-        wanted = link.encode("utf-8")
+        wanted = {form.encode("utf-8") for form in link_forms(link)}  # its URI or IRI form too
         try:
             ids = sorted(i for members in self._member_ids().values() for i in members)
             found: list[int] = []
@@ -136,7 +137,7 @@ class RedisView:
                     for article_id in chunk:
                         pipe.hmget(self._key("a", article_id), ("link", "guid"))
                     rows = pipe.execute()
-                found += [i for i, row in zip(chunk, rows, strict=True) if wanted in row]
+                found += [i for i, row in zip(chunk, rows, strict=True) if wanted.intersection(row)]
             return self._entries(found)
         except RedisError as exc:
             raise StateError(f"{self.url}: cannot read the index: {exc}") from None
@@ -224,8 +225,8 @@ class RedisView:
 
 def _merge(story_id: str, value: bytes | str) -> MergeRow:
     """A tombstone as ``RedisStore.merge_story`` writes it."""
-    into, bridge, when = json.loads(value)
-    return MergeRow(story_id, into, None if bridge is None else int(bridge), when)
+    into, bridge, when, *via = json.loads(value)
+    return MergeRow(story_id, into, None if bridge is None else int(bridge), when, via[0] if via else None)
 
 
 def _entry(article_id: int, row: list[bytes | None]) -> EntryRow:

@@ -45,6 +45,10 @@ _log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
+# ``merged_stories.via``: who merged an absorbed story into another (NULL: a run, on a bridging entry).
+MERGED_BY_EDITOR = "editor"  # syndedup story merge
+MERGED_BY_REBUILD = "rebuild"  # syndedup rebuild (today's config joins them), or undoing a correction
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS signature_params (id INTEGER PRIMARY KEY, params TEXT UNIQUE NOT NULL);
@@ -251,6 +255,12 @@ class State:
     def close(self) -> None:
         self.db.close()
 
+    def created(self) -> datetime:
+        """When this state file was made (meta ``created``): the date of an output with no item,
+        which must come from the state (an unchanged run rewrites nothing) and not be 1970."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='created'").fetchone()
+        return (read_iso(row[0], "meta created") if row else None) or now_utc()
+
     def _migrate(self) -> None:
         row = None
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -266,8 +276,11 @@ class State:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
         )
+        # When the state began (for a file older than this key: when this version first opened it).
+        self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)", (iso(now_utc()),))
         self._add_feed_health_columns()
         self._add_identity_columns()
+        self._add_merge_columns()
         row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
         if row is None:
             indexed = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone()
@@ -281,6 +294,13 @@ class State:
         for name, declaration in FEED_HEALTH_COLUMNS.items():
             if name not in have:
                 self.db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
+
+    def _add_merge_columns(self) -> None:
+        """Add ``merged_stories.via`` to a state file written before editors' and rebuilds' merges
+        left tombstones (NULL: a run's merge, which is what every older row is)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(merged_stories)")}
+        if "via" not in have:
+            self.db.execute("ALTER TABLE merged_stories ADD COLUMN via TEXT")
 
     def _add_identity_columns(self) -> None:
         """Add the entry-identity columns to a state file written before them, and fill link_key."""
@@ -669,18 +689,27 @@ class State:
             (story_id, story_id),
         )
 
-    def merge_story(self, absorbed: str, into: str, bridge: int | None, now: datetime) -> None:
+    def merge_story(
+        self, absorbed: str, into: str, bridge: int | None, now: datetime, via: str | None = None
+    ) -> None:
         """Move every member of story ``absorbed`` into story ``into`` and keep a tombstone
-        (``merged_stories``: absorbed -> into, the entry that bridged them, when), so that the report
-        and ``explain`` can say where the absorbed story's GUID went. Earlier tombstones that
-        pointed at ``absorbed`` now point at ``into``."""
+        (``merged_stories``: absorbed -> into, the entry that bridged them, when, and ``via``: None
+        for a run's merge, ``MERGED_BY_EDITOR`` or ``MERGED_BY_REBUILD``), so that the report and
+        ``explain`` can say where the absorbed story's GUID went. Earlier tombstones that pointed at
+        ``absorbed`` now point at ``into``."""
         self.db.execute("UPDATE articles SET story_id=? WHERE story_id=?", (into, absorbed))
         self.db.execute("UPDATE merged_stories SET merged_into=? WHERE merged_into=?", (into, absorbed))
         self.db.execute(
-            "INSERT OR REPLACE INTO merged_stories (id, merged_into, bridge, merged_at) VALUES (?, ?, ?, ?)",
-            (absorbed, into, bridge, iso(now)),
+            "INSERT OR REPLACE INTO merged_stories (id, merged_into, bridge, merged_at, via)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (absorbed, into, bridge, iso(now), via),
         )
         self.db.execute("DELETE FROM stories WHERE id=?", (absorbed,))
+
+    def forget_merge(self, story_id: str) -> None:
+        """Delete the tombstone of ``story_id``: the story exists again (an editor undid the merge
+        that absorbed it, and the story got its GUID back)."""
+        self.db.execute("DELETE FROM merged_stories WHERE id=?", (story_id,))
 
     def merged_stories(self) -> dict[str, tuple[str, int | None, datetime]]:
         """absorbed story id -> (the story that absorbed it, the bridging entry's id, when)."""

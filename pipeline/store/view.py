@@ -15,6 +15,7 @@ from typing import Protocol
 
 from pipeline.errors import StateDamagedError, StateError
 from pipeline.store.damage import STATE_TABLES, damage, holds_no_state, read_only, state_error, state_errors
+from pipeline.text.uri import link_forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class FeedRow:
     has_next_fetch: bool = False
     has_dead: bool = False
     removed_at: str | None = None  # when a run first found it gone from the config
+    permanent_url: str | None = None  # where a 301/308 led: fetched instead of url
+    link: str | None = None  # the site the feed links to (its <link>)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class MergeRow:
     into: str  # the story that absorbed it (tombstones are re-pointed when that one is absorbed too)
     bridge: int | None  # the entry strongly in both stories that merged them, if it was stored
     merged_at: str  # ISO 8601 UTC, the run's clock
+    via: str | None = None  # None: a run's merge; "editor": `story merge`; "rebuild": a re-decision
 
 
 # What a read-only command did to a state file it could not read.
@@ -159,10 +163,11 @@ class StateView:
         has_next, has_dead = "next_fetch_after" in columns, "dead" in columns
         extra = (", next_fetch_after" if has_next else ", NULL") + (", dead" if has_dead else ", NULL")
         extra += ", removed_at" if "removed_at" in columns else ", NULL"
+        extra += ", permanent_url" if "permanent_url" in columns else ", NULL"
         rows = self.db.execute(
             "SELECT f.name, f.url, f.last_attempt, f.last_success, f.last_error,"
             " f.consecutive_failures, f.entries,"
-            " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + " FROM feeds f"
+            " (SELECT COUNT(*) FROM articles a WHERE a.feed = f.name)" + extra + ", f.link FROM feeds f"
         )
         return [
             FeedRow(
@@ -179,16 +184,21 @@ class StateView:
                 has_next_fetch=has_next,
                 has_dead=has_dead,
                 removed_at=row[10],
+                permanent_url=row[11],
+                link=row[12],
             )
             for row in rows
         ]
 
     def entries_for(self, link: str) -> list[EntryRow]:
-        """Entries whose link or GUID is ``link`` (one link can be in several feeds)."""
+        """Entries whose link or GUID is ``link``, or its URI or IRI form (one link can be in
+        several feeds)."""
+        forms = link_forms(link)  # the outputs publish a link with non-ASCII letters as a URI
+        marks = ",".join("?" * len(forms))
         rows = self.db.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM articles a LEFT JOIN signatures s ON s.article_id = a.id"
-            " WHERE a.link = ? OR a.guid = ? ORDER BY a.published, a.id",
-            (link, link),
+            f" WHERE a.link IN ({marks}) OR a.guid IN ({marks}) ORDER BY a.published, a.id",
+            (*forms, *forms),
         )
         return [_entry(row) for row in rows]
 
@@ -250,12 +260,17 @@ class StateView:
         found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='merged_stories'")
         return found.fetchone() is not None
 
+    def _merge_columns(self) -> str:
+        """The tombstone columns, ``via`` as NULL in a file written before it existed."""
+        via = "via" if "via" in self._columns("merged_stories") else "NULL"
+        return f"id, merged_into, bridge, merged_at, {via}"
+
     def merge_of(self, story_id: str) -> MergeRow | None:
         """The tombstone of story ``story_id`` if another story absorbed it, else None."""
         if not self._has_merges():
             return None
         row = self.db.execute(
-            "SELECT id, merged_into, bridge, merged_at FROM merged_stories WHERE id = ?", (story_id,)
+            f"SELECT {self._merge_columns()} FROM merged_stories WHERE id = ?", (story_id,)
         ).fetchone()
         return MergeRow(*row) if row else None
 
@@ -263,7 +278,7 @@ class StateView:
         """Every tombstone, or those of the stories absorbed into ``into``; oldest merge first."""
         if not self._has_merges():
             return []
-        sql = "SELECT id, merged_into, bridge, merged_at FROM merged_stories"
+        sql = f"SELECT {self._merge_columns()} FROM merged_stories"
         rows = self.db.execute(
             sql + (" WHERE merged_into = ?" if into is not None else "") + " ORDER BY merged_at, id",
             (into,) if into is not None else (),

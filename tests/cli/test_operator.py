@@ -381,4 +381,27 @@ def test_counts_agree_with_their_nouns(demo: Path, cli) -> None:
     check = cli("check", "--config", config)
     assert "(exists: 1 entry in 1 story)" in check.out
     emitted = cli("emit", "--config", config)
-    assert "1 item written" in emitted.out and "1 story in" in emitted.out
+    assert "outputs unchanged (1 item, 1 story)" in emitted.out
+    (demo / "out" / "feed.rss").unlink()
+    emitted = cli("emit", "--config", config)
+    assert "1 item written to feed.rss" in emitted.out and "1 story in" in emitted.out
+
+
+def test_emit_names_the_files_it_rewrote_and_those_it_left(demo: Path, cli) -> None:
+    """Issue 23 item 9: emit says which outputs it rewrote (feed.json and audit.html included) and
+    which it left unchanged, as run does; it never claims to have written a file it left alone."""
+    config = str(demo / "config.toml")
+    assert cli("run", "--config", config).code == 0
+    out = demo / "out"
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    same = cli("emit", "--config", config)
+    assert same.code == 0, same.err
+    assert same.out == "syndedup: outputs unchanged (4 items, 4 stories)\n"
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    (out / "feed.json").unlink()
+    (out / "audit.html").unlink()
+    some = cli("emit", "--config", config)
+    assert some.out == (
+        "syndedup: 4 items written to feed.json and audit.html (feed.rss and feed.atom unchanged); "
+        "4 stories in clusters.jsonl (unchanged)\n"
+    )

@@ -159,3 +159,87 @@ def test_headless_chromium_renders_the_audit_page(audit_page: Path, tmp_path: Pa
     data = screenshot.read_bytes()
     assert png_size(data) == (1280, 1800)
     assert len(data) > 50_000  # a rendered page, not a blank one (a blank PNG is about 10 kB)
+
+
+VOA_WORDS = 6  # an unrelated entry quoting six words of VOA's story: 3 shared shingles, Jaccard ~0.00
+MUSEUM_LINK = "https://world-desk.example/2017/01/21/museum-reopens"
+AGGREGATOR_LINK = "https://news-aggregator.example/item/88213"
+GAZETTE_LINK = "https://syrianewsgazette.com/2017/01/23/syrian-peace-talks-open-in-astana/"
+
+
+def add_quoting_feed(demo: Path) -> str:
+    """A feed whose one entry is about something else and quotes six words of VOA's story."""
+    import html as html_module
+
+    import feedparser
+
+    from tests.feedserver import rss
+
+    voa = feedparser.parse((demo / "feeds" / "voa.xml").read_bytes()).entries[0]
+    words = lxml_html.fromstring(voa.summary).text_content().split()
+    quote = " ".join(words[40 : 40 + VOA_WORDS])
+    filler = (
+        "The city council voted to extend the tram line to the harbour, and residents said the "
+        "works would close two streets for most of the summer while new stops are built. "
+    )
+    text = filler * 6 + f"A visitor said {quote} and then left. " + filler * 4
+    (demo / "feeds" / "quoting.xml").write_bytes(rss(("q-1", "Tram line", html_module.escape(text))))
+    with (demo / "config.toml").open("a", encoding="utf-8") as out:
+        out.write('\n[[feeds]]\nname = "Quoting Post"\nurl = "feeds/quoting.xml"\n')
+    return "http://example.org/q-1"
+
+
+def near_miss_links(root: lxml_html.HtmlElement) -> list[set[str]]:
+    section = root.get_element_by_id("near-misses")
+    return [{a.get("href") for a in select(row, "a")} for row in select(section, "tbody tr")]
+
+
+def test_audit_near_misses_leave_out_unrelated_pairs_and_split_entries(demo: Path, cli) -> None:
+    """Issue 23 item 8: a pair sharing one quoted phrase (scores 0.00) is no near miss, and an
+    entry an editor split out is listed under the corrections, not as a near miss of its old story."""
+    enable_all_outputs(demo / "config.toml")
+    quoting = add_quoting_feed(demo)
+    config = str(demo / "config.toml")
+    assert cli("run", "--config", config).code == 0
+    explained = cli("explain", quoting, VOA_LINK, "--config", config).out
+    shared = int(explained.split("shared shingles")[1].split()[0])
+    jaccard = float(explained.split("Jaccard ")[1].split()[0])
+    assert shared > 0 and jaccard < 0.05  # a pair the page compares, nowhere near a merge
+    root = lxml_html.fromstring((demo / "out" / "audit.html").read_bytes())
+    assert near_miss_links(root) == []
+
+    assert cli("story", "split", AGGREGATOR_LINK, "--config", config).code == 0
+    root = lxml_html.fromstring((demo / "out" / "audit.html").read_bytes())
+    assert all(AGGREGATOR_LINK not in pair for pair in near_miss_links(root))
+    assert "near misses" in cli("explain", quoting, "--config", config).out
+    assert VOA_LINK not in cli("explain", quoting, "--config", config).out.split("near misses")[1]
+
+
+def test_audit_page_shows_pins_splits_and_merges(demo: Path, cli) -> None:
+    enable_all_outputs(demo / "config.toml")
+    config = str(demo / "config.toml")
+    assert cli("run", "--config", config).code == 0
+    root = lxml_html.fromstring((demo / "out" / "audit.html").read_bytes())
+    assert root.get_element_by_id("total-corrections").text_content().split()[:2] == ["0", "corrections"]
+    assert "No corrections." in root.get_element_by_id("corrections").text_content()
+
+    assert cli("story", "split", AGGREGATOR_LINK, "--config", config).code == 0
+    assert cli("story", "pin", GAZETTE_LINK, "--config", config).code == 0
+    assert cli("story", "merge", VOA_LINK, MUSEUM_LINK, "--config", config).code == 0
+    root = lxml_html.fromstring((demo / "out" / "audit.html").read_bytes())
+    assert root.get_element_by_id("total-corrections").text_content().split()[:2] == ["3", "corrections"]
+    rows = select(root.get_element_by_id("corrections"), "tr.correction")
+    kinds = {row.get("class").split()[1]: row for row in rows}
+    assert sorted(kinds) == ["merge", "pin", "split"]
+    assert {a.get("href") for a in select(kinds["merge"], "a")} == {VOA_LINK, MUSEUM_LINK}
+    assert {a.get("href") for a in select(kinds["pin"], "a")} == {GAZETTE_LINK}
+
+    sections = select(root, "section.story")
+    [alone] = [s for s in sections if AGGREGATOR_LINK in {a.get("href") for a in select(s, "a")}]
+    assert "split out of its story by an editor" in select(alone, "p.edit")[0].text_content()
+    [joined] = [s for s in sections if MUSEUM_LINK in {a.get("href") for a in select(s, "tr.member a")}]
+    notes = " ".join(p.text_content() for p in select(joined, "p.edit"))
+    assert "Original pinned by an editor" in notes and "Merged by an editor" in notes
+    assert "merged into this one" in notes  # the absorbed story's GUID leads here
+    [pinned] = [r for r in select(joined, "tr.member") if select(r, "a")[0].get("href") == GAZETTE_LINK]
+    assert "pinned by an editor" in pinned.text_content()

@@ -268,3 +268,39 @@ def test_outputs_are_valid_when_no_feed_could_be_read(demo: Path, cli) -> None:
         assert parsed.bozo == 0 and parsed.entries == []
     assert json.loads((demo / "out/feed.json").read_text(encoding="utf-8"))["items"] == []
     assert "No stories yet." in (demo / "out/audit.html").read_text(encoding="utf-8")
+
+
+def test_an_empty_feed_is_dated_when_the_state_began_not_1970(tmp_path: Path, cli) -> None:
+    """Issue 23 item 9: with no item to date it, the feed's date (Atom ``updated``, RSS
+    ``lastBuildDate``) is the state's creation, from the state: plausible, and the same at every
+    run, so an unchanged rerun still rewrites nothing."""
+    import sqlite3
+    from email.utils import parsedate_to_datetime
+
+    from lxml import etree
+
+    (tmp_path / "empty.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>'
+        "<link>https://quiet.example/</link><description>d</description></channel></rss>",
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[feeds]]\nname = "Quiet"\nurl = "empty.xml"\n\n[output]\nrss = "out/feed.rss"\n'
+        'atom = "out/feed.atom"\nreport = "out/clusters.jsonl"\njson = "out/feed.json"\n\n'
+        '[state]\npath = "state.sqlite"\n',
+        encoding="utf-8",
+    )
+    assert cli("run", "--config", str(config)).code == 0
+    atom = etree.parse(str(tmp_path / "out/feed.atom"))
+    [updated] = atom.xpath("/*[local-name()='feed']/*[local-name()='updated']/text()")
+    rss = etree.parse(str(tmp_path / "out/feed.rss"))
+    [built] = rss.xpath("/rss/channel/lastBuildDate/text()")
+    assert not updated.startswith("1970") and parsedate_to_datetime(built).year >= 2025
+    db = sqlite3.connect(tmp_path / "state.sqlite")
+    [(created,)] = db.execute("SELECT value FROM meta WHERE key='created'").fetchall()
+    db.close()
+    assert updated == created
+    assert not rss.xpath("//item")
+    again = cli("run", "--config", str(config))
+    assert "outputs unchanged (0 items, 0 stories)" in again.out

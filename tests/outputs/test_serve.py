@@ -231,3 +231,60 @@ def test_only_configured_outputs_are_served_not_their_neighbours(tmp_path: Path,
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_body_and_last_modified_come_from_one_version_of_the_file(
+    served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23 item 9: emit replaces an output (rename) while serve reads it. The body and the
+    Last-Modified sent must describe the same version, or a reader keeps the old body under the new
+    date and never fetches the new one. The replacement is made to land right after the server
+    read the old bytes (the open file is wrapped), so the race is hit every time."""
+    import builtins
+    import email.utils
+    import io
+    import os
+
+    server, out = served
+    target = out / "feed.atom"
+    os.utime(target, (1_600_000_000, 1_600_000_000))  # the old version: 2020-09-13
+    old_body = target.read_bytes()
+    real_open = io.open
+
+    class ReplacedAfterRead:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def read(self, *args):
+            data = self.handle.read(*args)
+            replacement = out / ".next.atom"
+            replacement.write_bytes(old_body.replace(b"syndedup demo", b"syndedup demo, next run"))
+            os.utime(replacement, (1_700_000_000, 1_700_000_000))  # the new version: 2023-11-14
+            os.replace(replacement, target)
+            return data
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+    def opening(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if str(file) == str(target) and "r" in mode and "b" in mode:
+            return ReplacedAfterRead(handle)
+        return handle
+
+    monkeypatch.setattr(io, "open", opening)
+    monkeypatch.setattr(builtins, "open", opening)
+    status, headers, body = get(server, "/feed.atom")
+    monkeypatch.undo()
+    assert status == 200
+    assert body == old_body
+    assert headers["last-modified"] == email.utils.formatdate(1_600_000_000, usegmt=True)
+    status, headers, body = get(server, "/feed.atom")  # the next request gets the new version
+    assert b"syndedup demo, next run" in body
+    assert headers["last-modified"] == email.utils.formatdate(1_700_000_000, usegmt=True)

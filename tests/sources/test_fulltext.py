@@ -199,19 +199,25 @@ def test_pages_that_fail_leave_the_feed_text_and_log_why(
     mirror.routes["/slow"] = Route(hold=True)
     mirror.routes["/doc.pdf"] = Route(b"%PDF", headers={"Content-Type": "application/pdf"})
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), "true")]
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO, logger="pipeline"):
         report = run_config(write_config(tmp_path, feeds, timeout=0.3))
     gone, slow, doc = (mirror.url(p) for p in ("/gone", "/slow", "/doc.pdf"))
+    # Issue 23 item 9: one warning for the run (what cron mails), each page's reason under -v.
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warnings if "full text" in w] == [
+        "full text: 3 of 3 article pages could not be used (entries per feed: Mirror 3); those "
+        "entries are compared on their feed's text (each page and its reason with -v)"
+    ]
+    details = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert (
         f"feed 'Mirror': full text of {gone} not used (HTTP 404 Not Found from {gone}); "
-        "detected on the feed's text" in warnings
+        "detected on the feed's text" in details
     )
     assert (
         f"feed 'Mirror': full text of {slow} not used (timed out after 0.3 s fetching {slow}); "
-        "detected on the feed's text" in warnings
+        "detected on the feed's text" in details
     )
-    assert any(f"not an HTML page (application/pdf): {doc}" in w for w in warnings)
+    assert any(f"not an HTML page (application/pdf): {doc}" in d for d in details)
     # The teaser was still detected on its feed text: a teaser of the wire's story.
     [astana] = [s for s in report if s["canonical"] == wire.url("/a/1")]
     assert {m["link"]: m["relation"] for m in astana["members"]}[gone] == "teaser"
@@ -242,11 +248,14 @@ def test_robots_txt_disallow_keeps_the_feed_text(tmp_path: Path, wire_and_mirror
         b"User-agent: syndedup\nDisallow: /2017/\n", headers={"Content-Type": "text/plain"}
     )
     feeds = [("Wire", wire.url("/feed.xml"), "false"), ("Mirror", mirror.url("/feed.xml"), '"auto"')]
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO, logger="pipeline"):
         report = run_config(write_config(tmp_path, feeds))
     assert len(report) == 2
     assert "/2017/astana" not in mirror.paths()
-    assert any("robots.txt of 127.0.0.1:" in r.getMessage() for r in caplog.records)
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("robots.txt of 127.0.0.1:" in message for message in infos)  # the reason, under -v
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith("full text: 1 of 1 article pages could not be used") for w in warnings)
 
 
 def test_page_with_less_text_than_the_entry_is_not_used(tmp_path: Path, wire_and_mirror) -> None:

@@ -111,3 +111,63 @@ def test_a_fork_server_pool_parses_like_a_forked_one(tmp_path: Path) -> None:
         results.append((result.error, result.warnings, [(a.entry_key, a.body) for a in result.articles]))
     assert results[0] == results[1]
     assert results[0][2][0] == ("g1\x1fhttp://t/1", "First entry text.")
+
+
+def _wait_for_byte(fd: int) -> None:
+    """Runs in a worker: keeps it busy until the test writes a byte to the pipe."""
+    import os
+
+    os.read(fd, 1)
+
+
+def test_a_stopping_pool_logs_no_parse_worker_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 23 item 9: on Ctrl-C the run stops its parse pool while fetch threads still hand it
+    feeds: a parse queued when the pool stops (cancelled) and one asked for after it stopped
+    (refused) must end as quiet results, not as "parse worker failed" errors on stderr."""
+    import os
+    import threading
+
+    from pipeline.models import FetchResult
+    from pipeline.sources.fetch import RawFeed
+    from pipeline.sources.parse_pool import ParsePool
+
+    read_end, write_end = os.pipe()  # made before the pool forks: its worker inherits it
+    pool = ParsePool(1, method="fork")
+    # The one worker held until released, and two more calls queued behind it (the executor fills
+    # its call queue, one call more than its workers, and those can no longer be cancelled): the
+    # parse then waits among the pending calls, which a stop cancels.
+    busy = [pool._pool.submit(_wait_for_byte, read_end) for _ in range(3)]
+    submitted = threading.Event()
+    submit = pool._pool.submit
+
+    def submit_and_say(*args, **kwargs):
+        future = submit(*args, **kwargs)
+        submitted.set()
+        return future
+
+    pool._pool.submit = submit_and_say  # type: ignore[method-assign]
+    feed = FeedConfig("Good", str(tmp_path / "good.xml"))
+    queued = FetchResult(feed="Good", url=feed.url)
+    raw = RawFeed(RSS, {}, url=feed.url)
+    parsing = threading.Thread(target=pool.parse, args=(raw, feed, NOW, queued, None))
+    with caplog.at_level("ERROR", logger="pipeline"):
+        parsing.start()  # waits for a worker, behind the busy ones
+        assert submitted.wait(timeout=60)
+        stopping = threading.Thread(target=pool.close)  # what the run does on Ctrl-C
+        stopping.start()
+        parsing.join(timeout=60)  # cancelled by the stop
+        os.write(write_end, b"xxx")
+        stopping.join(timeout=60)
+        late = FetchResult(feed="Good", url=feed.url)
+        pool.parse(raw, feed, NOW, late, None)  # a fetch thread that finished after the stop
+    for call in busy:  # the last may still have been pending, and cancelled with the parse
+        if not call.cancelled():
+            call.result(timeout=60)
+    os.close(read_end)
+    os.close(write_end)
+    assert not parsing.is_alive() and not stopping.is_alive()
+    assert [r.getMessage() for r in caplog.records if "parse worker failed" in r.getMessage()] == []
+    for result in (queued, late):
+        assert result.articles == [] and result.error == "not parsed: the run was interrupted"

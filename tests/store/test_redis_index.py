@@ -89,7 +89,8 @@ def test_emit_writes_the_outputs_from_the_shared_state(demo: Path, redis_index: 
     result = cli("emit", "--config", str(elsewhere / "config.toml"))
     assert result.code == 0, result.err
     assert result.out == (
-        "syndedup: 4 items written to feed.rss and feed.atom; 4 stories in clusters.jsonl\n"
+        "syndedup: 4 items written to feed.rss, feed.atom, feed.json and audit.html; "
+        "4 stories in clusters.jsonl\n"
     )
     assert outputs(elsewhere) == written
 
