@@ -46,7 +46,7 @@ def short_texts(count: int, rng: random.Random) -> list[str]:
 
 
 def edited(text: str, edits: int, rng: random.Random) -> str:
-    """``text`` with ``edits`` typo-level edits: a digit or letter changed, a letter dropped, a word swapped."""
+    """``text`` with ``edits`` typos: a digit or letter changed, a letter dropped, a word swapped."""
     words = text.split()
     for _ in range(edits):
         i = rng.randrange(len(words))
