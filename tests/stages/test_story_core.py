@@ -22,7 +22,7 @@ from pipeline.text.boilerplate import strip_boilerplate
 from pipeline.text.credits import AliasTable
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import compare
-from pipeline.text.story import overlap, representative
+from pipeline.text.story import Representative, one_text, overlap, representative
 from pipeline.text.tokens import tokenize
 from tests.stages.test_stories import DEDUP, paragraph, run
 
@@ -72,8 +72,12 @@ def test_two_versions_of_a_wire_story_merge_on_their_cores_where_their_unions_do
     abridged_union = np.unique(np.concatenate([_unique(t) for k, t in texts.items() if k.startswith("abr")]))
     full_union = np.unique(np.concatenate([_unique(t) for k, t in texts.items() if k.startswith("full")]))
     assert overlap(abridged_union, full_union)[0] < DEDUP.story_overlap  # unions: kept apart before
-    cores = overlap(_unique(texts["abridged"]), _unique(texts["full"]))[0]
-    assert cores >= DEDUP.story_overlap
+
+    def rep(prefix: str) -> Representative:
+        members = [_unique(t) for k, t in texts.items() if k.startswith(prefix)]
+        return representative(members[0], members[1:])
+
+    assert one_text(rep("abr"), rep("full"), DEDUP).same_story  # each core lies in the other story
 
     done, stage = run(store, texts, every_candidate=True)
     assert done["abridged"].story_id != done["full"].story_id  # two stories before the bridge came
