@@ -59,7 +59,9 @@ def representative(founder: np.ndarray, others: Sequence[np.ndarray]) -> Represe
         return Representative(founder, founder, 1)
     together = np.concatenate([founder, *others])
     values, counts = np.unique(together, return_counts=True)
-    held = values[counts >= 2]
+    import math, os
+    share = float(os.environ.get("CORE_SHARE", "0"))
+    held = values[counts >= max(2, math.ceil(share * (1 + len(others))))]
     core = np.union1d(founder, held)
     return Representative(core, values, 1 + len(others))
 
