@@ -293,7 +293,7 @@ class _AsOf:
         ids = list(dict.fromkeys([*full[:ends], *full[-ends:]]))
         found = self.shingles(ids)
         sets = [found[i].unique for i in ids if i in found]
-        return representative(sets[0], sets[1:]) if sets else None
+        return representative(sets[0], sets[1:], self.dedup.core_agreement) if sets else None
 
     def first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
         return {s: members[0].id for s in story_ids if (members := self.members(s))}

@@ -400,7 +400,9 @@ class Deduplicator:
             ids = list(dict.fromkeys([*sample.first, *sample.last]))
             shingles = self._shingles_of(ids)
             sets = [shingles[i].unique for i in ids if i in shingles]
-            found = representative(sets[0], sets[1:]) if sets else _NO_REPRESENTATIVE
+            found = (
+                representative(sets[0], sets[1:], self.dedup.core_agreement) if sets else _NO_REPRESENTATIVE
+            )
             self._representatives[story_id] = found
         return None if found is _NO_REPRESENTATIVE else found
 

@@ -9,9 +9,9 @@ A story is represented here by a bounded **sample** of its full-text members: it
 first full text it gathered) and its first and latest few others (``[dedup] core_members`` in all).
 From the sample come two sets of shingle hashes:
 
-* the **core**: the founder's shingles and the shingles held by two or more sampled members. Site
-  furniture and a paragraph one reprint added are held by one member and stay out; the story's own
-  text, held by most, stays in. Story merges are gated on the overlap of two cores.
+* the **core**: the founder's shingles and the shingles held by ``[dedup] core_agreement`` of the
+  sampled members (and at least two). Site furniture and a paragraph some reprints added stay out;
+  the story's own text, held by most, stays in. Story merges are gated on the overlap of two cores.
 * the **sample union**: every shingle of the sample. A new entry's containment in it is the
   story-level measure (a reprint of a later version may match no single member well).
 
@@ -25,6 +25,7 @@ it, so that they never decide differently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -52,16 +53,16 @@ class Representative:
     sampled: int
 
 
-def representative(founder: np.ndarray, others: Sequence[np.ndarray]) -> Representative:
+def representative(founder: np.ndarray, others: Sequence[np.ndarray], agreement: float) -> Representative:
     """The representative of a story from its founder's and other sampled full-text members'
-    sorted unique shingle hashes (``others`` without the founder; at most ``core_members`` - 1)."""
+    sorted unique shingle hashes (``others`` without the founder; at most ``core_members`` - 1):
+    its core holds the founder's shingles and those at least ``agreement`` of the sample (and two
+    members) hold."""
     if not others:
         return Representative(founder, founder, 1)
     together = np.concatenate([founder, *others])
     values, counts = np.unique(together, return_counts=True)
-    import math, os
-    share = float(os.environ.get("CORE_SHARE", "0"))
-    held = values[counts >= max(2, math.ceil(share * (1 + len(others))))]
+    held = values[counts >= max(2, math.ceil(agreement * (1 + len(others))))]
     core = np.union1d(founder, held)
     return Representative(core, values, 1 + len(others))
 

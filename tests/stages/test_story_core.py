@@ -49,7 +49,7 @@ def _reprint(paragraphs: list[str]) -> str:
 def test_a_storys_core_is_what_two_or_more_sampled_members_hold_and_its_founder() -> None:
     founder = _unique("\n".join(ABRIDGED))
     reprints = [_unique(_reprint(ABRIDGED)) for _ in range(5)]
-    rep = representative(founder, reprints)
+    rep = representative(founder, reprints, DEDUP.core_agreement)
     assert rep.sampled == 6
     assert np.isin(founder, rep.core).all()
     furniture = np.setdiff1d(np.concatenate(reprints), founder)
@@ -75,7 +75,7 @@ def test_two_versions_of_a_wire_story_merge_on_their_cores_where_their_unions_do
 
     def rep(prefix: str) -> Representative:
         members = [_unique(t) for k, t in texts.items() if k.startswith(prefix)]
-        return representative(members[0], members[1:])
+        return representative(members[0], members[1:], DEDUP.core_agreement)
 
     assert one_text(rep("abr"), rep("full"), DEDUP).same_story  # each core lies in the other story
 
