@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +26,7 @@ if __package__ in (None, ""):
 from bench.corpus import RUN_CUTOFF, Corpus, build_corpus
 from bench.feeds import config_data, digest, slug, write_feeds
 from bench.naive import naive_clusters
-from bench.score import Scores, clusters_from_report, score
+from bench.score import Cluster, Scores, clusters_from_report, score
 from bench.sources import SourceUnavailable, fetch_non_latin, lee_background, lee_short
 from pipeline.config import parse_config
 from pipeline.runner import run
@@ -46,6 +46,7 @@ class Result:
     scores: Scores
     digest: str
     seconds: float
+    clusters: list[Cluster] = field(default_factory=list)  # what was scored (per-kind breakdowns)
 
 
 def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Result:
@@ -94,7 +95,7 @@ def run_naive(corpus: Corpus, work: Path) -> Result:
     ]
     clusters = naive_clusters(files)
     seconds = time.perf_counter() - started
-    return Result(score(corpus, clusters), digest([work / "run1", work / "run2"]), seconds)
+    return Result(score(corpus, clusters), digest([work / "run1", work / "run2"]), seconds, clusters)
 
 
 def table(ours: Scores, naive: Scores) -> str:

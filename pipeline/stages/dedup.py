@@ -59,6 +59,7 @@ from pipeline.text.identity import permalink_keys
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import Verdict, compare_shingles
 from pipeline.text.story import (
+    SHORT_STORY_MEMBERS,
     Candidate,
     Decision,
     Representative,
@@ -81,8 +82,6 @@ PREFETCH_ENTRIES = 256
 SHINGLE_CACHE = 5_000
 # Stories whose sample and representative are kept (a representative is a few thousand hashes).
 STORY_CACHE = 2_000
-# A story of more members than this is never looked at member by member (teasers-only absorption).
-SHORT_STORY_MEMBERS = 64
 _FULL, _LEAD = 0, 1
 # Weight of a bucket shared in an ordinary bucket against a crowded one (more buckets than any entry has).
 _ORDINARY = 1 << 16
@@ -401,7 +400,9 @@ class Deduplicator:
             ids = list(dict.fromkeys([*sample.first, *sample.last]))
             shingles = self._shingles_of(ids)
             sets = [shingles[i].unique for i in ids if i in shingles]
-            found = representative(sets[0], sets[1:]) if sets else _NO_REPRESENTATIVE
+            found = (
+                representative(sets[0], sets[1:], self.dedup.core_agreement) if sets else _NO_REPRESENTATIVE
+            )
             self._representatives[story_id] = found
         return None if found is _NO_REPRESENTATIVE else found
 

@@ -9,9 +9,9 @@ A story is represented here by a bounded **sample** of its full-text members: it
 first full text it gathered) and its first and latest few others (``[dedup] core_members`` in all).
 From the sample come two sets of shingle hashes:
 
-* the **core**: the founder's shingles and the shingles held by two or more sampled members. Site
-  furniture and a paragraph one reprint added are held by one member and stay out; the story's own
-  text, held by most, stays in. Story merges are gated on the overlap of two cores.
+* the **core**: the founder's shingles and the shingles held by ``[dedup] core_agreement`` of the
+  sampled members (and at least two). Site furniture and a paragraph some reprints added stay out;
+  the story's own text, held by most, stays in. Story merges are gated on the overlap of two cores.
 * the **sample union**: every shingle of the sample. A new entry's containment in it is the
   story-level measure (a reprint of a later version may match no single member well).
 
@@ -25,6 +25,7 @@ it, so that they never decide differently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,6 +38,9 @@ from pipeline.text.similarity import Verdict, compare_shingles
 
 # Evidence order: a copy beats a partial reprint beats a teaser, whatever the scores.
 RANK = {"copy": 3, "partial": 2, "teaser": 1}
+# A story of more members than this is never looked at member by member (``StoryLookup.short_members``:
+# a story of teasers that missed its full text is a few entries; a bigger one is left alone).
+SHORT_STORY_MEMBERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +53,16 @@ class Representative:
     sampled: int
 
 
-def representative(founder: np.ndarray, others: Sequence[np.ndarray]) -> Representative:
+def representative(founder: np.ndarray, others: Sequence[np.ndarray], agreement: float) -> Representative:
     """The representative of a story from its founder's and other sampled full-text members'
-    sorted unique shingle hashes (``others`` without the founder; at most ``core_members`` - 1)."""
+    sorted unique shingle hashes (``others`` without the founder; at most ``core_members`` - 1):
+    its core holds the founder's shingles and those at least ``agreement`` of the sample (and two
+    members) hold."""
     if not others:
         return Representative(founder, founder, 1)
     together = np.concatenate([founder, *others])
     values, counts = np.unique(together, return_counts=True)
-    held = values[counts >= 2]
+    held = values[counts >= max(2, math.ceil(agreement * (1 + len(others))))]
     core = np.union1d(founder, held)
     return Representative(core, values, 1 + len(others))
 
@@ -80,11 +86,17 @@ def story_containment(own: Shingles, rep: Representative, dedup: DedupConfig) ->
 
 
 def one_text(a: Representative, b: Representative, dedup: DedupConfig) -> Verdict:
-    """Whether two stories are one text: their cores overlap by ``story_overlap`` of the smaller.
+    """Whether two stories are one text: their cores overlap by ``story_overlap`` of the smaller
+    (overlap coefficient; measure ``core_overlap``).
 
     Fragments of one story (its abridged and full versions, each with its reprints) share most of
-    their cores; a round-up of two reports, or reprints carrying another story's first paragraphs
-    as background, share only that part."""
+    their cores, which leave out each member's site furniture and added paragraphs: on real
+    reprints two such stories' unions overlapped 0.24, the shingles held by two or more members of
+    each 0.47. A round-up of two reports, or reprints carrying another story's first paragraphs as
+    background, are one member's text (or a few members'): they stay out of the cores. Looking for
+    one core in the other story's *union* instead (which drifted version chains need) merged a
+    round-up's two stories as soon as the round-up had joined one of them (README "How a story is
+    compared": what each rule measured)."""
     score, shared = overlap(a.core, b.core)
     relation = "partial" if score >= dedup.story_overlap else "different"
     return Verdict(relation, "core_overlap", score, dedup.story_overlap, shared)

@@ -22,7 +22,7 @@ from pipeline.text.boilerplate import strip_boilerplate
 from pipeline.text.credits import AliasTable
 from pipeline.text.shingles import Shingles
 from pipeline.text.similarity import compare
-from pipeline.text.story import overlap, representative
+from pipeline.text.story import Representative, one_text, overlap, representative
 from pipeline.text.tokens import tokenize
 from tests.stages.test_stories import DEDUP, paragraph, run
 
@@ -49,7 +49,7 @@ def _reprint(paragraphs: list[str]) -> str:
 def test_a_storys_core_is_what_two_or_more_sampled_members_hold_and_its_founder() -> None:
     founder = _unique("\n".join(ABRIDGED))
     reprints = [_unique(_reprint(ABRIDGED)) for _ in range(5)]
-    rep = representative(founder, reprints)
+    rep = representative(founder, reprints, DEDUP.core_agreement)
     assert rep.sampled == 6
     assert np.isin(founder, rep.core).all()
     furniture = np.setdiff1d(np.concatenate(reprints), founder)
@@ -72,8 +72,12 @@ def test_two_versions_of_a_wire_story_merge_on_their_cores_where_their_unions_do
     abridged_union = np.unique(np.concatenate([_unique(t) for k, t in texts.items() if k.startswith("abr")]))
     full_union = np.unique(np.concatenate([_unique(t) for k, t in texts.items() if k.startswith("full")]))
     assert overlap(abridged_union, full_union)[0] < DEDUP.story_overlap  # unions: kept apart before
-    cores = overlap(_unique(texts["abridged"]), _unique(texts["full"]))[0]
-    assert cores >= DEDUP.story_overlap
+
+    def rep(prefix: str) -> Representative:
+        members = [_unique(t) for k, t in texts.items() if k.startswith(prefix)]
+        return representative(members[0], members[1:], DEDUP.core_agreement)
+
+    assert one_text(rep("abr"), rep("full"), DEDUP).same_story  # each core lies in the other story
 
     done, stage = run(store, texts, every_candidate=True)
     assert done["abridged"].story_id != done["full"].story_id  # two stories before the bridge came
@@ -149,7 +153,7 @@ def test_a_blocked_merge_is_looked_at_again_in_a_later_run_when_a_story_grows(st
     dedup = replace(DEDUP, story_overlap=0.6)
     s = [paragraph() for _ in range(6)]
     short, long = [paragraph(), paragraph(), s[0], s[1]], [paragraph(), *s]
-    first = {"short": "\n".join(short), "long": "\n".join(long), "bridge": _reprint([*short[:2], *s])}
+    first = {"short": "\n".join(short), "long": "\n".join(long), "bridge": _reprint([*short[:2], *s[:5]])}
     assert overlap(_unique(first["short"]), _unique(first["long"]))[0] < dedup.story_overlap
     done, _ = _dedup_runs(store, [first], dedup)
     short_story, long_story = done["short"].story_id, done["long"].story_id
