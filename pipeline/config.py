@@ -208,7 +208,7 @@ class DedupConfig:
     core_members: int = 16
     core_agreement: float = 0.5
     max_candidates: int = 64
-    story_candidates: int = 4
+    story_candidates: int = 32
     bucket_cap: int = 32
     story_level: bool = True
     merge_stories: bool = True

@@ -305,9 +305,9 @@ class Deduplicator:
 
         Entries met in ordinary buckets rank before those met only in crowded ones (``bucket_cap``
         entries or more), then by shared buckets, then oldest first. Of the first
-        ``max_candidates``, at most ``story_candidates`` of one story are verified. Verification
-        stops after a copy of Jaccard >= ``strong_copy`` (of a full text: a copy of another teaser
-        says only "the same teaser")."""
+        ``max_candidates``, at most ``story_candidates`` of one story are verified, and none more once
+        one is a copy of a full text. Verification stops after a copy of Jaccard >= ``strong_copy``
+        (of a full text: a copy of another teaser says only "the same teaser")."""
         dedup = self.dedup
         keys, ids = self.state.bucket_hits(buckets)
         crowded: set[int] = set()
@@ -337,18 +337,17 @@ class Deduplicator:
         shingles = self._shingles_of(chosen)
         own = self._own_shingles(article)
         verified: list[Candidate] = []
+        settled: set[str] = set()  # stories a member of which is a copy: the rest add nothing
         for candidate_id in chosen:
             other = shingles.get(candidate_id)
-            if other is None:
+            if other is None or stories[candidate_id] in settled:
                 continue
             verdict = compare_shingles(own, other, dedup)
             verified.append(Candidate(candidate_id, stories[candidate_id], verdict, other))
-            if (
-                verdict.relation == "copy"
-                and verdict.score >= dedup.strong_copy
-                and other.count >= dedup.merge_min_tokens
-            ):
-                break
+            if verdict.relation == "copy" and other.count >= dedup.merge_min_tokens:
+                settled.add(stories[candidate_id])
+                if verdict.score >= dedup.strong_copy:
+                    break
         return verified, crowded
 
     def _skip(self, article: Article) -> list[int]:
