@@ -205,11 +205,11 @@ class DedupConfig:
     story_overlap: float = 0.42
     short_tokens: int = 80
     short_copy_threshold: float = 0.6
-    core_members: int = 16
+    core_members: int = 32
     core_agreement: float = 0.5
     max_candidates: int = 64
     story_candidates: int = 32
-    bucket_cap: int = 32
+    bucket_cap: int = 128
     story_level: bool = True
     merge_stories: bool = True
 

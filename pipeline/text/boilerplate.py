@@ -40,9 +40,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
 # Sentences shorter than this are not counted: "He said." recurs without being boilerplate.
 MIN_SENTENCE_WORDS = 4
 # Two entries of a feed are copies when they share more than this share of the larger one's own
-# lines (lines not in more than half the feed's entries, which are furniture or stock text): two
-# stories sharing a footer share one line of their two or more.
-COPY_SHARE = 0.5
+# lines (lines not in more than half the feed's entries, which are furniture or stock text), and
+# two of them (or all, for an entry of one line): two stories sharing a footer share one line. A
+# fifth, not a half: copies each edited here and there (the near-identical copies of bench/crowd.py,
+# 3% of words changed) share only the paragraphs neither edited, about a fifth of each.
+COPY_SHARE = 0.2
 # A line held by more entries than this is not looked at as evidence of copying (bounded work).
 MAX_HOLDERS = 64
 
@@ -141,7 +143,8 @@ def line_counts(keyed: list[tuple[list[int], Iterable[int]]]) -> Counter[int]:
 
 def copy_groups(paragraph_keys: list[list[int]]) -> list[int]:
     """A group number for each entry: entries sharing more than ``COPY_SHARE`` of the larger one's
-    own lines (those in at most half the entries; furniture is in most) are one group, transitively."""
+    own lines (those in at most half the entries; furniture is in most), and two of them, are one
+    group, transitively."""
     size = len(paragraph_keys)
     parent = list(range(size))
     if size < 2:
@@ -169,7 +172,7 @@ def copy_groups(paragraph_keys: list[list[int]]) -> list[int]:
             if other > index
         )
         for other, count in shared.items():
-            if count > COPY_SHARE * max(own[index], own[other]):
+            if count >= min(2, own[index], own[other]) and count > COPY_SHARE * max(own[index], own[other]):
                 parent[root(other)] = root(index)
     return [root(i) for i in range(size)]
 
