@@ -26,7 +26,8 @@ Work per article is bounded whatever the size of its story or of the crowd shari
   and is *crowded*: its entries rank below those met in ordinary buckets (stock text, or a story so
   big that its first ``bucket_cap`` members stand for it);
 * at most ``max_candidates`` candidates, and at most ``story_candidates`` of one story, are
-  verified; verification stops after a copy of Jaccard >= ``strong_copy``;
+  verified; verification stops after a copy of Jaccard >= ``strong_copy``, and within one story
+  once one of its members is a copy of a full text;
 * a story is compared through its representative (``text.story``: a sample of at most
   ``core_members`` full-text members), never through all its members.
 
