@@ -373,30 +373,30 @@ class Deduplicator:
             skip.append(article.replaces)
         return skip
 
-    def _stories_of(self, ids: list[int]) -> dict[int, str]:
-        """id -> its story now (resolved through this run's merges), from the cache or the store."""
-        out: dict[int, str] = {}
+    def _cached(self, ids: list[int]) -> tuple[dict[int, tuple[str, Shingles]], list[int]]:
+        """(id -> (story, shingles) of the cached ones, the ids not cached)."""
+        found: dict[int, tuple[str, Shingles]] = {}
         missing = []
         for article_id in ids:
             known = self._known.get(article_id)
             if known is None:
                 missing.append(article_id)
             else:
-                out[article_id] = known[0]
+                found[article_id] = known
+        return found, missing
+
+    def _stories_of(self, ids: list[int]) -> dict[int, str]:
+        """id -> its story now (resolved through this run's merges), from the cache or the store."""
+        found, missing = self._cached(ids)
+        out = {article_id: story_id for article_id, (story_id, _) in found.items()}
         if missing:
             out.update(self.state.story_of(missing))
         return {article_id: self.resolve(story_id) for article_id, story_id in out.items()}
 
     def _shingles_of(self, ids: list[int]) -> dict[int, Shingles]:
         """id -> shingles of stored articles, from the cache, else from their stored bodies (cached)."""
-        out: dict[int, Shingles] = {}
-        missing = []
-        for article_id in ids:
-            known = self._known.get(article_id)
-            if known is None:
-                missing.append(article_id)
-            else:
-                out[article_id] = known[1]
+        found, missing = self._cached(ids)
+        out = {article_id: shingles for article_id, (_, shingles) in found.items()}
         if missing:
             for article_id, (story_id, body) in self.state.article_bodies(missing).items():
                 shingles = body_shingles(body, self.dedup.shingle_size)
