@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -228,7 +229,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:  # a subcommand registered without set_defaults(handler=...): a bug
         print(f"syndedup: command {args.command!r} is not implemented", file=sys.stderr)
         return EXIT_FAILED
-    return handler(args)
+    try:
+        code = handler(args)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return code
+    except BrokenPipeError:  # `syndedup explain ... | head`: the reader has all it wanted
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's flush at exit does not raise
+    BrokenPipeError again (Python docs, "signal": Note on SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _say(args: argparse.Namespace, message: str, level: int = logging.ERROR) -> None:

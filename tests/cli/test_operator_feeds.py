@@ -5,6 +5,9 @@ Feeds are served on 127.0.0.1 by the test."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +126,25 @@ def test_export_opml_lists_the_feeds_and_import_opml_reads_them_back(tmp_path: P
     assert f"  + Harbour News  {moved_to}" in imported.out
     assert f"  + Bücher Nachrichten  {buecher}" in imported.out
     assert cli("check", "--config", str(fresh)).code == 0
+
+
+def test_a_reader_that_closed_the_pipe_gets_no_traceback(tmp_path: Path) -> None:
+    """``syndedup export-opml | head``: when the reader has closed the pipe, the command ends
+    quietly with exit 0 (no BrokenPipeError traceback on stderr), as ``git log | head`` does. The
+    pipe's read end is closed before the command writes, so that every write fails."""
+    config = write_config(tmp_path, {"Harbour News": "https://harbour.example/rss.xml"})
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "export-opml", "--config", str(config)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
