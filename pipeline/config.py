@@ -211,6 +211,7 @@ class DedupConfig:
     core_members: int = 32
     core_agreement: float = 0.5
     max_candidates: int = 64
+    crowded_candidates: int = 16
     story_candidates: int = 32
     bucket_cap: int = 128
     story_level: bool = True
@@ -460,6 +461,7 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "core_members": (2, 1000),
         "short_tokens": (0, 200),
         "max_candidates": (1, 10_000),
+        "crowded_candidates": (0, 10_000),
         "story_candidates": (1, 10_000),
         "bucket_cap": (2, 1_000_000),
     }
