@@ -170,6 +170,11 @@ class DedupConfig:
         nothing). 32 instead of 4: wire-corpus F1 +0.008 (a reprint of a later version meets the
         story's few members of that version late in the ranking); the per-story stop keeps a
         story of thousands of near-identical copies at one or two verifications per entry.
+    crowded_candidates=16: of the candidates met only in crowded buckets (stock text, or a story
+        so big that its first members stand for it), the best-ranked 16 are verified. Unrelated
+        articles made of a small pool of shared sentences fill every bucket, and each entry then
+        verified up to max_candidates of them (bench/crowd.py, 40,000 articles); with 16, every
+        score of the three bench/quality_real.py corpora is unchanged.
     bucket_cap=128: an LSH bucket holding this many entries takes no more (its first entries stand
         for the rest) and ranks below ordinary buckets: cost per entry flat however big a story or
         however many unrelated entries share a stock sentence (bench/crowd.py). 128 instead of 32:
@@ -211,6 +216,7 @@ class DedupConfig:
     core_members: int = 32
     core_agreement: float = 0.5
     max_candidates: int = 64
+    crowded_candidates: int = 16
     story_candidates: int = 32
     bucket_cap: int = 128
     story_level: bool = True
@@ -523,6 +529,7 @@ def _check_dedup(dedup: DedupConfig, path: Path) -> None:
         "core_members": (2, 1000),
         "short_tokens": (0, 200),
         "max_candidates": (1, 10_000),
+        "crowded_candidates": (0, 10_000),
         "story_candidates": (1, 10_000),
         "bucket_cap": (2, 1_000_000),
     }

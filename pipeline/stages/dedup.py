@@ -25,6 +25,7 @@ Work per article is bounded whatever the size of its story or of the crowd shari
 * an LSH bucket holding ``bucket_cap`` entries takes no more (a new entry is not added under it)
   and is *crowded*: its entries rank below those met in ordinary buckets (stock text, or a story so
   big that its first ``bucket_cap`` members stand for it);
+* at most ``crowded_candidates`` candidates met only in crowded buckets are kept;
 * at most ``max_candidates`` candidates, and at most ``story_candidates`` of one story, are
   verified; verification stops after a copy of Jaccard >= ``strong_copy``, and within one story
   once one of its members is a copy of a full text;
@@ -320,9 +321,10 @@ class Deduplicator:
         """(the verified candidates of ``article``, best-ranked first; its crowded bucket keys).
 
         Entries met in ordinary buckets rank before those met only in crowded ones (``bucket_cap``
-        entries or more), then by shared buckets, then oldest first. Of the first
-        ``max_candidates``, at most ``story_candidates`` of one story are verified, and none more once
-        one is a copy of a full text. Verification stops after a copy of Jaccard >= ``strong_copy``
+        entries or more), then by shared buckets, then oldest first; at most ``crowded_candidates``
+        of those met only in crowded buckets are kept. Of the first ``max_candidates``, at most
+        ``story_candidates`` of one story are verified, and none more once one is a copy of a full
+        text. Verification stops after a copy of Jaccard >= ``strong_copy``
         (of a full text: a copy of another teaser says only "the same teaser")."""
         dedup = self.dedup
         keys, ids = self.state.bucket_hits(buckets)
@@ -337,7 +339,11 @@ class Deduplicator:
             score = np.bincount(of_id, weights)
             keep = ~np.isin(found, self._skip(article))
             found, score = found[keep], score[keep]
-            ranked = found[np.lexsort((found, -score))][: dedup.max_candidates].tolist()
+            order = np.lexsort((found, -score))
+            # met only in crowded buckets (stock text, or a big story's members): the best few
+            crowded_only = np.flatnonzero(score[order] < _ORDINARY)[dedup.crowded_candidates :]
+            order = np.delete(order, crowded_only)
+            ranked = found[order][: dedup.max_candidates].tolist()
         else:
             ranked = []
         stories = self._stories_of(ranked)

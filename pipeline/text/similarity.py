@@ -62,7 +62,10 @@ def compare_shingles(a: Shingles, b: Shingles, dedup: DedupConfig) -> Verdict:
     # A text of article length in another's lead is a cut reprint, not a teaser: partial first.
     if partial and short.count >= dedup.merge_min_tokens:
         return Verdict("partial", "overlap", overlap, dedup.partial_containment, shared)
-    if short.unique.size <= dedup.teaser_max_ratio * long.unique.size:
+    # the lead containment is at most shared / the short text's shingles: skip it when that is below
+    if short.unique.size <= dedup.teaser_max_ratio * long.unique.size and (
+        shared >= dedup.teaser_containment * short.unique.size
+    ):
         containment = shingles_lead_containment(short, long)
         if containment >= dedup.teaser_containment:
             return Verdict("teaser", "lead_containment", containment, dedup.teaser_containment, shared)

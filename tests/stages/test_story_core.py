@@ -208,6 +208,43 @@ def test_near_identical_copies_are_one_story_with_buckets_and_verification_bound
     state.close()
 
 
+def test_entries_met_only_in_crowded_buckets_are_verified_a_few_at_a_time(tmp_path: Path) -> None:
+    """Unrelated articles that share one stock paragraph meet each other only in a crowded bucket:
+    at most ``crowded_candidates`` of them are verified per entry, however many there are; an
+    ordinary bucket's entries are verified beyond that."""
+    stock = paragraph(40)
+    texts = [f"{stock}\n{paragraph(60)}\n{paragraph(60)}" for _ in range(40)]
+
+    def verified_per_entry(dedup: DedupConfig, ordinary: bool) -> list[int]:
+        state = State(tmp_path / f"s{dedup.crowded_candidates}{ordinary}.sqlite")
+        fingerprinter = Fingerprinter(dedup)
+        params_id = state.params_id(fingerprinter.params)
+        compared: list[int] = []
+        with state.transaction():
+            stage = Deduplicator(state, dedup, params_id, START)
+            for n, text in enumerate(texts):
+                article = Article(
+                    "f", f"k{n}", f"g{n}", f"http://x/{n}", "t", START + timedelta(minutes=n), "", body=text
+                )
+                stored = np.arange(1, state.last_article_id() + 1, dtype=np.int64)
+                # every stored entry under one stock-text bucket, crowded; or each in a bucket of its own
+                keys = -stored if ordinary else np.full(stored.size, -1, np.int64)
+                state.bucket_hits = lambda buckets, k=keys, s=stored: (k, s)  # type: ignore[method-assign]
+                [signed] = fingerprinter([article])
+                found, _ = stage.candidates(signed, [])
+                compared.append(len(found))
+                del state.bucket_hits  # type: ignore[attr-defined]
+                stage.assign(signed)
+        assert state.db.execute("SELECT COUNT(DISTINCT story_id) FROM articles").fetchone()[0] == len(texts)
+        state.close()
+        return compared
+
+    dedup = replace(DEDUP, bucket_cap=4, crowded_candidates=3)
+    assert max(verified_per_entry(dedup, ordinary=False)) == 3
+    assert max(verified_per_entry(dedup, ordinary=True)) > 3  # ordinary buckets: up to max_candidates
+    assert max(verified_per_entry(replace(dedup, crowded_candidates=1000), ordinary=False)) > 3
+
+
 def test_attributing_only_newcomers_gives_what_attributing_from_scratch_gives(tmp_path: Path) -> None:
     rng = random.Random(11)
     base = [paragraph() for _ in range(5)]
