@@ -498,7 +498,7 @@ def _resolve_identities(
     peek = spool.peek if spool is not None else lambda article: article
     resolution = resolve(
         result.articles,
-        state.feed_entries(result.feed),
+        state.feed_entries(result.feed, result.articles),
         state.article_text,
         clean_line,
         lambda article: (entry := peek(article)).raw_html or entry.text,

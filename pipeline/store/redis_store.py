@@ -706,8 +706,10 @@ class RedisStore:
             if key and key.startswith("//"):
                 self._permalinks.setdefault(key, article_id)
 
-    def feed_entries(self, feed: str) -> list[StoredEntry]:
-        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
+    def feed_entries(self, feed: str, articles: Iterable[Article] | None = None) -> list[StoredEntry]:
+        """Every stored entry of a feed, as identity matching needs it (text/identity.py), by id.
+        ``articles`` is not used: Redis keeps no index by hash, and every entry is a superset of
+        what ``State.feed_entries`` reads for them."""
         self._build_key_ids()
         ids = {int(i) for i in self.redis.hvals(self._key("ki", feed))}
         ids.update(self._key_ids.get(feed, {}).values())
