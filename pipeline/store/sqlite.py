@@ -633,12 +633,16 @@ class State:
         }
         found: dict[int, StoredEntry] = {}
         for column, values in wanted.items():
+            # "+feed": the feed is not what to look up by (without statistics, SQLite's planner
+            # took the feed's own index and read every entry of it), except with its key
+            by_feed = "feed" if column == "entry_key" else "+feed"
             ordered = sorted(values)
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in self.db.execute(
-                    f"SELECT {columns} FROM articles WHERE {column} IN ({marks}) AND feed=?", [*chunk, feed]
+                    f"SELECT {columns} FROM articles WHERE {column} IN ({marks}) AND {by_feed}=?",
+                    [*chunk, feed],
                 ):
                     found[r[0]] = _stored_entry(r)
         return [found[i] for i in sorted(found)]

@@ -164,3 +164,22 @@ def test_other_parameter_sets_are_counted(tmp_path: Path) -> None:
         assert [state.count_signatures_with_other_params(p) for p in (1, 2, 5, 9)] == [2, 1, 1, 2]
     finally:
         state.close()
+
+
+def test_each_read_goes_by_the_looked_up_column(tmp_path: Path) -> None:
+    """Every query names what it looks up by its own index, never a read of the feed's entries."""
+    rng = random.Random(5)
+    state = State(tmp_path / "s.sqlite")
+    try:
+        fill(state, rng)
+        fetched, statements = fetch(rng, state), list[str]()
+        state.db.set_trace_callback(statements.append)
+        state.feed_entries("F", fetched)
+        state.db.set_trace_callback(None)
+        plans = {s: " ".join(r[-1] for r in state.db.execute("EXPLAIN QUERY PLAN " + s)) for s in statements}
+        assert len(plans) == 4, plans
+        for statement, plan in plans.items():
+            column = statement.split(" WHERE ")[1].split(" IN ")[0]
+            assert f"({column}=?)" in plan or f"(feed=? AND {column}=?)" in plan, (statement, plan)
+    finally:
+        state.close()
