@@ -37,6 +37,7 @@ from pipeline.models import (
     StorySample,
     split_signature,
 )
+from pipeline.store import report_cache
 from pipeline.store.damage import state_error
 from pipeline.store.run_index import KeyFilter, RunIndex, pairs
 from pipeline.text.identity import KEY_SEPARATOR, URL_KEY_VERSION, id_key, url_key
@@ -334,6 +335,9 @@ class State:
             row = ("1" if normal else "0",)
             self.db.execute("INSERT INTO meta (key, value) VALUES ('entry_keys_normal', ?)", row)
         self._normal_keys = row[0] == "1"
+        # emit's dates of a feed's newest members (``member_dates``)
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_feed_published ON articles (feed, published)")
+        report_cache.install(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -991,24 +995,42 @@ class State:
             [(rel, round(sim, 4), aid) for aid, (rel, sim) in relations.items()],
         )
 
-    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
-        """(id, canonical article id, credited source, updated) of every attributed story."""
-        rows = self.db.execute(
-            "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
-        )
+    def stories(self, story_ids: Iterable[str] | None = None) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every attributed story (or of
+        those of ``story_ids``)."""
+        query = "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id NOTNULL"
+        rows = self._rows_in(query, "id", story_ids)
         return [(r[0], r[1], r[2], read_iso(r[3], f"story {r[0]}") or EPOCH) for r in rows]
 
-    def members_for_output(self) -> dict[str, list[tuple]]:
+    def members_for_output(self, story_ids: Iterable[str] | None = None) -> dict[str, list[tuple]]:
         """story id -> member rows (id, feed, link, guid, title, published, relation, similarity,
-        first_seen)."""
+        first_seen), each story's by date and id; of every story, or of those of ``story_ids``."""
         out: dict[str, list[tuple]] = {}
-        rows = self.db.execute(
+        query = (
             "SELECT story_id, id, feed, link, guid, title, published, relation, similarity, first_seen"
-            " FROM articles ORDER BY published, id"
+            " FROM articles WHERE 1"
         )
+        rows = self._rows_in(query, "story_id", story_ids)
+        rows.sort(key=lambda r: (r[6], r[1]))
         for row in rows:
             out.setdefault(row[0], []).append(row[1:])
         return out
+
+    def _rows_in(self, query: str, column: str, values: Iterable[str] | None) -> list[tuple]:
+        """``query`` (ending in a WHERE clause) for every row, or for rows whose ``column`` is one
+        of ``values`` (one query per 500)."""
+        if values is None:
+            return self.db.execute(query).fetchall()
+        wanted, rows = sorted(set(values)), list[tuple]()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += self.db.execute(f"{query} AND {column} IN ({','.join('?' * len(chunk))})", chunk)
+        return rows
+
+    def report_cache(self) -> report_cache.ReportCache:
+        """The clusters report's kept lines and what emit reads instead of every story
+        (``store.report_cache``)."""
+        return report_cache.ReportCache(self.db)
 
     def last_article_id(self) -> int:
         """The highest article id stored so far (0 when empty); later articles have higher ids."""
