@@ -39,7 +39,8 @@ from pipeline.models import (
 )
 from pipeline.store import report_cache
 from pipeline.store.damage import state_error
-from pipeline.store.run_index import KeyFilter, RunIndex, pairs
+from pipeline.store.lsh_index import LshIndex
+from pipeline.store.run_index import RunIndex
 from pipeline.text.identity import KEY_SEPARATOR, URL_KEY_VERSION, id_key, url_key
 
 _log = logging.getLogger(__name__)
@@ -239,15 +240,14 @@ class State:
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             # LSH bucket keys added in the open transaction: looked up in memory and written to
-            # lsh_buckets in key order when the transaction commits (a B-tree insert per key and
+            # the index in key order when the transaction commits (a B-tree insert per key and
             # band in random order cost more than the rest of dedup, and a B-tree probe per band
             # and entry a third of it).
             self._run = RunIndex()
-            self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
-            # When lsh_buckets held nothing before the open transaction (a first run, a backfill):
-            # filters of the keys it wrote since (past ``run_index.MEMORY_KEYS``), so that lookups
-            # query SQLite only for keys that may be there (~6% of the others, 16-32 bits a key).
-            self._written: list[KeyFilter] | None = None
+            # What earlier transactions stored (``store.lsh_index``: generations with filters)
+            self._lsh = LshIndex(self.db)
+            # (keys asked for, key -> stored article ids) read ahead for the next entries
+            self._prefetched: tuple[set[int], dict[int, list[int]]] | None = None
         except sqlite3.Error as exc:
             raise state_error(path, exc, "nothing was read or written") from None
         except OSError as exc:
@@ -288,6 +288,7 @@ class State:
             row = (_WHOLE_KEYS if indexed else BUCKET_MASK,)
             self.db.execute("INSERT INTO meta (key, value) VALUES ('bucket_mask', ?)", (str(row[0]),))
         self._bucket_mask = int(row[0])
+        LshIndex.install(self.db)
 
     def _add_feed_health_columns(self) -> None:
         """Add the feed-health columns to a state file written before they existed (additive only)."""
@@ -344,18 +345,17 @@ class State:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
         self._run.clear()
-        self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
-        self._written = None if self._stored_buckets else []
+        self._lsh.forget()
+        self._prefetched = None
         try:
             yield
-            self._written = None  # no lookup follows this last write
             self._flush_buckets()
         except BaseException:
             self._run.clear()
+            self._lsh.forget()
+            self._prefetched = None
             self._rollback()
             raise
-        finally:
-            self._written = None
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error:  # a full disk, an I/O error: SQLite may leave the transaction open
@@ -369,20 +369,12 @@ class State:
                 self.db.execute("ROLLBACK")
 
     def _flush_buckets(self) -> None:
-        """Write this transaction's LSH bucket keys held in memory to lsh_buckets, a few runs of
-        keys in key order (``RunIndex.drain``)."""
+        """Write this transaction's LSH bucket keys held in memory to the index, a few runs of keys
+        in key order (``RunIndex.drain``); what was read ahead no longer holds them all."""
         segments = self._run.drain()
-        if not segments:
-            return
-        if self._written is not None:  # a spill: this run looks them up again
-            written = KeyFilter(sum(len(keys) for keys, _ in segments))
-            for keys, _ in segments:
-                written.add(keys)
-            self._written.append(written)
-        self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(segments)
-        )
-        self._stored_buckets = True
+        if segments:
+            self._lsh.write(segments)
+            self._prefetched = None
 
     # -- feeds ------------------------------------------------------------------------------------
 
@@ -816,7 +808,15 @@ class State:
             self._flush_buckets()
 
     def prefetch(self, buckets: Iterable[int], permalinks: Iterable[str]) -> None:
-        """Nothing to read ahead: SQLite's lookups are in this process (``Store.prefetch``)."""
+        """Read what earlier transactions stored under these bucket keys, for the entries about to
+        be deduplicated: each generation's filter is asked once for all of them (``Store.prefetch``).
+        Replaces the previous read-ahead."""
+        keys = sorted({bucket & self._bucket_mask for bucket in buckets})
+        found: dict[int, list[int]] = {}
+        stored_keys, stored_ids = self._lsh.hits(keys)
+        for key, article_id in zip(stored_keys.tolist(), stored_ids.tolist(), strict=True):
+            found.setdefault(key, []).append(article_id)
+        self._prefetched = (set(keys), found)
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares (stored, and added in this run)."""
@@ -830,23 +830,15 @@ class State:
         keys = sorted(given)
         run_keys, run_ids = self._run.neighbours(keys)
         key_parts, id_parts = [run_keys], [run_ids]
-        if self._stored_buckets:
-            if self._written is not None:  # only this run's keys are stored: ask for those that may be
-                query = np.array(keys, np.int64)
-                maybe = np.zeros(len(query), bool)
-                for written in self._written:
-                    maybe |= written.may_hold(query)
-                keys = query[maybe].tolist()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(
-                    f"SELECT bucket, article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
-                ).fetchall()
-                if rows:
-                    pairs_found = np.array(rows, np.int64)
-                    key_parts.append(pairs_found[:, 0])
-                    id_parts.append(pairs_found[:, 1])
+        asked, read = self._prefetched or (set(), {})
+        if asked.issuperset(keys):
+            pairs_found = [(key, i) for key in keys for i in read.get(key, ())]
+            key_parts.append(np.array([k for k, _ in pairs_found], np.int64))
+            id_parts.append(np.array([i for _, i in pairs_found], np.int64))
+        else:
+            stored_keys, stored_ids = self._lsh.hits(keys)
+            key_parts.append(stored_keys)
+            id_parts.append(stored_ids)
         found_keys = np.concatenate(key_parts)
         if mask != _WHOLE_KEYS and len(found_keys):  # back to the keys as given
             masked = np.array(sorted(given), np.int64)
@@ -1082,7 +1074,7 @@ class State:
         )
         doomed = "(SELECT id FROM pruned_articles)"
         self._flush_buckets()
-        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self._lsh.delete(doomed)
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
@@ -1219,7 +1211,7 @@ class State:
         self.db.executemany("INSERT INTO purged (id) VALUES (?)", [(i,) for i in ids])
         doomed = "(SELECT id FROM purged)"
         self._flush_buckets()  # this transaction's pending LSH keys are in memory until written
-        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self._lsh.delete(doomed)
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"UPDATE stories SET canonical_id=NULL WHERE canonical_id IN {doomed}")
