@@ -155,23 +155,26 @@ class DedupConfig:
         (0.36 on unions) shares no core. Kept at the old union gate's value, 0.42: a missed merge
         costs a fragment and is looked at again as either story grows; a false one costs thousands
         of false pairs.
-    core_members=16: full-text members sampled for a story's representative (the founder, the first
-        and the latest); the work of comparing with a story. 1,000 (about every member) put
-        every sampled site's shared furniture into the cores: 2,886 false pairs on the reprints
-        corpus instead of 0 (bench/quality_real.py --set core_members=1000).
+    core_members=32: full-text members sampled for a story's representative (the founder, the first
+        and the latest); the work of comparing with a story. 32 instead of 16: wire-corpus F1
+        +0.0015 (with bucket_cap 128). 1,000 (about every member) put every sampled site's shared
+        furniture into the cores: 2,886 false pairs on the reprints corpus instead of 0
+        (bench/quality_real.py --set core_members=1000).
     core_agreement=0.5: a core holds the shingles at least half the sampled members hold (and two),
         besides the founder's. Held by any two, the context paragraphs that a story's extended
         reprints all take from one neighbouring article entered the core and merged the
         neighbour's story: crowded reprints corpus 241 false pairs at "two", 111 at 0.34, 57 at
         0.5, for wire-corpus F1 0.9230, 0.9210, 0.9195 (bench/quality_real.py --variant all).
-    max_candidates=64, story_candidates=4: LSH candidates verified per entry, and of one story. A
-        story's best-ranked members and its representative stand for it: 64 per story instead of 4
-        changed recall by 0.0003 on the reprints corpus while a wire story of thousands of members
-        cost 64 verifications per entry.
-    bucket_cap=32: an LSH bucket holding this many entries takes no more (its first entries stand
+    max_candidates=64, story_candidates=32: LSH candidates verified per entry, and of one story;
+        verification within a story stops once one member is a copy of a full text (the rest add
+        nothing). 32 instead of 4: wire-corpus F1 +0.008 (a reprint of a later version meets the
+        story's few members of that version late in the ranking); the per-story stop keeps a
+        story of thousands of near-identical copies at one or two verifications per entry.
+    bucket_cap=128: an LSH bucket holding this many entries takes no more (its first entries stand
         for the rest) and ranks below ordinary buckets: cost per entry flat however big a story or
-        however many unrelated entries share a stock sentence (bench/crowd.py); no score changed on
-        the reprints corpus with the cap lifted (100,000).
+        however many unrelated entries share a stock sentence (bench/crowd.py). 128 instead of 32:
+        wire-corpus F1 +0.005 (big version-stories filled buckets of 32 before their later
+        versions arrived); no score changed on the reprints corpus with the cap lifted (100,000).
     short_tokens=80, short_copy_threshold=0.6: two texts both under 80 words are copies when their
         character 5-shingles have Jaccard >= 0.6: six typos in 41 words leave 0.64-0.85 (word
         4-grams: ~0.47); of 3.1 million pairs of short texts of different articles, 2 reach 0.6
@@ -205,11 +208,11 @@ class DedupConfig:
     story_overlap: float = 0.42
     short_tokens: int = 80
     short_copy_threshold: float = 0.6
-    core_members: int = 16
+    core_members: int = 32
     core_agreement: float = 0.5
     max_candidates: int = 64
-    story_candidates: int = 4
-    bucket_cap: int = 32
+    story_candidates: int = 32
+    bucket_cap: int = 128
     story_level: bool = True
     merge_stories: bool = True
 

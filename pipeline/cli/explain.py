@@ -11,11 +11,15 @@ and every explanation lists the stories merged into its story, so that an old GU
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pipeline.config import Config, DedupConfig
+from pipeline.models import Signature, split_signature
 from pipeline.outputs.feeds import story_guid
+from pipeline.stages.dedup import Bander
+from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store.view import EntryRow, MergeRow, StateReader, StoryRow
 from pipeline.text.credits import AliasTable
 from pipeline.text.identity import url_key
@@ -231,6 +235,7 @@ class Judgement:
     decision: Decision | None
     together: bool
     skipped_teaser: bool  # the earlier is a teaser of the later, a full text: no evidence then
+    lsh_missed: bool = False  # the run's LSH never met them: it never compared them
 
 
 def explain_pair(view: StateReader, a: EntryRow, b: EntryRow, config: Config) -> PairExplanation:
@@ -250,6 +255,9 @@ def judge(view: StateReader, a: EntryRow, b: EntryRow, dedup: DedupConfig) -> Ju
     own = past.shingles([later.id]).get(later.id)
     if own is None or not later.signed or own.count < dedup.min_tokens:
         return Judgement(earlier, later, None, False, False)
+    met = _met_by_lsh(view, later.id, dedup)
+    if met is not None and earlier.id not in met:
+        return Judgement(earlier, later, None, False, False, lsh_missed=True)
     wanted = [earlier.id]
     if later.match_article is not None and later.match_article < later.id:
         wanted.append(later.match_article)
@@ -273,6 +281,19 @@ def judge(view: StateReader, a: EntryRow, b: EntryRow, dedup: DedupConfig) -> Ju
         and past.representative(earlier.story_id) is not None
     )
     return Judgement(earlier, later, decision, together, skipped)
+
+
+def _met_by_lsh(view: StateReader, article_id: int, dedup: DedupConfig) -> set[int] | None:
+    """The entries stored under any LSH bucket of entry ``article_id``'s signature, as the run looks
+    them up (``stages.dedup.Bander``): the only ones the run compares it with. None when its
+    signature was made with other parameters than today's (the run would sign it again)."""
+    found = view.signature(article_id)
+    params = Fingerprinter(dedup).params
+    if found is None or found[1] != json.dumps(asdict(params), sort_keys=True):
+        return None
+    params_id, _, raw = found
+    signature = Signature(params, *split_signature(raw, dedup.num_perm), raw=raw)
+    return view.bucket_members(Bander(dedup, params_id).keys(signature))
 
 
 class _AsOf:
@@ -405,6 +426,9 @@ def _judgement_lines(judgement: Judgement, later: str) -> list[str]:
     """What the run's decision weighed, story by story (``text.story.decide``)."""
     decision = judgement.decision
     lines = [f"the run's decision on {later} (the later), as it arrived (rebuild decides the same)"]
+    if judgement.lsh_missed:
+        lines.append("  the LSH index never gave it the other as a candidate: they were never compared")
+        return [*lines, ""]
     if decision is None:
         lines.append("  no story gives evidence: it starts a story of its own")
         return [*lines, ""]
@@ -431,6 +455,11 @@ def _judgement_verdict(judgement: Judgement) -> str:
         if verdict.measure == "story_containment":
             return f"one story: a partial reprint of the story as a whole ({_measure_line(verdict)})"
         return f"one story: a {verdict.relation} ({_measure_line(verdict)})"
+    if judgement.lsh_missed:
+        return (
+            "different stories: never compared (their signatures share no LSH band; MinHash banding "
+            "misses a loose pair now and then, [dedup] lsh_threshold)"
+        )
     if judgement.skipped_teaser:
         return (
             "different stories: the earlier is a teaser of the later, and a full text joins a story "

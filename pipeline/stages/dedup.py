@@ -26,7 +26,8 @@ Work per article is bounded whatever the size of its story or of the crowd shari
   and is *crowded*: its entries rank below those met in ordinary buckets (stock text, or a story so
   big that its first ``bucket_cap`` members stand for it);
 * at most ``max_candidates`` candidates, and at most ``story_candidates`` of one story, are
-  verified; verification stops after a copy of Jaccard >= ``strong_copy``;
+  verified; verification stops after a copy of Jaccard >= ``strong_copy``, and within one story
+  once one of its members is a copy of a full text;
 * a story is compared through its representative (``text.story``: a sample of at most
   ``core_members`` full-text members), never through all its members.
 
@@ -111,6 +112,38 @@ def recheck_point(size: int) -> bool:
     return size % 3 == 0 and third & (third - 1) == 0
 
 
+class Bander:
+    """LSH bucket keys of signatures: one per band of each signature, salted with its kind (full or
+    lead) and the signature parameter set (``params_id``); bands and rows from datasketch's
+    ``MinHashLSH`` for ``[dedup] lsh_threshold`` and ``num_perm``. The short and second leads'
+    bands share the lead's salt: a teaser's lead meets any lead. Used by the run and by explain
+    (whether the run's LSH met two entries)."""
+
+    def __init__(self, dedup: DedupConfig, params_id: int) -> None:
+        lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
+        self._bands = [  # (salt, byte offset) per kind and band, built once (formatting them cost ~100 µs)
+            [(f"{params_id}:{kind}:{band}:".encode(), band * 4 * self.rows) for band in range(self.bands)]
+            for kind in (_FULL, _LEAD)
+        ]
+
+    def keys(self, signature: Signature) -> list[int]:
+        """The distinct bucket keys (non-negative, < 2**63) of ``signature``, full then leads."""
+        keys: list[int] = []
+        width = 4 * self.rows
+        digest = xxhash.xxh64_intdigest
+        # full, lead, short lead, second lead: the order of ``Signature.stored_bytes`` too
+        signatures = [(_FULL, signature.full), (_LEAD, signature.lead)]
+        signatures += [(_LEAD, lead) for lead in (signature.short_lead, signature.second_lead) if lead]
+        raw = signature.raw if _NATIVE_IS_STORED else b""
+        size = 4 * len(signature.full)
+        for block, (kind, values) in enumerate(signatures):
+            # the stored bytes are the native uint32 words already (array() beat np.array 3x)
+            data = raw[block * size : (block + 1) * size] if raw else array(_UINT32, values).tobytes()
+            keys += [digest(salt + data[start : start + width]) >> 1 for salt, start in self._bands[kind]]
+        return list(dict.fromkeys(keys))
+
+
 def story_id_for(article: Article) -> str:
     """A story's id is fixed by its first article, so it stays the same across runs.
 
@@ -142,12 +175,8 @@ class Deduplicator:
         self.dedup = dedup
         self.params_id = params_id
         self.now = now
-        lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
-        self.bands, self.rows = lsh.b, lsh.r
-        self._bands = [  # (salt, byte offset) per kind and band, built once (formatting them cost ~100 µs)
-            [(f"{params_id}:{kind}:{band}:".encode(), band * 4 * self.rows) for band in range(self.bands)]
-            for kind in (_FULL, _LEAD)
-        ]
+        self._bander = Bander(dedup, params_id)
+        self.bands, self.rows = self._bander.bands, self._bander.rows
         # article id -> (story id, shingles): an article's story never changes during a run.
         self._known: RecentMap[int, tuple[str, Shingles]] = RecentMap(SHINGLE_CACHE)
         self.touched: set[str] = set()
@@ -186,21 +215,8 @@ class Deduplicator:
                 yield article
 
     def buckets(self, signature: Signature) -> list[int]:
-        """LSH bucket keys: one per band of each signature, salted with kind and parameter set. The
-        short and second leads' bands share the lead's salt: a teaser's lead meets any lead."""
-        keys: list[int] = []
-        width = 4 * self.rows
-        digest = xxhash.xxh64_intdigest
-        # full, lead, short lead, second lead: the order of ``Signature.stored_bytes`` too
-        signatures = [(_FULL, signature.full), (_LEAD, signature.lead)]
-        signatures += [(_LEAD, lead) for lead in (signature.short_lead, signature.second_lead) if lead]
-        raw = signature.raw if _NATIVE_IS_STORED else b""
-        size = 4 * len(signature.full)
-        for block, (kind, values) in enumerate(signatures):
-            # the stored bytes are the native uint32 words already (array() beat np.array 3x)
-            data = raw[block * size : (block + 1) * size] if raw else array(_UINT32, values).tobytes()
-            keys += [digest(salt + data[start : start + width]) >> 1 for salt, start in self._bands[kind]]
-        return list(dict.fromkeys(keys))
+        """LSH bucket keys of ``signature`` (``Bander.keys``)."""
+        return self._bander.keys(signature)
 
     def assign(
         self, article: Article, buckets: list[int] | None = None, permalinks: list[str] | None = None
@@ -305,9 +321,9 @@ class Deduplicator:
 
         Entries met in ordinary buckets rank before those met only in crowded ones (``bucket_cap``
         entries or more), then by shared buckets, then oldest first. Of the first
-        ``max_candidates``, at most ``story_candidates`` of one story are verified. Verification
-        stops after a copy of Jaccard >= ``strong_copy`` (of a full text: a copy of another teaser
-        says only "the same teaser")."""
+        ``max_candidates``, at most ``story_candidates`` of one story are verified, and none more once
+        one is a copy of a full text. Verification stops after a copy of Jaccard >= ``strong_copy``
+        (of a full text: a copy of another teaser says only "the same teaser")."""
         dedup = self.dedup
         keys, ids = self.state.bucket_hits(buckets)
         crowded: set[int] = set()
@@ -337,18 +353,17 @@ class Deduplicator:
         shingles = self._shingles_of(chosen)
         own = self._own_shingles(article)
         verified: list[Candidate] = []
+        settled: set[str] = set()  # stories a member of which is a copy: the rest add nothing
         for candidate_id in chosen:
             other = shingles.get(candidate_id)
-            if other is None:
+            if other is None or stories[candidate_id] in settled:
                 continue
             verdict = compare_shingles(own, other, dedup)
             verified.append(Candidate(candidate_id, stories[candidate_id], verdict, other))
-            if (
-                verdict.relation == "copy"
-                and verdict.score >= dedup.strong_copy
-                and other.count >= dedup.merge_min_tokens
-            ):
-                break
+            if verdict.relation == "copy" and other.count >= dedup.merge_min_tokens:
+                settled.add(stories[candidate_id])
+                if verdict.score >= dedup.strong_copy:
+                    break
         return verified, crowded
 
     def _skip(self, article: Article) -> list[int]:

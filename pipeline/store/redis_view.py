@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 from redis.exceptions import RedisError
 
 from pipeline.config import IndexConfig
 from pipeline.errors import StateError
 from pipeline.store.redis_store import connect
+from pipeline.store.sqlite import BUCKET_MASK
 from pipeline.store.view import EntryRow, FeedRow, MergeRow, StateView, StoryRow
 from pipeline.text.uri import link_forms
 
@@ -221,6 +223,23 @@ class RedisView:
         rows = [_merge(_text(k) or "", v) for k, v in stored.items()]
         rows = [row for row in rows if into is None or row.into == into]
         return sorted(rows, key=lambda row: (row.merged_at, row.absorbed))
+
+    def signature(self, article_id: int) -> tuple[int, str, bytes] | None:
+        """As ``StateView.signature`` (fields ``params`` and ``sig`` of the entry's record)."""
+        params_id, sig = self.redis.hmget(self._key("a", article_id), ("params", "sig"))
+        if params_id is None or sig is None:
+            return None
+        texts = {int(v): _text(k) or "" for k, v in self.redis.hgetall(self._key("params")).items()}
+        return int(params_id), texts.get(int(params_id), ""), sig if isinstance(sig, bytes) else sig.encode()
+
+    def bucket_members(self, keys: list[int]) -> set[int]:
+        """As ``StateView.bucket_members`` (hashes ``b:<key >> 32>`` of packed uint32 ids)."""
+        wanted = sorted({key & BUCKET_MASK for key in keys})
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in wanted:
+                pipe.hget(self._key("b", key >> 32), key & 0xFFFFFFFF)
+            packed = pipe.execute()
+        return {int(i) for blob in packed if blob for i in np.frombuffer(blob, dtype="<u4")}
 
 
 def _merge(story_id: str, value: bytes | str) -> MergeRow:

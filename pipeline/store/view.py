@@ -109,6 +109,9 @@ class StateReader(Protocol):
     def overrides(self) -> list[tuple[str, int, int, str]]: ...
     def merge_of(self, story_id: str) -> MergeRow | None: ...
     def merged_stories(self, into: str | None = None) -> list[MergeRow]: ...
+    # whether the run's LSH met two entries (explain): a signature as stored, the entries under keys
+    def signature(self, article_id: int) -> tuple[int, str, bytes] | None: ...
+    def bucket_members(self, keys: list[int]) -> set[int]: ...
 
 
 class StateView:
@@ -284,6 +287,32 @@ class StateView:
             (into,) if into is not None else (),
         )
         return [MergeRow(*row) for row in rows]
+
+    def signature(self, article_id: int) -> tuple[int, str, bytes] | None:
+        """(parameter set id, its JSON text, stored bytes: full then leads) of an entry's signature."""
+        row = self.db.execute(
+            "SELECT s.params_id, p.params, s.full, s.lead FROM signatures s"
+            " JOIN signature_params p ON p.id = s.params_id WHERE s.article_id = ?",
+            (article_id,),
+        ).fetchone()
+        return (int(row[0]), str(row[1]), bytes(row[2]) + bytes(row[3])) if row else None
+
+    def bucket_members(self, keys: list[int]) -> set[int]:
+        """The entries stored under any of the LSH bucket ``keys`` (as the run's ``Bander`` makes them)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
+        mask = int(row[0]) if row else (1 << 63) - 1
+        wanted = sorted({key & mask for key in keys})
+        found: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
+                )
+            )
+        return found
 
 
 def _entry(row: tuple) -> EntryRow:

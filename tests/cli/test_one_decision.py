@@ -80,3 +80,12 @@ def test_explain_and_rebuild_give_the_runs_verdict_with_the_story_level_measure(
     pair = cli("explain", VOA, GAZETTE, "--config", config).out
     assert "verdict today   different stories" in pair and "stored          in different stories" in pair
     assert "no story changes" in cli("rebuild", "--dry-run", "--config", config).out
+    near = cli("explain", GAZETTE, "--config", config).out.split("near misses")[1]
+    assert VOA in near and "would merge" not in near  # the closest entry, and the decision keeps it apart
+
+    _set(demo, {"story_containment": "0.6"})  # back: the run would put them together again
+    near = cli("explain", GAZETTE, "--config", config).out.split("near misses")[1]
+    assert next(line for line in near.splitlines() if VOA in line).endswith(
+        "today's config would merge these"
+    )
+    assert "would merge" in cli("rebuild", "--dry-run", "--config", config).out
