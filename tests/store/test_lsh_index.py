@@ -16,6 +16,7 @@ from pipeline.stages.fingerprint import Fingerprinter
 from pipeline.store import lsh_index
 from pipeline.store.lsh_index import BlockFilter
 from pipeline.store.sqlite import State
+from pipeline.store.view import StateView
 
 
 def test_a_filter_never_loses_a_key_and_lets_few_others_through() -> None:
@@ -69,6 +70,11 @@ def test_runs_fill_one_generation_after_another_and_lookups_see_them_all(
         ahead = state.bucket_hits(every)
         for keys, ids in (direct, ahead):
             assert sorted(zip(keys.tolist(), ids.tolist(), strict=True)) == pairs
+        view = StateView(tmp_path / "s.sqlite")  # explain reads every generation too
+        try:
+            assert view.bucket_members(every[:5]) == {a for key in every[:5] for a in expected[key]}
+        finally:
+            view.close()
 
         before = (generations(state), state.db.execute("SELECT * FROM lsh_generations").fetchall())
         with pytest.raises(RuntimeError), state.transaction():
@@ -111,3 +117,8 @@ def test_an_older_states_index_is_generation_zero(tmp_path: Path) -> None:
         assert state.bucket_neighbours([777777, 7]) == {3: 1, 1: 1, 2: 1}
     finally:
         state.close()
+    view = StateView(path)
+    try:
+        assert view.bucket_members([777777, 9000, 123456]) == {3, 2}
+    finally:
+        view.close()
