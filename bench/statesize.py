@@ -392,6 +392,8 @@ def table(runs: dict[tuple[str, int], list[dict]], builds: list[tuple[str, Path]
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        # The build measured comes first on PYTHONPATH: not this checkout, put first above for bench/.
+        sys.path.remove(str(REPO))
         {"open": child_open}[sys.argv[2]](*sys.argv[3:])
     else:
         main()
