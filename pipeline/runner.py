@@ -39,7 +39,7 @@ from pipeline.sources.fulltext import (
 from pipeline.sources.health import forgive_host_failures, network_down
 from pipeline.stages.attribute import attribute
 from pipeline.stages.dedup import Deduplicator
-from pipeline.stages.emit import EmitSummary, emit
+from pipeline.stages.emit import EmitSummary, emit, refresh_report_lines
 from pipeline.stages.fingerprint import Fingerprinter, Preparer
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import normalize
@@ -216,6 +216,7 @@ def _detect_run(
         # ``_record_fetches`` and ``_detect`` emptied ``results``' and ``new_articles``' lists
         _prune(state, config, report, moment)
         removed = removed_feeds(state, config, moment)
+        refresh_report_lines(state)  # the report's kept lines commit with the stories they show
         crash_point("before-commit")
     del results, new_articles  # stored; emit reads the state (keeps its peak memory apart)
     # "commit" then holds only what the stages inside the transaction did not take.
@@ -498,7 +499,7 @@ def _resolve_identities(
     peek = spool.peek if spool is not None else lambda article: article
     resolution = resolve(
         result.articles,
-        state.feed_entries(result.feed),
+        state.feed_entries(result.feed, result.articles),
         state.article_text,
         clean_line,
         lambda article: (entry := peek(article)).raw_html or entry.text,

@@ -112,7 +112,9 @@ def snapshot(folder: Path) -> dict[str, Any]:
             "feeds": db.execute(
                 "SELECT name, etag, last_success, consecutive_failures FROM feeds ORDER BY name"
             ).fetchall(),
-            "buckets": db.execute("SELECT COUNT(*) FROM lsh_buckets").fetchone()[0],
+            "buckets": db.execute(
+                "SELECT (SELECT COUNT(*) FROM lsh_index) + (SELECT COUNT(*) FROM lsh_buckets)"
+            ).fetchone()[0],
             "unsigned": unsigned,
             "outputs": {p.name: p.read_bytes() for p in sorted((folder / "out").iterdir())},
         }

@@ -15,7 +15,9 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.errors import OutputError
 
@@ -32,16 +34,33 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
     ``path``. Temporary files of interrupted writes of ``path`` are removed first. Raises
     OutputError naming the file when it cannot be written."""
+    write_chunks_if_changed(path, [data], compare=False)  # always writes
+
+
+def write_chunks_if_changed(path: Path, chunks: Iterable[bytes], compare: bool = True) -> bool:
+    """Write ``chunks`` atomically to ``path`` as ``write_atomic`` does, without holding them all in
+    memory; with ``compare``, unless the file already holds exactly those bytes (it is read along
+    as they are written; then the temporary file is removed and the file keeps its mtime).
+
+    Returns True when the file was (re)written. Raises OutputError naming the file when it cannot
+    be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(path)
         fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write output: {exc.strerror}") from None
+    old = _open_for_compare(path) if compare else None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until the rename: "being written, not stale"
+        same = old is not None
         with os.fdopen(fd, "wb", closefd=False) as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
+                same = same and old is not None and _read(old, len(chunk)) == chunk
+            if same and old is not None and _read(old, 1) == b"":
+                os.unlink(temp_name)
+                return False
             handle.flush()
             os.fsync(handle.fileno())
         os.fchmod(fd, 0o644)
@@ -50,14 +69,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise OutputError(f"{path}: cannot write output: {exc.strerror}") from None
+    except BaseException:  # the chunks' maker failed (or the run was interrupted): nothing is left
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
     finally:
         os.close(fd)
+        if old is not None:
+            old.close()
     with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    return True
 
 
 def remove_stale_temps(path: Path, now: float | None = None) -> list[Path]:
@@ -88,6 +114,21 @@ def remove_stale_temps(path: Path, now: float | None = None) -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
+
+def _read(handle: BinaryIO, size: int) -> bytes | None:
+    """The next ``size`` bytes of the file being compared with (None when it cannot be read)."""
+    try:
+        return handle.read(size)
+    except OSError:
+        return None
+
+
+def _open_for_compare(path: Path) -> BinaryIO | None:
+    try:
+        return path.open("rb")
+    except OSError:  # none yet (or unreadable): written afresh
+        return None
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -272,29 +272,43 @@ def report_lines(stories: Sequence[Story], merged: Mapping[str, str] | None = No
     """The clusters report: one JSON object per line, per story; then one line per story absorbed
     by another (issue 13), ``{"story": id, "merged_into": id, "members": []}``, so that whoever
     followed the absorbed story's GUID learns where its entries went."""
-    lines = []
-    for story in stories:
-        record = {
-            "story": story.id,
-            "canonical": usable_link(story.canonical.link),  # null: the entry has no usable link
-            "credited_source": story.credited_source and clean_text(story.credited_source),
-            "title": clean_text(story.title),
-            "members": [
-                {
-                    "link": usable_link(m.link),
-                    "feed": clean_text(m.feed),
-                    "guid": clean_text(m.guid),
-                    "published": iso(m.published),
-                    "relation": m.relation,
-                    "similarity": m.similarity,
-                }
-                for m in story.members
-            ],
-        }
-        lines.append(json.dumps(record, ensure_ascii=False))
+    return b"".join(report_chunks((report_line(story) for story in stories), merged))
+
+
+def report_line(story: Story) -> str:
+    """One story's line of the clusters report (JSON, no newline)."""
+    record = {
+        "story": story.id,
+        "canonical": usable_link(story.canonical.link),  # null: the entry has no usable link
+        "credited_source": story.credited_source and clean_text(story.credited_source),
+        "title": clean_text(story.title),
+        "members": [
+            {
+                "link": usable_link(m.link),
+                "feed": clean_text(m.feed),
+                "guid": clean_text(m.guid),
+                "published": iso(m.published),
+                "relation": m.relation,
+                "similarity": m.similarity,
+            }
+            for m in story.members
+        ],
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def report_order(story: Story) -> tuple[int, str]:
+    """Where a story's line goes in the report: newest original first, ties by story id."""
+    return -int(story.canonical.published.timestamp()), story.id
+
+
+def report_chunks(lines: Iterable[str], merged: Mapping[str, str] | None = None) -> Iterator[bytes]:
+    """The report's bytes, a line at a time: the stories' ``lines`` in order, then the absorbed
+    stories' (see ``report_lines``); nothing at all when there is neither."""
+    for line in lines:
+        yield (line + "\n").encode("utf-8")
     for absorbed, into in sorted((merged or {}).items()):
-        lines.append(json.dumps({"story": absorbed, "merged_into": into, "members": []}))
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+        yield (json.dumps({"story": absorbed, "merged_into": into, "members": []}) + "\n").encode("utf-8")
 
 
 def feed_url_for_output(url: str, site_link: str | None) -> str:

@@ -238,8 +238,10 @@ def make_server(output: OutputConfig, host: str = DEFAULT_HOST, port: int = DEFA
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the SIGTERM handler to leave serve_forever."""
+class _Stop(BaseException):
+    """Raised in the main thread by the SIGTERM handler to leave serve_forever. Not an Exception:
+    socketserver catches Exception around a request's dispatch (``handle_error``), so a SIGTERM
+    arriving while the main thread starts a request's thread would be swallowed and serving go on."""
 
 
 def serve_until_stopped(server: OutputServer) -> None:

@@ -1,6 +1,6 @@
 """Dedup: put each new article into the story it matches best, as a whole, or start a new story.
 
-Candidates come from two LSH indexes kept in the state (``lsh_buckets``): one over whole-text
+Candidates come from two LSH indexes kept in the state (``store.lsh_index``): one over whole-text
 signatures (copies) and one over lead signatures (teasers). Every candidate is verified on exact
 shingle sets (text/similarity.py):
 

@@ -706,8 +706,10 @@ class RedisStore:
             if key and key.startswith("//"):
                 self._permalinks.setdefault(key, article_id)
 
-    def feed_entries(self, feed: str) -> list[StoredEntry]:
-        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
+    def feed_entries(self, feed: str, articles: Iterable[Article] | None = None) -> list[StoredEntry]:
+        """Every stored entry of a feed, as identity matching needs it (text/identity.py), by id.
+        ``articles`` is not used: Redis keeps no index by hash, and every entry is a superset of
+        what ``State.feed_entries`` reads for them."""
         self._build_key_ids()
         ids = {int(i) for i in self.redis.hvals(self._key("ki", feed))}
         ids.update(self._key_ids.get(feed, {}).values())
@@ -1198,18 +1200,30 @@ class RedisStore:
             members[story_id] = found
         return stories, members
 
-    def members_for_output(self) -> dict[str, list[tuple]]:
-        """story id -> member rows, from the snapshot that ``stories()`` then also answers from."""
+    def members_for_output(self, story_ids: Iterable[str] | None = None) -> dict[str, list[tuple]]:
+        """story id -> member rows, from the snapshot that ``stories()`` then also answers from
+        (every story's: ``story_ids`` only filters them)."""
         self._snapshot = self._read_snapshot()
         canonical = [story[1] for story in self._snapshot[0]]  # emit asks for each one's text next
         self._texts = {i: row[0] for i, row in self._records(canonical, ("text",)).items() if row[0]}
-        return self._snapshot[1]
+        if story_ids is None:
+            return self._snapshot[1]
+        wanted = set(story_ids)
+        return {story: rows for story, rows in self._snapshot[1].items() if story in wanted}
 
-    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
-        """(id, canonical article id, credited source, updated) of every committed, attributed story."""
+    def stories(self, story_ids: Iterable[str] | None = None) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every committed, attributed story
+        (or of those of ``story_ids``)."""
         if self._snapshot is None:
             self._snapshot = self._read_snapshot()
-        return self._snapshot[0]
+        if story_ids is None:
+            return self._snapshot[0]
+        wanted = set(story_ids)
+        return [story for story in self._snapshot[0] if story[0] in wanted]
+
+    def report_cache(self) -> None:
+        """None: emit reads every committed story in one snapshot (no lines are kept in Redis)."""
+        return None
 
     # -- re-deciding stories (rebuild, editorial overrides, purge: issue 14) -----------------------
 

@@ -37,9 +37,11 @@ from pipeline.models import (
     StorySample,
     split_signature,
 )
+from pipeline.store import report_cache
 from pipeline.store.damage import state_error
-from pipeline.store.run_index import KeyFilter, RunIndex, pairs
-from pipeline.text.identity import URL_KEY_VERSION, url_key
+from pipeline.store.lsh_index import LshIndex
+from pipeline.store.run_index import RunIndex
+from pipeline.text.identity import KEY_SEPARATOR, URL_KEY_VERSION, id_key, url_key
 
 _log = logging.getLogger(__name__)
 
@@ -238,15 +240,14 @@ class State:
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             # LSH bucket keys added in the open transaction: looked up in memory and written to
-            # lsh_buckets in key order when the transaction commits (a B-tree insert per key and
+            # the index in key order when the transaction commits (a B-tree insert per key and
             # band in random order cost more than the rest of dedup, and a B-tree probe per band
             # and entry a third of it).
             self._run = RunIndex()
-            self._stored_buckets = True  # whether lsh_buckets may hold rows (else skip the query)
-            # When lsh_buckets held nothing before the open transaction (a first run, a backfill):
-            # filters of the keys it wrote since (past ``run_index.MEMORY_KEYS``), so that lookups
-            # query SQLite only for keys that may be there (~6% of the others, 16-32 bits a key).
-            self._written: list[KeyFilter] | None = None
+            # What earlier transactions stored (``store.lsh_index``: generations with filters)
+            self._lsh = LshIndex(self.db)
+            # (keys asked for, key -> stored article ids) read ahead for the next entries
+            self._prefetched: tuple[set[int], dict[int, list[int]]] | None = None
         except sqlite3.Error as exc:
             raise state_error(path, exc, "nothing was read or written") from None
         except OSError as exc:
@@ -287,6 +288,7 @@ class State:
             row = (_WHOLE_KEYS if indexed else BUCKET_MASK,)
             self.db.execute("INSERT INTO meta (key, value) VALUES ('bucket_mask', ?)", (str(row[0]),))
         self._bucket_mask = int(row[0])
+        LshIndex.install(self.db)
 
     def _add_feed_health_columns(self) -> None:
         """Add the feed-health columns to a state file written before they existed (additive only)."""
@@ -321,24 +323,39 @@ class State:
             )
         self.db.execute("CREATE INDEX IF NOT EXISTS articles_link_key ON articles (link_key)")
         self.db.execute("CREATE INDEX IF NOT EXISTS articles_entry_key ON articles (entry_key)")
+        # Identity matching reads a feed's stored entries by key, link and hashes (``feed_entries``)
+        # instead of all of them; the count of other signature parameters reads its index alone.
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_content_hash ON articles (content_hash)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_text_hash ON articles (text_hash)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS signatures_params ON signatures (params_id)")
+        row = self.db.execute("SELECT value FROM meta WHERE key='entry_keys_normal'").fetchone()
+        if row is None:
+            # Keys stored by versions before entry identity may not be in key form (``id_key``):
+            # identity matching then reads every stored entry of a feed. Every key written since is.
+            normal = all(id_key(key) == key for (key,) in self.db.execute("SELECT entry_key FROM articles"))
+            row = ("1" if normal else "0",)
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('entry_keys_normal', ?)", row)
+        self._normal_keys = row[0] == "1"
+        # emit's dates of a feed's newest members (``member_dates``)
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_feed_published ON articles (feed, published)")
+        report_cache.install(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit on success, roll back on any exception (including KeyboardInterrupt)."""
         self.db.execute("BEGIN IMMEDIATE")
         self._run.clear()
-        self._stored_buckets = self.db.execute("SELECT 1 FROM lsh_buckets LIMIT 1").fetchone() is not None
-        self._written = None if self._stored_buckets else []
+        self._lsh.forget()
+        self._prefetched = None
         try:
             yield
-            self._written = None  # no lookup follows this last write
             self._flush_buckets()
         except BaseException:
             self._run.clear()
+            self._lsh.forget()
+            self._prefetched = None
             self._rollback()
             raise
-        finally:
-            self._written = None
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error:  # a full disk, an I/O error: SQLite may leave the transaction open
@@ -352,20 +369,12 @@ class State:
                 self.db.execute("ROLLBACK")
 
     def _flush_buckets(self) -> None:
-        """Write this transaction's LSH bucket keys held in memory to lsh_buckets, a few runs of
-        keys in key order (``RunIndex.drain``)."""
+        """Write this transaction's LSH bucket keys held in memory to the index, a few runs of keys
+        in key order (``RunIndex.drain``); what was read ahead no longer holds them all."""
         segments = self._run.drain()
-        if not segments:
-            return
-        if self._written is not None:  # a spill: this run looks them up again
-            written = KeyFilter(sum(len(keys) for keys, _ in segments))
-            for keys, _ in segments:
-                written.add(keys)
-            self._written.append(written)
-        self.db.executemany(
-            "INSERT OR IGNORE INTO lsh_buckets (bucket, article_id) VALUES (?, ?)", pairs(segments)
-        )
-        self._stored_buckets = True
+        if segments:
+            self._lsh.write(segments)
+            self._prefetched = None
 
     # -- feeds ------------------------------------------------------------------------------------
 
@@ -551,7 +560,13 @@ class State:
         return int(self.db.execute("SELECT id FROM signature_params WHERE params=?", (text,)).fetchone()[0])
 
     def count_signatures_with_other_params(self, params_id: int) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM signatures WHERE params_id != ?", (params_id,))
+        """Stored signatures made with another parameter set: two ranges of ``signatures_params``
+        (``!=`` read the whole table, ~3 KB a stored entry, at every run)."""
+        row = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM signatures WHERE params_id < ?)"
+            " + (SELECT COUNT(*) FROM signatures WHERE params_id > ?)",
+            (params_id, params_id),
+        )
         return int(row.fetchone()[0])
 
     def add_story(self, story_id: str) -> None:
@@ -591,14 +606,42 @@ class State:
         )
         return int(cursor.lastrowid or 0)
 
-    def feed_entries(self, feed: str) -> list[StoredEntry]:
-        """Every stored entry of a feed, as identity matching needs it (text/identity.py)."""
-        rows = self.db.execute(
-            "SELECT id, entry_key, link, link_key, title, content_hash, story_id, text_hash FROM articles"
-            " WHERE feed=?",
-            (feed,),
-        )
-        return [StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6], r[7] or "") for r in rows]
+    def feed_entries(self, feed: str, articles: Iterable[Article] | None = None) -> list[StoredEntry]:
+        """The stored entries of a feed as identity matching needs them (text/identity.py), by id.
+
+        With ``articles`` (one fetch of the feed), only those ``identity.resolve`` could match with
+        them: the entries with one of their keys (or a key re-keyed by its content hash), links,
+        content hashes or text hashes, read by index, so that it costs the fetch's size and not the
+        feed's (reading every entry of every fetched feed was ~14 µs a stored entry at each run).
+        ``resolve`` decides the same with them as with every entry: the others are neither looked
+        up by key nor counted by link or hash."""
+        columns = "id, entry_key, link, link_key, title, content_hash, story_id, text_hash"
+        if articles is None or not self._normal_keys:
+            rows = self.db.execute(f"SELECT {columns} FROM articles WHERE feed=? ORDER BY id", (feed,))
+            return [_stored_entry(r) for r in rows]
+        fetched = list(articles)
+        wanted = {
+            "entry_key": {a.entry_key for a in fetched}
+            | {f"{a.entry_key}{KEY_SEPARATOR}{a.content_hash}" for a in fetched},
+            "link_key": {key for a in fetched if (key := url_key(a.link))},
+            "content_hash": {a.content_hash for a in fetched if a.content_hash},
+            "text_hash": {a.text_hash for a in fetched if a.text_hash},
+        }
+        found: dict[int, StoredEntry] = {}
+        for column, values in wanted.items():
+            # "+feed": the feed is not what to look up by (without statistics, SQLite's planner
+            # took the feed's own index and read every entry of it), except with its key
+            by_feed = "feed" if column == "entry_key" else "+feed"
+            ordered = sorted(values)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self.db.execute(
+                    f"SELECT {columns} FROM articles WHERE {column} IN ({marks}) AND {by_feed}=?",
+                    [*chunk, feed],
+                ):
+                    found[r[0]] = _stored_entry(r)
+        return [found[i] for i in sorted(found)]
 
     def rekey_articles(self, changes: list[tuple[int, Article]], now: datetime | None) -> None:
         """Store each entry's current key, GUID, link, title and date on its stored row (no text change).
@@ -765,7 +808,15 @@ class State:
             self._flush_buckets()
 
     def prefetch(self, buckets: Iterable[int], permalinks: Iterable[str]) -> None:
-        """Nothing to read ahead: SQLite's lookups are in this process (``Store.prefetch``)."""
+        """Read what earlier transactions stored under these bucket keys, for the entries about to
+        be deduplicated: each generation's filter is asked once for all of them (``Store.prefetch``).
+        Replaces the previous read-ahead."""
+        keys = sorted({bucket & self._bucket_mask for bucket in buckets})
+        found: dict[int, list[int]] = {}
+        stored_keys, stored_ids = self._lsh.hits(keys)
+        for key, article_id in zip(stored_keys.tolist(), stored_ids.tolist(), strict=True):
+            found.setdefault(key, []).append(article_id)
+        self._prefetched = (set(keys), found)
 
     def bucket_neighbours(self, buckets: list[int]) -> dict[int, int]:
         """article id -> number of the given buckets it shares (stored, and added in this run)."""
@@ -779,23 +830,15 @@ class State:
         keys = sorted(given)
         run_keys, run_ids = self._run.neighbours(keys)
         key_parts, id_parts = [run_keys], [run_ids]
-        if self._stored_buckets:
-            if self._written is not None:  # only this run's keys are stored: ask for those that may be
-                query = np.array(keys, np.int64)
-                maybe = np.zeros(len(query), bool)
-                for written in self._written:
-                    maybe |= written.may_hold(query)
-                keys = query[maybe].tolist()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(
-                    f"SELECT bucket, article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
-                ).fetchall()
-                if rows:
-                    pairs_found = np.array(rows, np.int64)
-                    key_parts.append(pairs_found[:, 0])
-                    id_parts.append(pairs_found[:, 1])
+        asked, read = self._prefetched or (set(), {})
+        if asked.issuperset(keys):
+            pairs_found = [(key, i) for key in keys for i in read.get(key, ())]
+            key_parts.append(np.array([k for k, _ in pairs_found], np.int64))
+            id_parts.append(np.array([i for _, i in pairs_found], np.int64))
+        else:
+            stored_keys, stored_ids = self._lsh.hits(keys)
+            key_parts.append(stored_keys)
+            id_parts.append(stored_ids)
         found_keys = np.concatenate(key_parts)
         if mask != _WHOLE_KEYS and len(found_keys):  # back to the keys as given
             masked = np.array(sorted(given), np.int64)
@@ -944,24 +987,42 @@ class State:
             [(rel, round(sim, 4), aid) for aid, (rel, sim) in relations.items()],
         )
 
-    def stories(self) -> list[tuple[str, int, str | None, datetime]]:
-        """(id, canonical article id, credited source, updated) of every attributed story."""
-        rows = self.db.execute(
-            "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id IS NOT NULL"
-        )
+    def stories(self, story_ids: Iterable[str] | None = None) -> list[tuple[str, int, str | None, datetime]]:
+        """(id, canonical article id, credited source, updated) of every attributed story (or of
+        those of ``story_ids``)."""
+        query = "SELECT id, canonical_id, credited_source, updated FROM stories WHERE canonical_id NOTNULL"
+        rows = self._rows_in(query, "id", story_ids)
         return [(r[0], r[1], r[2], read_iso(r[3], f"story {r[0]}") or EPOCH) for r in rows]
 
-    def members_for_output(self) -> dict[str, list[tuple]]:
+    def members_for_output(self, story_ids: Iterable[str] | None = None) -> dict[str, list[tuple]]:
         """story id -> member rows (id, feed, link, guid, title, published, relation, similarity,
-        first_seen)."""
+        first_seen), each story's by date and id; of every story, or of those of ``story_ids``."""
         out: dict[str, list[tuple]] = {}
-        rows = self.db.execute(
+        query = (
             "SELECT story_id, id, feed, link, guid, title, published, relation, similarity, first_seen"
-            " FROM articles ORDER BY published, id"
+            " FROM articles WHERE 1"
         )
+        rows = self._rows_in(query, "story_id", story_ids)
+        rows.sort(key=lambda r: (r[6], r[1]))
         for row in rows:
             out.setdefault(row[0], []).append(row[1:])
         return out
+
+    def _rows_in(self, query: str, column: str, values: Iterable[str] | None) -> list[tuple]:
+        """``query`` (ending in a WHERE clause) for every row, or for rows whose ``column`` is one
+        of ``values`` (one query per 500)."""
+        if values is None:
+            return self.db.execute(query).fetchall()
+        wanted, rows = sorted(set(values)), list[tuple]()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += self.db.execute(f"{query} AND {column} IN ({','.join('?' * len(chunk))})", chunk)
+        return rows
+
+    def report_cache(self) -> report_cache.ReportCache:
+        """The clusters report's kept lines and what emit reads instead of every story
+        (``store.report_cache``)."""
+        return report_cache.ReportCache(self.db)
 
     def last_article_id(self) -> int:
         """The highest article id stored so far (0 when empty); later articles have higher ids."""
@@ -1013,7 +1074,7 @@ class State:
         )
         doomed = "(SELECT id FROM pruned_articles)"
         self._flush_buckets()
-        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self._lsh.delete(doomed)
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"DELETE FROM articles WHERE id IN {doomed}")
@@ -1150,7 +1211,7 @@ class State:
         self.db.executemany("INSERT INTO purged (id) VALUES (?)", [(i,) for i in ids])
         doomed = "(SELECT id FROM purged)"
         self._flush_buckets()  # this transaction's pending LSH keys are in memory until written
-        self.db.execute(f"DELETE FROM lsh_buckets WHERE article_id IN {doomed}")
+        self._lsh.delete(doomed)
         self.db.execute(f"DELETE FROM signatures WHERE article_id IN {doomed}")
         self.db.execute(f"DELETE FROM overrides WHERE article_id IN {doomed} OR other_id IN {doomed}")
         self.db.execute(f"UPDATE stories SET canonical_id=NULL WHERE canonical_id IN {doomed}")
@@ -1159,6 +1220,10 @@ class State:
         for table, column in (("feeds", "name"), ("feed_digests", "name"), ("feed_lines", "feed")):
             self.db.execute(f"DELETE FROM {table} WHERE {column}=?", (feed,))
         return len(ids), stories
+
+
+def _stored_entry(r: tuple) -> StoredEntry:
+    return StoredEntry(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "", r[6], r[7] or "")
 
 
 def now_utc() -> datetime:

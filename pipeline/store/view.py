@@ -302,16 +302,23 @@ class StateView:
         row = self.db.execute("SELECT value FROM meta WHERE key='bucket_mask'").fetchone()
         mask = int(row[0]) if row else (1 << 63) - 1
         wanted = sorted({key & mask for key in keys})
+        # An older state's index is lsh_buckets; later runs add generations to lsh_index
+        # (store.lsh_index), each asked by its own key prefix (gen, bucket).
+        tables = [("lsh_buckets", "")]
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'lsh_generations'").fetchone():
+            gens = self.db.execute("SELECT gen FROM lsh_generations WHERE gen > 0 ORDER BY gen")
+            tables += [("lsh_index", f"gen = {int(gen)} AND ") for (gen,) in gens]
         found: set[int] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.db.execute(
-                    f"SELECT article_id FROM lsh_buckets WHERE bucket IN ({marks})", chunk
+        for table, where in tables:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT article_id FROM {table} WHERE {where}bucket IN ({marks})", chunk
+                    )
                 )
-            )
         return found
 
 

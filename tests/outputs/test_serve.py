@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_config
-from pipeline.outputs.serve import OutputServer, make_server, wants_gzip
+from pipeline.outputs.serve import OutputServer, make_server, serve_until_stopped, wants_gzip
 from tests.conftest import REPO
 from tests.emit_helpers import enable_all_outputs
 
@@ -288,3 +290,45 @@ def test_body_and_last_modified_come_from_one_version_of_the_file(
     status, headers, body = get(server, "/feed.atom")  # the next request gets the new version
     assert b"syndedup demo, next run" in body
     assert headers["last-modified"] == email.utils.formatdate(1_700_000_000, usegmt=True)
+
+
+def test_a_sigterm_during_a_request_still_stops_the_server(demo: Path, cli) -> None:
+    """SIGTERM arriving while the main thread dispatches a request (socketserver catches Exception
+    there): serving stops all the same, it is not logged as the request's error."""
+    assert cli("run", "--config", str(demo / "config.toml")).code == 0
+    server = make_server(load_config(demo / "config.toml").output, "127.0.0.1", 0)
+    dispatch = server.process_request
+
+    def process_request(request, client_address) -> None:  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs inside this dispatch
+        dispatch(request, client_address)
+
+    server.process_request = process_request  # type: ignore[method-assign]
+    swallowed = threading.Event()
+
+    def give_up() -> None:  # only if SIGTERM was swallowed
+        swallowed.set()
+        server.shutdown()
+
+    fallback = threading.Timer(20, give_up)
+    host, port = server.server_address[:2]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=20)
+        try:
+            connection.request("GET", "/feed.rss")
+            connection.getresponse().read()
+        except OSError:
+            pass  # the server may close before answering
+        finally:
+            connection.close()
+
+    fallback.start()
+    requester = threading.Thread(target=client, daemon=True)
+    requester.start()
+    try:
+        serve_until_stopped(server)
+    finally:
+        fallback.cancel()
+        requester.join(timeout=20)
+    assert not swallowed.is_set()

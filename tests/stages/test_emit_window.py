@@ -26,7 +26,7 @@ def counts(state: Path) -> dict[str, int]:
     with sqlite3.connect(state) as db:
         return {
             table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("stories", "articles", "signatures", "lsh_buckets")
+            for table in ("stories", "articles", "signatures", "lsh_index")
         }
 
 
@@ -87,7 +87,7 @@ def test_retention_prunes_old_stories_with_their_rows(demo: Path) -> None:
     run(load_config(config_path), now=AFTER_DEMO)
     state = demo / "state/syndedup.sqlite"
     full = counts(state)
-    assert full["stories"] == 4 and full["articles"] == 6 and full["lsh_buckets"] > 0
+    assert full["stories"] == 4 and full["articles"] == 6 and full["lsh_index"] > 0
 
     # Two days at 2017-01-23 12:00: the museum story (01-21 10:30) is past the cutoff by 1.5 hours,
     # less than the one-day batch, so nothing is pruned yet (pruning scans the LSH table).
@@ -103,10 +103,10 @@ def test_retention_prunes_old_stories_with_their_rows(demo: Path) -> None:
     assert report.entries_new == 0  # entries still stored are not re-added
     pruned = counts(state)
     assert (pruned["stories"], pruned["articles"], pruned["signatures"]) == (2, 4, 4)
-    assert pruned["lsh_buckets"] < full["lsh_buckets"]
+    assert pruned["lsh_index"] < full["lsh_index"]
     with sqlite3.connect(state) as db:
         orphans = db.execute(
-            "SELECT COUNT(*) FROM lsh_buckets WHERE article_id NOT IN (SELECT id FROM articles)"
+            "SELECT COUNT(*) FROM lsh_index WHERE article_id NOT IN (SELECT id FROM articles)"
         ).fetchone()[0]
     assert orphans == 0
     titles = [e.title for e in feedparser.parse((demo / "out/feed.rss").read_bytes()).entries]

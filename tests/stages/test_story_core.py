@@ -202,7 +202,7 @@ def test_near_identical_copies_are_one_story_with_buckets_and_verification_bound
         done = list(stage(fingerprinter(articles)))
     assert len({a.story_id for a in done}) == 1
     assert max(compared) <= dedup.story_candidates  # one story: never more of its members
-    sizes = [r[0] for r in state.db.execute("SELECT COUNT(*) FROM lsh_buckets GROUP BY bucket")]
+    sizes = [r[0] for r in state.db.execute("SELECT COUNT(*) FROM lsh_index GROUP BY bucket")]
     assert max(sizes) <= dedup.bucket_cap  # a crowded bucket takes no more entries
     assert sum(size == dedup.bucket_cap for size in sizes) > 10  # ... and the copies did crowd them
     state.close()
