@@ -24,10 +24,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlparse
 
-import lxml.html
-import trafilatura
-from lxml import etree
-
 from pipeline.config import Config, FeedConfig
 from pipeline.models import Article, FetchResult, Page
 from pipeline.sources.page_client import PageClient, PageRequest, PageResponse
@@ -175,6 +171,12 @@ def page_from_response(response: PageResponse, cached: Page | None, now: datetim
 
 def extract(body: bytes, encoding: str | None, url: str) -> tuple[str | None, str | None]:
     """(canonical link, main text) of an HTML page; the text has one paragraph per line."""
+    # Imported here: trafilatura and what it loads cost ~0.2 s of CPU, and a run fetches pages
+    # only for the teasers of feeds that allow it (most runs start without them).
+    import lxml.html
+    import trafilatura
+    from lxml import etree
+
     try:
         html: str | bytes = body.decode(encoding, errors="replace") if encoding else body
     except LookupError:  # an unknown charset name: let lxml and trafilatura guess

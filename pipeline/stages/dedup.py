@@ -51,7 +51,6 @@ from datetime import datetime
 
 import numpy as np
 import xxhash
-from datasketch import MinHashLSH
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Match, Signature, StorySample
@@ -59,6 +58,7 @@ from pipeline.recent import RecentMap
 from pipeline.store import Store
 from pipeline.text.identity import permalink_keys
 from pipeline.text.shingles import Shingles
+from pipeline.text.signing import lsh_bands
 from pipeline.text.similarity import Verdict, compare_shingles
 from pipeline.text.story import (
     SHORT_STORY_MEMBERS,
@@ -121,8 +121,7 @@ class Bander:
     (whether the run's LSH met two entries)."""
 
     def __init__(self, dedup: DedupConfig, params_id: int) -> None:
-        lsh = MinHashLSH(threshold=dedup.lsh_threshold, num_perm=dedup.num_perm)
-        self.bands, self.rows = lsh.b, lsh.r
+        self.bands, self.rows = lsh_bands(dedup.lsh_threshold, dedup.num_perm)  # datasketch's MinHashLSH
         self._bands = [  # (salt, byte offset) per kind and band, built once (formatting them cost ~100 µs)
             [(f"{params_id}:{kind}:{band}:".encode(), band * 4 * self.rows) for band in range(self.bands)]
             for kind in (_FULL, _LEAD)

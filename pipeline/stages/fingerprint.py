@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-import datasketch
 import numpy as np
-from datasketch import MinHash
 
 from pipeline.config import DedupConfig
 from pipeline.models import Article, Prepared, Signature, SignatureParams, split_signature
@@ -23,7 +21,7 @@ from pipeline.store.sqlite import pack_texts
 from pipeline.text.article import NORMALIZER_VERSION
 from pipeline.text.boilerplate import body_keys, predicted_bodies
 from pipeline.text.shingles import Shingles
-from pipeline.text.signing import BatchSigner, shingle_hash_list
+from pipeline.text.signing import DATASKETCH_VERSION, BatchSigner, shingle_hash_list
 from pipeline.text.tokens import second_lead_start, shingle_hashes, tokenize
 
 SCHEME = "affine32"
@@ -49,9 +47,8 @@ class Fingerprinter:
             lead_tokens=dedup.lead_tokens,
             hash_function=HASH_FUNCTION,
             normalizer_version=NORMALIZER_VERSION,
-            datasketch_version=datasketch.__version__,
+            datasketch_version=DATASKETCH_VERSION,
         )
-        self._template = MinHash(num_perm=dedup.num_perm, seed=dedup.seed, scheme=SCHEME)
         self._signer = BatchSigner(dedup.num_perm, dedup.seed)  # same permutations, many texts a pass
 
     def minhash(self, hashes: np.ndarray) -> tuple[int, ...]:

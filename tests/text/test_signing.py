@@ -1,11 +1,23 @@
-"""signing: batched numpy MinHash is bit-for-bit datasketch's affine32 MinHash.update_batch."""
+"""signing: batched numpy MinHash is bit-for-bit datasketch's affine32 MinHash.update_batch; the
+permutations, the LSH bands and rows and the version are datasketch's, without importing it to run."""
 
+import subprocess
+import sys
+
+import datasketch
 import numpy as np
 import pytest
 import xxhash
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
-from pipeline.text.signing import CHUNK_SHINGLES, BatchSigner, shingle_hash_list
+from pipeline.text.signing import (
+    CHUNK_SHINGLES,
+    DATASKETCH_VERSION,
+    BatchSigner,
+    affine32_permutations,
+    lsh_bands,
+    shingle_hash_list,
+)
 from pipeline.text.tokens import shingle_hashes
 
 
@@ -26,6 +38,43 @@ def test_batch_signatures_equal_datasketch_update_batch(num_perm: int, seed: int
         reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity, scheme="affine32")
         reference.update_batch(hashes.tolist())
         assert np.array_equal(signature, reference.hashvalues)
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (16, 0), (1024, 2**32 - 1), (200, 12345)])
+def test_permutations_are_datasketch_s(num_perm: int, seed: int) -> None:
+    a, b = affine32_permutations(num_perm, seed)
+    reference_a, reference_b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, reference_a) and np.array_equal(b, reference_b)
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
+def test_lsh_bands_and_rows_are_datasketch_minhashlsh_s(num_perm: int) -> None:
+    """The grid of [dedup] values (lsh_threshold 0.05-0.95 in steps of 0.05; near 1 datasketch
+    refuses, with fewer than two bands, and so does ``lsh_bands``)."""
+    for step in range(1, 20):
+        threshold = round(0.05 * step, 2)
+        try:
+            reference = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match="too small"):
+                lsh_bands(threshold, num_perm)
+            assert "too small" in str(exc)
+            continue
+        assert lsh_bands(threshold, num_perm) == (reference.b, reference.r), threshold
+
+
+def test_the_version_is_datasketch_s() -> None:
+    assert datasketch.__version__ == DATASKETCH_VERSION
+
+
+def test_a_run_s_modules_load_neither_datasketch_nor_scipy_nor_trafilatura() -> None:
+    """Importing them costs ~1 s of CPU at every start (a cron run's most): a run signs with
+    ``BatchSigner``, and imports trafilatura only to extract an article page."""
+    probe = "import sys, pipeline.cli.app; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    for heavy in ("datasketch", "scipy", "trafilatura"):
+        assert f"'{heavy}'" not in loaded
 
 
 def test_text_signature_equals_datasketch_hashing_the_shingles_itself() -> None:
