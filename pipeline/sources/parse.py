@@ -29,7 +29,7 @@ from pipeline.sources.xmlguard import defuse_dtd
 from pipeline.text.aggregator import strip_source_suffix
 from pipeline.text.clean import clean_line
 from pipeline.text.html import visible_length
-from pipeline.text.identity import assign_keys, content_hash, drop_repeats, text_hash
+from pipeline.text.identity import assign_keys, drop_repeats, entry_hashes
 from pipeline.text.identity import entry_key as identity_key
 
 _log = logging.getLogger(__name__)
@@ -386,7 +386,7 @@ def entry_to_article(
     link = _entry_link(entry, base)
     html = entry_text(entry, extra)
     guid = _unhold(str(entry.get("id", "") or "")).strip()
-    digest = content_hash(title, html)
+    digest, text_digest = entry_hashes(title, html)
     entry_key = identity_key(guid, link, digest)
     problems = problems if problems is not None else DateProblems()
     published, raw_date, dated = _entry_date(entry, problems)
@@ -410,7 +410,7 @@ def entry_to_article(
         raw_html=html,
         dated=dated,
         content_hash=digest,
-        text_hash=text_hash(title, html),
+        text_hash=text_digest,
         source=source,
         source_url=source_url,
     )

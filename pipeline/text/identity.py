@@ -202,7 +202,38 @@ def _fold(html: str) -> str:
     """Text without tags, hidden elements and digits, case and spaces folded (as ``content_hash``)."""
     if "<" in html:
         html = _TAG.sub(" ", _HIDDEN_CONTENT.sub(" ", html))
-    return " ".join(_DIGITS.sub(" ", unescape(html)).lower().split())
+    return " ".join(_folded_words(unescape(html)))
+
+
+def _folded_words(text: str) -> list[str]:
+    """The words of ``text`` with digits dropped and case folded (``_fold`` before its join). ASCII
+    text takes one bytes translate (as ``content_hash``): ~3x faster than the digit regex."""
+    if text.isascii():
+        return text.encode().translate(_ASCII_FOLD).decode().split()
+    return _DIGITS.sub(" ", text).lower().split()
+
+
+def entry_hashes(title: str, html: str) -> tuple[str, str]:
+    """``(content_hash(title, html), text_hash(title, html))``, folding the HTML once instead of
+    twice (a parse worker computes both for every entry: ~10% of its time before).
+
+    Equal to the two functions (``tests/text/test_identity.py``): with no "<" in the title, the
+    tags and entities of ``f"{title}\n{html}"`` are those of the title and the HTML apart, so the
+    content hash's words are the title's then the text's."""
+    if "<" in title:  # a tag opened in the title could run on into the HTML: as the two functions do
+        return content_hash(title, html), text_hash(title, html)
+    if "<" in html:
+        html = _TAG.sub(" ", _HIDDEN_CONTENT.sub(" ", html))
+    words = _folded_words(unescape(html))
+    headline = _folded_words(unescape(title))
+    content = xxhash.xxh3_64_hexdigest(" ".join(headline + words).encode())
+    text = " ".join(words)
+    if len(text) - text.count(" ") < MIN_TEXT_CHARS:
+        return content, ""
+    folded_title = " ".join(headline)
+    if folded_title and text.startswith(folded_title + " "):
+        text = text[len(folded_title) + 1 :]
+    return content, xxhash.xxh3_64_hexdigest(text.encode())
 
 
 def drop_repeats(articles: list[Article]) -> int:
