@@ -16,7 +16,6 @@ import argparse
 import sqlite3
 import sys
 import tempfile
-import zlib
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -29,6 +28,7 @@ if __package__ in (None, ""):
 from bench.quality import load_corpus, run_syndedup
 from bench.score import Cluster, score
 from pipeline.config import DedupConfig
+from pipeline.store.view import StateView
 from pipeline.text.similarity import compare, lead_containment
 from pipeline.text.tokens import shingle_hashes, tokenize
 
@@ -45,11 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     truth = {(e.feed, e.guid): e for e in corpus.entries}
     with tempfile.TemporaryDirectory() as tmp:
         ours = run_syndedup(corpus, Path(tmp)).scores
-        db = sqlite3.connect(Path(tmp) / "state" / "syndedup.sqlite")
-        rows = list(db.execute("SELECT feed, guid, body, published FROM articles ORDER BY published, id"))
+        state_file = Path(tmp) / "state" / "syndedup.sqlite"
+        db = sqlite3.connect(state_file)
+        rows = list(db.execute("SELECT feed, guid, id, published FROM articles ORDER BY published, id"))
         db.close()
+        # bodies are stored compressed against their text (a preset dictionary): read them as explain does
+        view = StateView(state_file)
+        bodies = view.bodies([r[2] for r in rows])
+        view.close()
     keys = [(r[0], r[1]) for r in rows]
-    tokens = {k: tokenize(zlib.decompress(r[2]).decode()) for k, r in zip(keys, rows, strict=True)}
+    tokens = {k: tokenize(bodies[r[2]]) for k, r in zip(keys, rows, strict=True)}
     index: dict[int, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         for h in shingle_hashes(tokens[k], dedup.shingle_size).tolist():
