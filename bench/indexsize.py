@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.throughput import _child, generate_real_corpus  # noqa: E402  (bench/ is run as a script)
+from bench.throughput import _child, delete_prefix, generate_real_corpus  # noqa: E402  (bench/ is run as a script)
 from pipeline.config import DedupConfig  # noqa: E402
 
 PREFIX = "syndedup-bench24:"
@@ -80,17 +80,6 @@ def redis_sizes(client, prefix: str) -> dict:  # type: ignore[no-untyped-def]
     if batch:
         measure()
     return {kind: {"keys": n, "bytes": b} for kind, (n, b) in kinds.items()}
-
-
-def delete_prefix(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
-    batch = []
-    for key in client.scan_iter(match=prefix + "*", count=10_000):
-        batch.append(key)
-        if len(batch) == 10_000:
-            client.delete(*batch)
-            batch = []
-    if batch:
-        client.delete(*batch)
 
 
 def run_sqlite(folder: Path, config: Path, threshold: float, code: Path) -> dict:

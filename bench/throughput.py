@@ -594,7 +594,7 @@ def measure_redis(
     import redis
 
     client = redis.Redis.from_url(url)
-    _delete_prefix(client)
+    delete_prefix(client)
     redis_config = folder / "config-redis.toml"
     text = config_path.read_text(encoding="utf-8").replace(
         "state/syndedup.sqlite", "state-redis/syndedup.sqlite"
@@ -612,13 +612,14 @@ def measure_redis(
         keys = sum(1 for _ in client.scan_iter(match=REDIS_PREFIX + "*", count=10_000))
         return [first], second, {"redis_bytes": after - before, "sqlite_bytes": local, "keys": keys}
     finally:
-        _delete_prefix(client)
+        delete_prefix(client)
         client.close()
 
 
-def _delete_prefix(client) -> None:  # type: ignore[no-untyped-def]
+def delete_prefix(client, prefix: str = REDIS_PREFIX) -> None:  # type: ignore[no-untyped-def]
+    """Delete every Redis key under ``prefix`` (a bench's own keys), 10,000 at a time."""
     batch = []
-    for key in client.scan_iter(match=REDIS_PREFIX + "*", count=10_000):
+    for key in client.scan_iter(match=prefix + "*", count=10_000):
         batch.append(key)
         if len(batch) == 10_000:
             client.delete(*batch)
