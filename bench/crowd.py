@@ -39,7 +39,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.throughput import PERTURB_EVERY, REPO, _child, _item, _markup, _real_text, _write_feeds
+from bench.throughput import REPO, _child, _item, _markup, _real_text, _write_feeds, perturbed_paragraphs
 
 POOL_SENTENCES = 2100  # the crowded load: ~2,100 real sentences kept verbatim
 PER_FEED = 100  # entries per RSS file
@@ -99,12 +99,7 @@ def write_crowd(folder: Path, articles: int, real: RealText, pool: list[str] | N
                     break
             body = _paragraphs_of(picked)
         else:
-            while count < target:
-                words = rng.choice(paragraphs).split()
-                for i in range(rng.randrange(PERTURB_EVERY), len(words), PERTURB_EVERY):
-                    words[i] = rng.choice(tokens)
-                body.append(" ".join(words))
-                count += len(words)
+            body = perturbed_paragraphs(rng, paragraphs, tokens, target)
         feed = index // PER_FEED
         title = " ".join(body[0].split()[:9])
         published = START + timedelta(minutes=index)

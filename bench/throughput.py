@@ -147,6 +147,22 @@ def _real_text() -> tuple[list[str], list[int], list[str]]:
     return paragraphs, lengths, tokens
 
 
+def perturbed_paragraphs(
+    rng: random.Random, paragraphs: list[str], tokens: list[str], target: int
+) -> list[str]:
+    """Real paragraphs drawn until ``target`` words, one word in ``PERTURB_EVERY`` replaced by a corpus
+    word: an original text no other article shares."""
+    body: list[str] = []
+    count = 0
+    while count < target:
+        words = rng.choice(paragraphs).split()
+        for i in range(rng.randrange(PERTURB_EVERY), len(words), PERTURB_EVERY):
+            words[i] = rng.choice(tokens)
+        body.append(" ".join(words))
+        count += len(words)
+    return body
+
+
 def generate_real_corpus(
     folder: Path, articles: int, feeds: int, crowded: bool = False, seed: int = 1
 ) -> Path:
@@ -173,13 +189,7 @@ def generate_real_corpus(
             body = [" ".join(body[0].split()[:30]) + " ..."]
         else:
             target = min(rng.choice(lengths), 1500)
-            body, count = [], 0
-            while count < target:
-                words = rng.choice(paragraphs).split()
-                for i in range(rng.randrange(PERTURB_EVERY), len(words), PERTURB_EVERY):
-                    words[i] = rng.choice(tokens)
-                body.append(" ".join(words))
-                count += len(words)
+            body = perturbed_paragraphs(rng, paragraphs, tokens, target)
             if crowded:
                 for sentence in rng.sample(stock, rng.randint(*STOCK_PER_ARTICLE)):
                     where = 0 if rng.random() < 0.5 else rng.randrange(len(body))
