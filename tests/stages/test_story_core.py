@@ -275,10 +275,8 @@ def test_attributing_only_newcomers_gives_what_attributing_from_scratch_gives(tm
 FOOTER = "The Valley Courier is delivered free by volunteers. Support local journalism: join today."
 
 
-def test_a_story_a_feed_carries_three_times_keeps_its_own_lines() -> None:
-    story = [paragraph(30), paragraph(30), paragraph(30)]
-    bodies = ["\n".join([*story, FOOTER]) for _ in range(3)]  # in three sections of the site
-    bodies += ["\n".join([paragraph(30), paragraph(30), FOOTER]) for _ in range(3)]
+def _stripped_in_one_feed(bodies: list[str]) -> list[Article]:
+    """Entries of one feed with ``bodies``, after boilerplate removal (lines counted from 3 entries)."""
     articles = [
         Article("courier", f"k{n}", f"g{n}", "l", "t", START, "", body=b) for n, b in enumerate(bodies)
     ]
@@ -290,6 +288,14 @@ def test_a_story_a_feed_carries_three_times_keeps_its_own_lines() -> None:
         return {key: stored[key] for key in new}
 
     strip_boilerplate(articles, 3, counts)
+    return articles
+
+
+def test_a_story_a_feed_carries_three_times_keeps_its_own_lines() -> None:
+    story = [paragraph(30), paragraph(30), paragraph(30)]
+    bodies = ["\n".join([*story, FOOTER]) for _ in range(3)]  # in three sections of the site
+    bodies += ["\n".join([paragraph(30), paragraph(30), FOOTER]) for _ in range(3)]
+    articles = _stripped_in_one_feed(bodies)
     assert all(FOOTER not in a.body for a in articles)  # the site's furniture goes
     assert [a.body for a in articles[:3]] == ["\n".join(story)] * 3  # the story's lines stay
 
@@ -302,17 +308,7 @@ def test_near_identical_copies_in_one_feed_keep_most_of_the_paragraphs_they_shar
         copy = [" ".join(w if rng.random() > 0.03 else "edited" for w in p.split()) for p in story]
         bodies.append("\n".join([*copy, FOOTER]))
     bodies += ["\n".join([paragraph(30), paragraph(30), FOOTER]) for _ in range(4)]
-    articles = [
-        Article("courier", f"k{n}", f"g{n}", "l", "t", START, "", body=b) for n, b in enumerate(bodies)
-    ]
-    stored: dict[int, int] = {}
-
-    def counts(feed: str, new: dict[int, int]) -> dict[int, int]:
-        for key, n in new.items():
-            stored[key] = stored.get(key, 0) + n
-        return {key: stored[key] for key in new}
-
-    strip_boilerplate(articles, 3, counts)
+    articles = _stripped_in_one_feed(bodies)
     assert all(FOOTER not in a.body for a in articles)  # in every entry: the site's furniture
     copies = [_unique(a.body) for a in articles[:8]]
     for n, (article, body) in enumerate(zip(articles[:8], bodies, strict=False)):
@@ -321,14 +317,12 @@ def test_near_identical_copies_in_one_feed_keep_most_of_the_paragraphs_they_shar
         assert np.isin(copies[n], others).mean() >= DEDUP.story_containment  # in the story as a whole
     # Unguarded, the paragraphs three or more copies left unedited all go: a quarter of the words.
     kept = [a.body for a in articles[:8]]
-    guard_off = [Article("c", f"k{n}", "g", "l", "t", START, "", body=b) for n, b in enumerate(bodies)]
-    stored.clear()
     from pipeline.text import boilerplate
 
     boilerplate_minority = boilerplate._minority
     boilerplate._minority = lambda repeated, keys: set()  # type: ignore[assignment]
     try:
-        strip_boilerplate(guard_off, 3, counts)
+        guard_off = _stripped_in_one_feed(bodies)
     finally:
         boilerplate._minority = boilerplate_minority  # type: ignore[assignment]
     assert sum(len(a.body.split()) for a in guard_off[:8]) < 0.8 * sum(len(b.split()) for b in kept)
